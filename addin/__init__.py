@@ -1,0 +1,1 @@
+"""flopsheet.addin: thin Excel-facing wrappers over flopsheet.formulas (xlwings)."""

@@ -1,0 +1,80 @@
+"""flopsheet: unit-safe AI-compute arithmetic for Excel, Python and the shell.
+
+The public API, re-exported from the subpackages (no logic lives here).
+
+>>> import flopsheet
+>>> tokens = flopsheet.data_tokens("37,580,963,840 kB")
+>>> flops = flopsheet.train_flops("2000亿", tokens)
+>>> round(flopsheet.train_cards(flops, "A100 tf32", "30.2%", "105 days").m)
+13793
+"""
+
+from ._version import __version__
+from .formulas import (
+    Accelerator,
+    Peak,
+    Utilization,
+    card_bandwidth,
+    card_memory,
+    card_names,
+    card_peak,
+    card_power,
+    catalogue,
+    data_tokens,
+    infer_cards,
+    infer_flops,
+    mfu,
+    train_card_hours,
+    train_cards,
+    train_duration,
+    train_flops,
+)
+from .units import (
+    AssumptionWarning,
+    DimensionalityError,
+    FlopsheetError,
+    InputError,
+    InputRangeError,
+    Q,
+    Quantity,
+    UnitInputError,
+    UnknownNameError,
+    format_eng,
+    format_quantity,
+    format_zh,
+    ureg,
+)
+
+__all__ = [
+    "Accelerator",
+    "AssumptionWarning",
+    "DimensionalityError",
+    "FlopsheetError",
+    "InputError",
+    "InputRangeError",
+    "Peak",
+    "Q",
+    "Quantity",
+    "UnitInputError",
+    "UnknownNameError",
+    "Utilization",
+    "__version__",
+    "card_bandwidth",
+    "card_memory",
+    "card_names",
+    "card_peak",
+    "card_power",
+    "catalogue",
+    "data_tokens",
+    "format_eng",
+    "format_quantity",
+    "format_zh",
+    "infer_cards",
+    "infer_flops",
+    "mfu",
+    "train_card_hours",
+    "train_cards",
+    "train_duration",
+    "train_flops",
+    "ureg",
+]

@@ -1,0 +1,34 @@
+"""flopsheet.formulas: pure, vectorised, unit-aware AI-compute formulas.
+
+Middle layer: imports only from flopsheet.units. Each formula is written once here;
+the Excel add-in, the template compiler and the CLI all call these.
+"""
+
+from .cards import Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card
+from .inference import infer_cards, infer_flops
+from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+from .utilization import Peak, Utilization, as_peak, as_utilization, mfu, mfu_runs
+
+__all__ = [
+    "Accelerator",
+    "Peak",
+    "Utilization",
+    "as_peak",
+    "as_utilization",
+    "card_bandwidth",
+    "card_memory",
+    "card_names",
+    "card_peak",
+    "card_power",
+    "catalogue",
+    "data_tokens",
+    "find_card",
+    "infer_cards",
+    "infer_flops",
+    "mfu",
+    "mfu_runs",
+    "train_card_hours",
+    "train_cards",
+    "train_duration",
+    "train_flops",
+]

@@ -1,0 +1,108 @@
+"""Turn what a caller passes (quantity, number, text, array) into a checked quantity.
+
+Every public formula reads its arguments through :func:`quantity_arg`, so every
+function reports wrong dimensions, empty cells, NaN and non-positive counts the same
+way: a ``ValueError`` subclass naming the argument, the value and the expectation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pint
+
+from ..units import InputRangeError, Q, UnitInputError, ureg
+from ..units.format import unit_text
+
+
+@dataclass(frozen=True)
+class ArgKind:
+    """What one kind of argument must be.
+
+    unit : the default unit of bare numbers, which also fixes the dimension.
+    description : how the expectation reads in an error ("a data size in bytes").
+    example : a valid value to show ("30 TB").
+    """
+
+    unit: str
+    description: str
+    example: str
+
+    @property
+    def dimensionality(self) -> Any:
+        """The pint dimensionality every value of this kind must have."""
+        return ureg.Unit(self.unit).dimensionality
+
+    @property
+    def expected(self) -> str:
+        """The expectation as an error message states it."""
+        return f'{self.description} (e.g. "{self.example}")'
+
+
+DATA = ArgKind("TB", "a data size in bytes", "30 TB")
+PARAMETERS = ArgKind("parameter", "a parameter count", "2000亿")
+TOKENS = ArgKind("token", "a token count", "4.9万亿 tokens")
+FLOP = ArgKind("FLOP", "a FLOP count", "5.9e24 FLOP")
+FLOP_PER_CALL = ArgKind("FLOP/call", "FLOP per call", "8e14 FLOP")
+CARDS = ArgKind("card", "a card count", "13793 cards")
+DURATION = ArgKind("day", "a duration", "90 days")
+BUSY_HOURS = ArgKind("hour", "busy hours per day", "12 hours")
+CALL_RATE = ArgKind("call/day", "calls per day", "300万 calls/day")
+PEAK = ArgKind("TFLOPS/card", 'a peak rate per card or a catalogue reference like "A100 tf32"', "156 TFLOPS")
+UTILIZATION = ArgKind("dimensionless", "a utilization fraction", "30.2%")
+BYTES_PER_CHAR = ArgKind("byte/char", "bytes per character", "2 bytes/char")
+CHARS_PER_WORD = ArgKind("char/word", "characters per word", "5.1 chars/word")
+WORDS_PER_TOKEN = ArgKind("word/token", "words per token", "0.75 words/token")
+FLOP_PER_PARAM_TOKEN = ArgKind("FLOP/parameter/token", "FLOP per parameter per token", "6")
+
+
+def shown(value: Any) -> Any:
+    """Return the value as the user gave it, for error messages (text stays text)."""
+    if isinstance(value, pint.Quantity):
+        if np.ndim(value.magnitude) == 0:
+            return f"{value.magnitude:g} {unit_text(value)}".strip()
+        return f"{value:~P}"
+    return value
+
+
+def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = True) -> pint.Quantity:
+    """Parse ``value`` as a quantity of ``kind`` and check it.
+
+    Parameters
+    ----------
+    value : quantity, number, text, numpy array or sequence
+        Bare numbers are read in ``kind.unit``.
+    argument : str
+        The public argument name, used in messages.
+    kind : ArgKind
+        Default unit and dimension.
+    positive : bool, default True
+        Require every element to be greater than zero.
+
+    Raises
+    ------
+    UnitInputError
+        Unparseable text, empty, NaN, or the wrong dimension.
+    InputRangeError
+        A value that is zero or negative where ``positive`` is required.
+    """
+    quantity = Q(value, kind.unit, argument=argument)
+    if quantity.dimensionality != kind.dimensionality:
+        raise UnitInputError(argument, shown(value) if not isinstance(value, str) else value, kind.expected)
+    quantity = quantity.to(kind.unit)
+    if positive:
+        require_positive(quantity, argument, value)
+    return quantity
+
+
+def require_positive(quantity: pint.Quantity, argument: str, given: Any) -> None:
+    """Raise InputRangeError unless every element of ``quantity`` is > 0."""
+    magnitudes = np.asarray(quantity.magnitude, dtype=float)
+    if np.any(magnitudes <= 0):
+        bad = magnitudes.ravel()[np.argmax(magnitudes.ravel() <= 0)]
+        shown_value = given if isinstance(given, str) and magnitudes.ndim == 0 else f"{bad:g} {unit_text(quantity)}".strip()
+        raise InputRangeError(argument, shown_value, "greater than 0")
+
+

@@ -1,0 +1,103 @@
+"""Inference compute: FLOP per call and the cards that serve a daily call volume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pint
+
+from ..units import InputRangeError, Q, UnitInputError
+from . import args
+from .utilization import throughput, warn_inconsistent
+
+#: Inference FLOP per parameter per token: one multiply and one add (forward pass only).
+INFER_FLOP_PER_PARAM_TOKEN = 2
+#: Hours in a day: demand spread evenly over the whole day.
+HOURS_PER_DAY = 24
+
+
+def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP_PER_PARAM_TOKEN) -> pint.Quantity:
+    """Return the compute of one inference call: ``2 * params * tokens``.
+
+    Parameters
+    ----------
+    params : quantity, number or text
+        Parameter count (active parameters for MoE); bare numbers in parameters.
+    tokens : quantity, number or text
+        Tokens processed in the call, prompt plus answer; bare numbers in tokens.
+    flop_per_param_token : default 2
+        FLOP per parameter per token.
+
+    Returns
+    -------
+    pint.Quantity
+        FLOP (per call).
+
+    Examples
+    --------
+    >>> infer_flops("2000亿", 2000)
+    <Quantity(8e+14, 'FLOP')>
+    """
+    parameters = args.quantity_arg(params, "params", args.PARAMETERS)
+    token_count = args.quantity_arg(_per_call_to_count(tokens, "token"), "tokens", args.TOKENS)
+    per = args.quantity_arg(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    return (parameters * token_count * per).to("FLOP")
+
+
+def _per_call_to_count(value: Any, unit: str) -> Any:
+    """Read "2000 tokens/call" as 2000 tokens (one call); leave anything else alone."""
+    if isinstance(value, (str, pint.Quantity)):
+        quantity = Q(value, unit)
+        if quantity.dimensionality == Q(1, f"{unit}/call").dimensionality:
+            return quantity * Q(1, "call")
+    return value
+
+
+def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization: Any,
+                busy_hours: Any = HOURS_PER_DAY) -> pint.Quantity:
+    """Return the cards that serve a day's calls within its busy hours.
+
+    ``cards = flops_per_call * calls_per_day * 1 day / (peak * utilization * busy_hours)``.
+
+    Parameters
+    ----------
+    flops_per_call : quantity, number or text
+        Compute per call; bare numbers in FLOP (per call).
+    calls_per_day : quantity, number or text
+        Calls a day (DAU x calls per user per day); bare numbers in calls/day.
+    peak, utilization
+        As in :func:`flopsheet.train_cards`.
+    busy_hours : default 24
+        Hours a day over which the day's demand is spread (hour), in (0, 24].
+
+    Returns
+    -------
+    pint.Quantity
+        card.
+
+    Examples
+    --------
+    >>> round(infer_cards("8e14 FLOP", "300万", "A10 fp16", "30%", busy_hours=12).m, 2)
+    1481.48
+    """
+    per_call = args.quantity_arg(_count_to_per_call(flops_per_call), "flops_per_call", args.FLOP_PER_CALL)
+    calls = args.quantity_arg(calls_per_day, "calls_per_day", args.CALL_RATE)
+    rate, factor, message = throughput(peak, utilization)
+    hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
+    if np.any(hours.to("hour").magnitude > HOURS_PER_DAY):
+        raise InputRangeError("busy_hours", args.shown(hours), f"at most {HOURS_PER_DAY} hours a day")
+    daily_flops = per_call * calls * Q(1, "day")
+    cards = (daily_flops / (rate * hours)).to("card")
+    warn_inconsistent(cards, factor, message, "cards")
+    return cards
+
+
+def _count_to_per_call(value: Any) -> Any:
+    """Read a plain FLOP count ("8e14 FLOP", 8e14) as FLOP per call."""
+    quantity = Q(value, "FLOP", argument="flops_per_call")
+    if quantity.dimensionality == Q(1, "FLOP").dimensionality:
+        return quantity / Q(1, "call")
+    if isinstance(value, str) and quantity.dimensionality != Q(1, "FLOP/call").dimensionality:
+        raise UnitInputError("flops_per_call", value, args.FLOP_PER_CALL.expected)
+    return quantity

@@ -1,0 +1,199 @@
+"""Training compute: text to tokens, tokens to FLOP, FLOP to cards, time and card-hours.
+
+All functions accept pint quantities, bare numbers (in the default unit stated per
+parameter), text as typed in a cell (parsed by :func:`flopsheet.Q`) and numpy arrays,
+broadcast, and return pint quantities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pint
+
+from . import args
+from .utilization import throughput, warn_inconsistent
+
+#: Bytes per character under the report's "Unicode rule" (seed 001, Table 5): UTF-16.
+DEFAULT_BYTES_PER_CHAR = 2
+#: Average English word length in letters (seed 001, Table 5: "平均 word 长度 5.1").
+DEFAULT_CHARS_PER_WORD = 5.1
+#: Words per token (seed 001, Table 5: "word/tokens 比例 0.75", OpenAI's rule of thumb).
+DEFAULT_WORDS_PER_TOKEN = 0.75
+#: Training FLOP per parameter per token: forward 2 + backward 4 (Kaplan et al. 2020).
+TRAIN_FLOP_PER_PARAM_TOKEN = 6
+
+
+def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
+                chars_per_word: Any = DEFAULT_CHARS_PER_WORD,
+                words_per_token: Any = DEFAULT_WORDS_PER_TOKEN) -> pint.Quantity:
+    """Convert a training-data size to a token count.
+
+    ``tokens = data / bytes_per_char / chars_per_word / words_per_token``.
+
+    Parameters
+    ----------
+    data : quantity, number or text
+        Data size; bare numbers in TB (decimal, 1e12 B). "35 TiB" is binary.
+    bytes_per_char : default 2
+        Bytes per character (byte/char); 2 is the report's "Unicode rule" (UTF-16).
+    chars_per_word : default 5.1
+        Characters per word (char/word).
+    words_per_token : default 0.75
+        Words per token (word/token).
+
+    Returns
+    -------
+    pint.Quantity
+        token.
+
+    Examples
+    --------
+    >>> round(data_tokens("37,580,963,840 kB").to("token").m)
+    4912544292810
+    >>> data_tokens("30 TB")
+    <Quantity(3.92156863e+12, 'token')>
+    >>> data_tokens("30 tokens")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.UnitInputError: data: expected a data size in bytes (e.g. "30 TB"), got "30 tokens"
+    """
+    data_bytes = args.quantity_arg(data, "data", args.DATA)
+    per_char = args.quantity_arg(bytes_per_char, "bytes_per_char", args.BYTES_PER_CHAR)
+    per_word = args.quantity_arg(chars_per_word, "chars_per_word", args.CHARS_PER_WORD)
+    per_token = args.quantity_arg(words_per_token, "words_per_token", args.WORDS_PER_TOKEN)
+    return (data_bytes / per_char / per_word / per_token).to("token")
+
+
+def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP_PER_PARAM_TOKEN) -> pint.Quantity:
+    """Return the training compute of a dense model: ``params * tokens * 6``.
+
+    Parameters
+    ----------
+    params : quantity, number or text
+        Parameter count; bare numbers in parameters ("2000亿" = 2e11).
+    tokens : quantity, number or text
+        Training tokens; bare numbers in tokens.
+    flop_per_param_token : default 6
+        FLOP per parameter per token (forward 2 + backward 4).
+
+    Returns
+    -------
+    pint.Quantity
+        FLOP (a count; TFLOP is 1e12 FLOP, not a rate).
+
+    Examples
+    --------
+    >>> train_flops("2000亿", "4,912,544,292,810 tokens")
+    <Quantity(5.89505315e+24, 'FLOP')>
+    """
+    parameters = args.quantity_arg(params, "params", args.PARAMETERS)
+    token_count = args.quantity_arg(tokens, "tokens", args.TOKENS)
+    per = args.quantity_arg(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    return (parameters * token_count * per).to("FLOP")
+
+
+def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.Quantity:
+    """Return the cards needed to do ``flops`` of training within ``duration``.
+
+    ``cards = flops / (peak * utilization * duration)``.
+
+    Parameters
+    ----------
+    flops : quantity, number or text
+        Training compute; bare numbers in FLOP.
+    peak : quantity, number or text
+        Peak per card: "156 TFLOPS", a catalogue reference "A100 tf32", or a bare
+        number in TFLOPS per card.
+    utilization : float, text or Utilization
+        Fraction of peak achieved (MFU), in (0, 100%]: 0.302, "30.2%", or
+        "30.2% @ A100 bf16" to state the precision it was measured against.
+    duration : quantity, number or text
+        Wall-clock training time; bare numbers in days. A month is 30.4375 days.
+
+    Returns
+    -------
+    pint.Quantity
+        card.
+
+    Warns
+    -----
+    AssumptionWarning
+        When the utilization was measured against another precision than the peak.
+
+    Examples
+    --------
+    >>> round(train_cards("5.895053151373e24 FLOP", "A100 tf32", "30.2%", "105 days").m, 1)
+    13792.8
+    >>> train_cards("5.9e24 FLOP", "156 TFLOPS", "130%", "90 days")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.InputRangeError: utilization: must be in (0, 100%], got "130%"
+    """
+    work = args.quantity_arg(flops, "flops", args.FLOP)
+    rate, factor, message = throughput(peak, utilization)
+    time = args.quantity_arg(duration, "duration", args.DURATION)
+    cards = (work / (rate * time)).to("card")
+    warn_inconsistent(cards, factor, message, "cards")
+    return cards
+
+
+def train_duration(flops: Any, cards: Any, peak: Any, utilization: Any) -> pint.Quantity:
+    """Return the wall-clock time ``cards`` need for ``flops`` of training.
+
+    ``duration = flops / (cards * peak * utilization)``; inverts :func:`train_cards`.
+
+    Parameters
+    ----------
+    flops : quantity, number or text
+        Training compute; bare numbers in FLOP.
+    cards : quantity, number or text
+        Cards in the cluster; bare numbers in cards.
+    peak, utilization
+        As in :func:`train_cards`.
+
+    Returns
+    -------
+    pint.Quantity
+        day.
+
+    Examples
+    --------
+    >>> round(train_duration("5.895053151373e24 FLOP", 13793, "156 TFLOPS", "30.2%").m, 2)
+    105.0
+    """
+    work = args.quantity_arg(flops, "flops", args.FLOP)
+    card_count = args.quantity_arg(cards, "cards", args.CARDS)
+    rate, factor, message = throughput(peak, utilization)
+    duration = (work / (card_count * rate)).to("day")
+    warn_inconsistent(duration, factor, message, "duration")
+    return duration
+
+
+def train_card_hours(flops: Any, peak: Any, utilization: Any) -> pint.Quantity:
+    """Return the accelerator time ``flops`` of training consume.
+
+    ``card_hours = flops / (peak * utilization)``.
+
+    Parameters
+    ----------
+    flops : quantity, number or text
+        Training compute; bare numbers in FLOP.
+    peak, utilization
+        As in :func:`train_cards`.
+
+    Returns
+    -------
+    pint.Quantity
+        card_hour.
+
+    Examples
+    --------
+    >>> round(train_card_hours("5.895053151373e24 FLOP", "A100 tf32", 0.302).to("card_day").m)
+    1448246
+    """
+    work = args.quantity_arg(flops, "flops", args.FLOP)
+    rate, factor, message = throughput(peak, utilization)
+    card_hours = (work / rate).to("card_hour")
+    warn_inconsistent(card_hours, factor, message, "card-hours")
+    return card_hours

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# flopsheet test command: installs what the tests need (LibreOffice, the package with
+# its test extras), then runs the whole suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash setup.sh --install-only
+command -v soffice >/dev/null 2>&1 || { echo "test.sh: LibreOffice (soffice) is required and missing" >&2; exit 1; }
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then echo "test.sh: pytest collected no tests; that is a failure" >&2; exit 1; fi
+exit "$status"

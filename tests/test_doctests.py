@@ -1,0 +1,26 @@
+"""The Examples sections of the public docstrings run as doctests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "flopsheet",
+    "flopsheet.units.parse",
+    "flopsheet.units.format",
+    "flopsheet.formulas.cards",
+    "flopsheet.formulas.training",
+    "flopsheet.formulas.inference",
+    "flopsheet.formulas.utilization",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0

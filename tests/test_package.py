@@ -1,0 +1,91 @@
+"""Packaging, the console script, and the architecture rules of design.md."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import flopsheet
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = {"units": set(), "formulas": {"units"}, "workbooks": {"units", "formulas"}, "addin": {"units", "formulas"}}
+
+
+def _run(*command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, check=False)
+
+
+def test_console_script_version_and_summary() -> None:
+    flopsheet_script = Path(sys.executable).with_name("flopsheet")
+    version = _run(str(flopsheet_script), "--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"flopsheet {flopsheet.__version__}"
+    summary = _run(sys.executable, "-m", "flopsheet", "summary")
+    assert summary.returncode == 0, summary.stderr
+    for expected in ["4,912,544,292,810 token", "13,793 card", "16,092 card", "15,860 card", "12,846 card",
+                     "37.58 TB = 34.18 TiB", "6,896 card", "1,481.5 card", "740.7 card", "30.4375 days"]:
+        assert expected in summary.stdout, expected
+
+
+def test_cli_without_a_command_is_usage_error() -> None:
+    completed = _run(sys.executable, "-m", "flopsheet")
+    assert completed.returncode == 2
+
+
+def test_non_editable_wheel_installs_and_carries_its_data(tmp_path: Path) -> None:
+    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT))
+    assert built.returncode == 0, built.stderr[-2000:]
+    wheel = next(tmp_path.glob("flopsheet-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for member in ["flopsheet/units/definitions.txt", "flopsheet/formulas/data/accelerators.toml",
+                   "flopsheet/formulas/data/mfu.toml", "flopsheet/__main__.py"]:
+        assert member in names
+    assert not any(name.split("/")[0] in {"units", "formulas", "workbooks", "addin", "tests"} for name in names)
+    venv = tmp_path / "venv"
+    assert _run(sys.executable, "-m", "venv", "--system-site-packages", str(venv)).returncode == 0
+    python = venv / "bin" / "python"
+    installed = _run(str(python), "-m", "pip", "install", "--no-deps", "--force-reinstall", "-q", str(wheel))
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    probe = _run(str(python), "-c", "import flopsheet; print(flopsheet.__file__); "
+                 "print(round(flopsheet.train_cards('1e24 FLOP', 'A100 tf32', '30%', 90).m))", cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    location, cards = probe.stdout.split()
+    assert str(venv) in location and cards == "2748"
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level flopsheet subpackages a module imports (relative or absolute)."""
+    found: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level >= 2 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.module and node.module.startswith("flopsheet."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("flopsheet."))
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_imports_flow_one_way(layer: str) -> None:
+    for path in (ROOT / layer).rglob("*.py"):
+        illegal = _imports(path) & (set(LAYERS) - LAYERS[layer] - {layer})
+        assert not illegal, f"{path.relative_to(ROOT)} imports {illegal}"
+
+
+def test_no_eval_or_exec_in_the_package() -> None:
+    for folder in ["flopsheet", *LAYERS]:
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+            assert not calls & {"eval", "exec", "compile", "__import__"}, path
+
+
+def test_root_package_holds_no_logic() -> None:
+    assert sorted(path.name for path in (ROOT / "flopsheet").glob("*.py")) == ["__init__.py", "__main__.py", "_version.py"]

@@ -1,0 +1,35 @@
+"""flopsheet.units: the one pint registry, cell-text parsing and formatting.
+
+Bottom layer: imports nothing from the rest of flopsheet.
+"""
+
+from .errors import (
+    AssumptionWarning,
+    FlopsheetError,
+    InputError,
+    InputRangeError,
+    UnitInputError,
+    UnknownNameError,
+)
+from .format import format_eng, format_quantity, format_zh
+from .parse import Q, parse_unit
+from .registry import DEFINITIONS_FILE, DimensionalityError, Quantity, Unit, ureg
+
+__all__ = [
+    "AssumptionWarning",
+    "DEFINITIONS_FILE",
+    "DimensionalityError",
+    "FlopsheetError",
+    "InputError",
+    "InputRangeError",
+    "Q",
+    "Quantity",
+    "Unit",
+    "UnitInputError",
+    "UnknownNameError",
+    "format_eng",
+    "format_quantity",
+    "format_zh",
+    "parse_unit",
+    "ureg",
+]

@@ -1,0 +1,1 @@
+"""flopsheet.workbooks: model specs, template compiler, headless evaluator, reports, CLI."""
