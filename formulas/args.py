@@ -8,6 +8,7 @@ way: a ``ValueError`` subclass naming the argument, the value and the expectatio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ class ArgKind:
     @property
     def dimensionality(self) -> Any:
         """The pint dimensionality every value of this kind must have."""
-        return ureg.Unit(self.unit).dimensionality
+        return dimensionality_of(self.unit)
 
     @property
     def expected(self) -> str:
@@ -56,6 +57,12 @@ BYTES_PER_CHAR = ArgKind("byte/char", "bytes per character", "2 bytes/char")
 CHARS_PER_WORD = ArgKind("char/word", "characters per word", "5.1 chars/word")
 WORDS_PER_TOKEN = ArgKind("word/token", "words per token", "0.75 words/token")
 FLOP_PER_PARAM_TOKEN = ArgKind("FLOP/parameter/token", "FLOP per parameter per token", "6")
+
+
+@lru_cache(maxsize=256)
+def dimensionality_of(unit: str) -> Any:
+    """Return (and remember) the dimensionality of a unit text."""
+    return ureg.Unit(unit).dimensionality
 
 
 def shown(value: Any) -> Any:

@@ -49,7 +49,7 @@ def _per_call_to_count(value: Any, unit: str) -> Any:
     """Read "2000 tokens/call" as 2000 tokens (one call); leave anything else alone."""
     if isinstance(value, (str, pint.Quantity)):
         quantity = Q(value, unit)
-        if quantity.dimensionality == Q(1, f"{unit}/call").dimensionality:
+        if quantity.dimensionality == args.dimensionality_of(f"{unit}/call"):
             return quantity * Q(1, "call")
     return value
 
@@ -96,8 +96,8 @@ def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization:
 def _count_to_per_call(value: Any) -> Any:
     """Read a plain FLOP count ("8e14 FLOP", 8e14) as FLOP per call."""
     quantity = Q(value, "FLOP", argument="flops_per_call")
-    if quantity.dimensionality == Q(1, "FLOP").dimensionality:
+    if quantity.dimensionality == args.dimensionality_of("FLOP"):
         return quantity / Q(1, "call")
-    if isinstance(value, str) and quantity.dimensionality != Q(1, "FLOP/call").dimensionality:
+    if isinstance(value, str) and quantity.dimensionality != args.dimensionality_of("FLOP/call"):
         raise UnitInputError("flops_per_call", value, args.FLOP_PER_CALL.expected)
     return quantity

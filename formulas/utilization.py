@@ -96,7 +96,7 @@ def as_peak(value: Any, argument: str = "peak") -> Peak:
             raise UnknownNameError(argument, value, ", ".join(f"{record.name} {p}" for p in record.dense),
                                    "precision for")
     quantity = Q(value, args.PEAK.unit, argument=argument)
-    if quantity.dimensionality == Q(1, "FLOPS").dimensionality:
+    if quantity.dimensionality == args.dimensionality_of("FLOPS"):
         quantity = quantity / Q(1, "card")
     if quantity.dimensionality != args.PEAK.dimensionality:
         raise UnitInputError(argument, args.shown(value), args.PEAK.expected)

@@ -12,6 +12,7 @@ import math
 from decimal import Decimal, InvalidOperation
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,16 +58,27 @@ def magnitude_factor(run: str) -> float:
 
 def parse_unit(text: str, *, argument: str | None = None) -> pint.Unit:
     """Parse a unit expression (``"TFLOPS/card"``, ``"万张"``, ``"%"``) or raise UnitInputError."""
-    unit_text = normalise_text(text) if isinstance(text, str) else text
-    if unit_text in ("%", "％"):
+    if isinstance(text, str):
+        try:
+            return _parse_unit_cached(text)
+        except UnitInputError as error:
+            raise UnitInputError(argument, text, error.expected, error.detail) from None
+    raise UnitInputError(argument, text, "a unit such as \"TB\", \"day\" or \"TFLOPS\"")
+
+
+@lru_cache(maxsize=1024)
+def _parse_unit_cached(text: str) -> pint.Unit:
+    """Parse a unit text once; units are immutable, so the result is shared."""
+    unit_text = normalise_text(text)
+    if unit_text == "%":
         return ureg.Unit("percent")
-    if not isinstance(unit_text, str) or not unit_text:
-        raise UnitInputError(argument, text, "a unit such as \"TB\", \"day\" or \"TFLOPS\"")
+    if not unit_text:
+        raise UnitInputError(None, text, "a unit such as \"TB\", \"day\" or \"TFLOPS\"")
     try:
         return ureg.parse_units(unit_text)
     except (pint.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
             AttributeError, TypeError, SyntaxError, IndexError) as error:
-        raise UnitInputError(argument, text, "a known unit", _unit_hint(unit_text, error)) from None
+        raise UnitInputError(None, text, "a known unit", _unit_hint(unit_text, error)) from None
 
 
 def _unit_hint(unit_text: str, error: Exception) -> str:
