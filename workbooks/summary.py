@@ -6,6 +6,7 @@ prints what the report printed, what its stated inputs really give, and why they
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from .. import formulas
@@ -88,12 +89,24 @@ def table6_lines() -> list[Line]:
     ]
 
 
+def display_width(text: str) -> int:
+    """Terminal columns of ``text``: East Asian wide characters (汉字) take two."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """Pad ``text`` to ``width`` terminal columns, left ("<") or right (">") aligned."""
+    filler = " " * max(width - display_width(text), 0)
+    return text + filler if align == "<" else filler + text
+
+
 def render(title: str, lines: list[Line]) -> str:
     """Render lines as an aligned plain-text table."""
-    width_label = max(len(line.label) for line in lines)
-    width_value = max(len(line.value) for line in lines)
-    rows = [title, f"  {'':{width_label}}  {'flopsheet':>{width_value}}  printed"]
-    rows += [f"  {line.label:{width_label}}  {line.value:>{width_value}}  {line.printed}".rstrip() for line in lines]
+    width_label = max(display_width(line.label) for line in lines)
+    width_value = max(display_width(line.value) for line in lines)
+    rows = [title, f"  {pad('', width_label)}  {pad('flopsheet', width_value, '>')}  printed"]
+    rows += [f"  {pad(line.label, width_label)}  {pad(line.value, width_value, '>')}  {line.printed}".rstrip()
+             for line in lines]
     return "\n".join(rows)
 
 
