@@ -6,11 +6,11 @@ prints what the report printed, what its stated inputs really give, and why they
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from .. import formulas
 from ..units import Q, format_eng
+from .text_table import display_width, pad
 
 #: Seed 001 Table 5, stated inputs.
 TABLE5_PARAMS = "2000亿 parameters"
@@ -87,17 +87,6 @@ def table6_lines() -> list[Line]:
         Line("cards, A10 fp16 125 TFLOPS, 30%, 12 busy hours", cards(implied), f"{TABLE6_PRINTED_CARDS:,}"),
         Line("cards with the stated 1000 tokens", cards(stated), f"{TABLE6_PRINTED_CARDS:,}"),
     ]
-
-
-def display_width(text: str) -> int:
-    """Terminal columns of ``text``: East Asian wide characters (汉字) take two."""
-    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
-
-
-def pad(text: str, width: int, align: str = "<") -> str:
-    """Pad ``text`` to ``width`` terminal columns, left ("<") or right (">") aligned."""
-    filler = " " * max(width - display_width(text), 0)
-    return text + filler if align == "<" else filler + text
 
 
 def render(title: str, lines: list[Line]) -> str:
