@@ -1,0 +1,136 @@
+"""Between Excel cells and formulas: what a host passes in, what a cell gets back.
+
+Hosts pass an argument as a scalar (number, text, bool, None for an empty cell) or as
+a 2-D list for a range. A range of numbers becomes one float numpy array (the formulas
+broadcast it: no Python loop per cell); a range holding text is handed to
+:func:`flopsheet.Q`, which parses each cell. Results go back as a float or a 2-D list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pint
+
+from ..units import InputRangeError, Q, UnitInputError, parse_unit
+from .catalogue import Param, ResultUnit
+
+#: The types a cell holding a number arrives as (JSON gives int for whole numbers).
+NUMBER_TYPES = frozenset({int, float})
+#: Text accepted for a TRUE/FALSE argument.
+FLAG_TEXT = {"true": True, "false": False, "sparse": True, "dense": False, "1": True, "0": False}
+
+
+def _rows(raw: Sequence[Any]) -> list[list[Any]]:
+    """A host range as a list of rows (a flat list is a column)."""
+    return [list(row) if isinstance(row, (list, tuple)) else [row] for row in raw]
+
+
+def single_cell(raw: Any, name: str) -> Any:
+    """Unwrap a 1 x 1 range; refuse a bigger one for an argument that takes one cell."""
+    if isinstance(raw, (list, tuple)):
+        rows = _rows(raw)
+        if len(rows) == 1 and len(rows[0]) == 1:
+            return rows[0][0]
+        size = f"{len(rows)}x{len(rows[0]) if rows else 0}"
+        raise UnitInputError(name, f"a {size} range", "a single cell")
+    return raw
+
+
+def value_argument(raw: Any, param: Param) -> Any:
+    """Turn one host argument into what a formula reads (scalar, float array or rows)."""
+    if not isinstance(raw, (list, tuple)):
+        return raw
+    rows = _rows(raw)
+    if not rows or not rows[0]:
+        raise UnitInputError(param.name, "[]", "at least one value", "the range is empty")
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return rows[0][0]
+    if {type(cell) for row in rows for cell in row} <= NUMBER_TYPES:
+        return np.asarray(rows, dtype=float)
+    return rows
+
+
+def name_argument(raw: Any, param: Param) -> str:
+    """Read a one-cell text argument (card, precision, unit)."""
+    value = single_cell(raw, param.name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise UnitInputError(param.name, "", _expected(param), "the cell is empty")
+    if not isinstance(value, str):
+        raise UnitInputError(param.name, value, f"{_expected(param)} as text")
+    return value
+
+
+def _expected(param: Param) -> str:
+    """What a one-cell text argument must be, for messages ('an accelerator name (e.g. "A100")')."""
+    label = param.label.split(" (")[0]
+    return f'{label[0].lower()}{label[1:]} (e.g. "{param.example}")'
+
+
+def flag_argument(raw: Any, param: Param) -> bool:
+    """Read a TRUE/FALSE argument (also 1/0 and "sparse"/"dense")."""
+    value = single_cell(raw, param.name)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in FLAG_TEXT:
+        return FLAG_TEXT[value.strip().lower()]
+    raise UnitInputError(param.name, value, "TRUE or FALSE")
+
+
+_READERS = {"value": value_argument, "name": name_argument, "flag": flag_argument}
+
+
+def read_argument(raw: Any, param: Param) -> Any:
+    """Read one host argument; an omitted optional argument takes its default."""
+    if param.optional and _is_empty(raw):
+        return param.default
+    return _READERS[param.kind](raw, param)
+
+
+def _is_empty(raw: Any) -> bool:
+    """True for an omitted argument or an empty single cell."""
+    if isinstance(raw, (list, tuple)):
+        rows = _rows(raw)
+        return len(rows) == 1 and len(rows[0]) == 1 and _is_empty(rows[0][0])
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def result_unit(raw: Any, spec: ResultUnit) -> pint.Unit | None:
+    """Read the result-unit argument; None keeps the quantity's own unit."""
+    value = single_cell(raw, spec.name)
+    if _is_empty(value):
+        if spec.required:
+            raise UnitInputError(spec.name, "", f'a unit such as "{spec.example}"', "the cell is empty")
+        return None if spec.default is None else parse_unit(spec.default, argument=spec.name)
+    if not isinstance(value, str):
+        raise UnitInputError(spec.name, value, f'a unit as text, such as "{spec.example}"')
+    return parse_unit(value, argument=spec.name)
+
+
+def convert(result: pint.Quantity, unit: pint.Unit | None, spec: ResultUnit, given: Any) -> pint.Quantity:
+    """Express ``result`` in ``unit``; a per-card result may be asked for without "/card"."""
+    if unit is None:
+        return result
+    if result.dimensionality == unit.dimensionality:
+        return result.to(unit)
+    per_card = result * Q(1, "card")
+    if per_card.dimensionality == unit.dimensionality:
+        return per_card.to(unit)
+    shown = single_cell(given, spec.name) if given is not None else f"{unit:~P}"
+    if spec.default is None:
+        raise UnitInputError(spec.name, shown, f'a unit of the same dimension as "{result.units:~P}"')
+    raise UnitInputError(spec.name, shown, f'a unit of the same dimension as "{spec.default}" (e.g. "{spec.example}")')
+
+
+def to_cells(quantity: pint.Quantity) -> float | list[list[float]]:
+    """A quantity's magnitude as a cell value: a float, or a 2-D list that spills."""
+    magnitude = np.asarray(quantity.magnitude, dtype=float)
+    if not np.all(np.isfinite(magnitude)):
+        raise InputRangeError("result", "infinity or NaN", "a finite number (an input is too large)")
+    if magnitude.ndim == 0:
+        return float(magnitude)
+    return np.atleast_2d(magnitude).tolist()
