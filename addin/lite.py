@@ -36,8 +36,10 @@ embedded below as a zip because xlwings Lite installs packages only from
 requirements.txt; it is unpacked to a temporary folder at start-up.
 """
 
+import atexit
 import base64
 import io
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -52,6 +54,7 @@ _BUNDLE = (
 def _unpack() -> str:
     """Unpack the embedded flopsheet package; return the folder to import it from."""
     target = tempfile.mkdtemp(prefix="flopsheet-")
+    atexit.register(shutil.rmtree, target, True)
     with zipfile.ZipFile(io.BytesIO(base64.b64decode(_BUNDLE))) as bundle:
         bundle.extractall(target)
     return target
@@ -89,6 +92,11 @@ def bundle_zip() -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
+
+
+def bundle_zip_names() -> list[str]:
+    """The archive names the bundle vendors."""
+    return list(_package_files())
 
 
 def main_text() -> str:
