@@ -155,6 +155,11 @@ _FLOPS = _value("flops", "Training compute (a count)", args.FLOP)
 _CARD = Param("card", "An accelerator name or alias from the catalogue (see CARD_LIST)", "name", example="A100")
 
 
+def _per_param_token(formula: Callable[..., Any]) -> Param:
+    """The FLOP-per-parameter-per-token argument, with ``formula``'s default (6 training, 2 inference)."""
+    return _value("flop_per_param_token", "FLOP per parameter per token", args.FLOP_PER_PARAM_TOKEN, formula)
+
+
 def _card_field(name: str, formula: Callable[..., Any], what: str, unit: str, example: str) -> ExcelFunction:
     """A per-card catalogue lookup (memory, bandwidth, power)."""
     return ExcelFunction(name, formula, f"{what} of an accelerator, per card, from the catalogue.", (_CARD,),
@@ -172,11 +177,9 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         ResultUnit("token", "万亿token")),
     ExcelFunction(
         "TRAIN_FLOPS", formulas.train_flops,
-        "Training compute of a dense model: params * tokens * flop_per_param_token (6).",
-        (_value("params", "Parameter count", args.PARAMETERS),
-         _value("tokens", "Training tokens", args.TOKENS),
-         _value("flop_per_param_token", "FLOP per parameter per token", args.FLOP_PER_PARAM_TOKEN,
-                formulas.train_flops)),
+        "Training compute of a dense model: params * tokens * flop_per_param_token.",
+        (_value("params", "Parameter count", args.PARAMETERS), _value("tokens", "Training tokens", args.TOKENS),
+         _per_param_token(formulas.train_flops)),
         ResultUnit("FLOP", "TFLOP")),
     ExcelFunction(
         "TRAIN_CARDS", formulas.train_cards,
@@ -196,11 +199,9 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         ResultUnit("card_hour", "card_day"), warns=True),
     ExcelFunction(
         "INFER_FLOPS", formulas.infer_flops,
-        "Compute of one inference call: params * tokens * flop_per_param_token (2).",
+        "Compute of one inference call: params * tokens * flop_per_param_token.",
         (_value("params", "Parameter count (active parameters for MoE)", args.PARAMETERS),
-         _value("tokens", "Tokens per call, prompt plus answer", args.TOKENS),
-         _value("flop_per_param_token", "FLOP per parameter per token", args.FLOP_PER_PARAM_TOKEN,
-                formulas.infer_flops)),
+         _value("tokens", "Tokens per call, prompt plus answer", args.TOKENS), _per_param_token(formulas.infer_flops)),
         ResultUnit("FLOP", "TFLOP")),
     ExcelFunction(
         "INFER_CARDS", formulas.infer_cards,
