@@ -56,7 +56,8 @@ BAD_TEXT = [
     ("nan", 'got "nan"'),
     ("30 tokenz", 'got "30 tokenz"'),
     ("30 kb", "write kB (decimal) or KiB (binary)"),
-    ("30 KB", "write KB"),
+    ("30 KB", "write kB (decimal) or KiB (binary)"),
+    ("30 tb", "write TB (decimal) or TiB (binary)"),
     ("156 tflops", "write FLOP (a count, e.g. TFLOP) or FLOPS (a rate"),
 ]
 

@@ -36,6 +36,9 @@ _CELL_PATTERN = re.compile(
     re.VERBOSE,
 )
 _HAS_DIGIT = re.compile(r"\d")
+#: Byte units people mistype ("kb", "KB", "tb"): lower-cased text -> (decimal, binary) spelling.
+BYTE_SLIPS: dict[str, tuple[str, str]] = {
+    "kb": ("kB", "KiB"), "mb": ("MB", "MiB"), "gb": ("GB", "GiB"), "tb": ("TB", "TiB"), "pb": ("PB", "PiB")}
 #: "30.2%" means 30.2 / PERCENT.
 PERCENT = Decimal(100)
 
@@ -84,8 +87,9 @@ def _parse_unit_cached(text: str) -> pint.Unit:
 def _unit_hint(unit_text: str, error: Exception) -> str:
     """Explain the common unit slips (kb, KB, tflops) in an error message."""
     lowered = unit_text.lower()
-    if lowered in {"kb", "mb", "gb", "tb", "pb"} and unit_text not in {"kB", "MB", "GB", "TB", "PB"}:
-        return f'write {unit_text[0].upper() if unit_text[0] != "k" else "k"}B (decimal) or {unit_text[0].upper()}iB (binary) for bytes'
+    if lowered in BYTE_SLIPS and unit_text != BYTE_SLIPS[lowered][0]:
+        decimal, binary = BYTE_SLIPS[lowered]
+        return f"write {decimal} (decimal) or {binary} (binary) for bytes"
     if "flop" in lowered and "FLOP" not in unit_text:
         return "write FLOP (a count, e.g. TFLOP) or FLOPS (a rate, e.g. TFLOPS)"
     return f"unknown unit: {error}"
