@@ -1,0 +1,384 @@
+"""The small, safe expression language of model specs.
+
+A derived row's ``expr`` is parsed with :func:`ast.parse` and walked; nothing is ever
+evaluated by Python itself. The grammar:
+
+- numbers (``6``, ``1e3``) and quantity literals in quotes (``"1 day"``, ``"1 call"``),
+  read by :func:`flopsheet.Q`;
+- names of inputs and other rows (``params``, ``tokens``);
+- ``+ - * /``, ``**`` with a number as exponent, unary ``-`` and ``+``, parentheses;
+- calls of the whitelisted formulas in :data:`FUNCTIONS` (``train_cards(flops, peak,
+  utilization, duration)``), positional arguments only.
+
+Anything else (attribute access, subscripts, lambdas, comparisons, keyword arguments,
+unknown functions) is an :class:`ExpressionError`. A parsed :class:`Expr` can be
+evaluated with pint quantities (:func:`evaluate_expr`) and rendered as a native Excel
+formula over defined names in coherent base units (:func:`excel_formula`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pint
+
+from .. import formulas
+from ..units import Q
+
+#: Excel precedence of the binary operators (higher binds tighter).
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}
+#: Python's operator for each Excel one, for evaluation with pint.
+_APPLY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "^": lambda a, b: a**b,
+}
+
+
+class ExpressionError(ValueError):
+    """An expression outside the grammar; the message says what is not allowed."""
+
+
+@dataclass(frozen=True)
+class Function:
+    """A whitelisted formula: how to call it and how to write it in Excel.
+
+    python : the flopsheet.formulas function (called with quantities or rich inputs).
+    arity : number of positional arguments the spec must give.
+    native : Excel formula text from argument texts, all in coherent base units.
+    excel_name : the add-in's Excel function name, or None when there is none.
+    text_args : the arguments are text constants (catalogue names), not quantities.
+    """
+
+    python: Callable[..., Any]
+    arity: int
+    native: Callable[[list[str]], str]
+    excel_name: str | None = None
+    text_args: bool = False
+
+
+@lru_cache(maxsize=1)
+def _day_in_seconds() -> str:
+    """One day in the base time unit, as Excel number text (86400)."""
+    return number_text(Q(1, "day").to_base_units().magnitude)
+
+
+def _card_peak_native(arguments: list[str]) -> str:
+    """card_peak("A100", "bf16") becomes its catalogue value in base units."""
+    name, precision = (argument.strip('"') for argument in arguments)
+    return number_text(formulas.card_peak(name, precision).to_base_units().magnitude)
+
+
+#: The formulas an expression may call, by spec name.
+FUNCTIONS: dict[str, Function] = {
+    "data_tokens": Function(formulas.data_tokens, 4, lambda a: f"{a[0]}/({a[1]}*{a[2]}*{a[3]})", "DATA_TOKENS"),
+    "train_flops": Function(formulas.train_flops, 3, lambda a: f"{a[0]}*{a[1]}*{a[2]}", "TRAIN_FLOPS"),
+    "train_cards": Function(formulas.train_cards, 4, lambda a: f"{a[0]}/({a[1]}*{a[2]}*{a[3]})", "TRAIN_CARDS"),
+    "train_duration": Function(formulas.train_duration, 4, lambda a: f"{a[0]}/({a[1]}*{a[2]}*{a[3]})",
+                               "TRAIN_DURATION"),
+    "train_card_hours": Function(formulas.train_card_hours, 3, lambda a: f"{a[0]}/({a[1]}*{a[2]})",
+                                 "TRAIN_CARD_HOURS"),
+    "infer_flops": Function(formulas.infer_flops, 3, lambda a: f"{a[0]}*{a[1]}*{a[2]}", "INFER_FLOPS"),
+    "infer_cards": Function(formulas.infer_cards, 5,
+                            lambda a: f"{a[0]}*{a[1]}*{_day_in_seconds()}/({a[2]}*{a[3]}*{a[4]})", "INFER_CARDS"),
+    "card_peak": Function(formulas.card_peak, 2, _card_peak_native, None, text_args=True),
+}
+
+
+def number_text(value: float) -> str:
+    """Write a float as Excel formula text, exactly (``1.88E+13``, ``86400``)."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number).upper()
+
+
+# --- the tree -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expr:
+    """Base class of parsed expression nodes."""
+
+    def names(self) -> set[str]:
+        """The row names the expression reads."""
+        return set()
+
+
+@dataclass(frozen=True)
+class Number(Expr):
+    """A plain number (dimensionless)."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class Literal(Expr):
+    """A quantity in quotes, read by flopsheet.Q ("1 day")."""
+
+    text: str
+
+    @property
+    def quantity(self) -> pint.Quantity:
+        """The literal as a pint quantity."""
+        return Q(self.text)
+
+
+@dataclass(frozen=True)
+class Text(Expr):
+    """A text constant passed to a catalogue function ("A100", "bf16")."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    """A reference to an input or another row."""
+
+    name: str
+
+    def names(self) -> set[str]:
+        return {self.name}
+
+
+@dataclass(frozen=True)
+class Negate(Expr):
+    """Unary minus."""
+
+    operand: Expr
+
+    def names(self) -> set[str]:
+        return self.operand.names()
+
+
+@dataclass(frozen=True)
+class Binary(Expr):
+    """A binary operation; ``op`` is the Excel operator (+ - * / ^)."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+    def names(self) -> set[str]:
+        return self.left.names() | self.right.names()
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """A call of a whitelisted formula."""
+
+    function: str
+    arguments: tuple[Expr, ...]
+
+    def names(self) -> set[str]:
+        found: set[str] = set()
+        for argument in self.arguments:
+            found |= argument.names()
+        return found
+
+
+# --- parsing --------------------------------------------------------------------
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse an expression of the spec grammar into an :class:`Expr` tree.
+
+    Raises
+    ------
+    ExpressionError
+        Syntax errors and every construct outside the grammar.
+
+    Examples
+    --------
+    >>> parse_expression("flops / (peak * utilization * duration)").names() == {"flops", "peak", "utilization", "duration"}
+    True
+    >>> parse_expression("params.__class__")
+    Traceback (most recent call last):
+    ...
+    flopsheet.workbooks.expressions.ExpressionError: attribute access is not allowed (only names, numbers, + - * / **, parentheses and calls of data_tokens, train_flops, train_cards, train_duration, train_card_hours, infer_flops, infer_cards, card_peak)
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("the expression is empty")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(f"not a valid expression: {error.msg}") from None
+    return _convert(tree.body)
+
+
+_ALLOWED = "only names, numbers, + - * / **, parentheses and calls of " + ", ".join(FUNCTIONS)
+_NODE_NAMES = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
+    ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.IfExp: "if/else", ast.List: "lists",
+    ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets", ast.ListComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions", ast.NamedExpr: "assignments", ast.JoinedStr: "f-strings",
+    ast.Starred: "star arguments", ast.Await: "await",
+}
+
+
+def _reject(node: ast.AST, what: str | None = None) -> ExpressionError:
+    """The error for a node outside the grammar: what it is, and what is allowed."""
+    described = what or _NODE_NAMES.get(type(node), f"{type(node).__name__} nodes")
+    return ExpressionError(f"{described} is not allowed ({_ALLOWED})")
+
+
+def _convert(node: ast.AST) -> Expr:
+    """Turn one Python AST node into our tree, or reject it."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float, str)):
+            raise ExpressionError(f"the constant {node.value!r} is not allowed ({_ALLOWED})")
+        if isinstance(node.value, str):
+            try:
+                Q(node.value)
+            except ValueError as error:
+                raise ExpressionError(f'the quantity "{node.value}" cannot be read: {error}') from None
+            return Literal(node.value)
+        return Number(float(node.value))
+    if isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"{node.id} is a function: call it with its arguments")
+        return Name(node.id)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub):
+            return Negate(_convert(node.operand))
+        if isinstance(node.op, ast.UAdd):
+            return _convert(node.operand)
+        raise _reject(node, f"the operator {type(node.op).__name__}")
+    if isinstance(node, ast.Call):
+        return _convert_call(node)
+    if isinstance(node, ast.BinOp):
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise _reject(node, f"the operator {type(node.op).__name__}")
+        right = _convert(node.right)
+        if op == "^" and not isinstance(right, Number):
+            raise ExpressionError(f"the exponent of ** must be a plain number ({_ALLOWED})")
+        return Binary(op, _convert(node.left), right)
+    raise _reject(node)
+
+
+def _convert_call(node: ast.Call) -> Call:
+    """Check a call against the whitelist and its arity."""
+    if not isinstance(node.func, ast.Name):
+        raise _reject(node.func)
+    name = node.func.id
+    function = FUNCTIONS.get(name)
+    if function is None:
+        raise ExpressionError(f"unknown function {name}(); known: {', '.join(FUNCTIONS)}")
+    if node.keywords:
+        raise ExpressionError(f"{name}(): keyword arguments are not allowed; give all {function.arity} positionally")
+    if len(node.args) != function.arity:
+        raise ExpressionError(f"{name}() takes {function.arity} arguments, got {len(node.args)}")
+    if function.text_args:
+        if not all(isinstance(argument, ast.Constant) and isinstance(argument.value, str) for argument in node.args):
+            raise ExpressionError(f'{name}() takes text constants, e.g. {name}("A100", "bf16")')
+        return Call(name, tuple(Text(argument.value) for argument in node.args))  # type: ignore[union-attr]
+    return Call(name, tuple(_convert(argument) for argument in node.args))
+
+
+# --- evaluation with pint ---------------------------------------------------------
+
+
+def evaluate_expr(expr: Expr, values: Mapping[str, pint.Quantity], rich: Mapping[str, Any] | None = None) -> Any:
+    """Evaluate ``expr`` with pint quantities.
+
+    Parameters
+    ----------
+    expr : Expr
+    values : mapping of name to pint.Quantity
+        Every name the expression reads.
+    rich : mapping of name to object, optional
+        What a formula receives instead of the bare quantity when a name is passed
+        directly as an argument (a :class:`flopsheet.Peak` that knows its card and
+        precision, a :class:`flopsheet.Utilization` that knows what it was measured on).
+
+    Returns
+    -------
+    pint.Quantity
+    """
+    rich = rich or {}
+    if isinstance(expr, Number):
+        return Q(expr.value)
+    if isinstance(expr, Literal):
+        return expr.quantity
+    if isinstance(expr, Name):
+        return values[expr.name]
+    if isinstance(expr, Negate):
+        return -evaluate_expr(expr.operand, values, rich)
+    if isinstance(expr, Binary):
+        return _APPLY[expr.op](evaluate_expr(expr.left, values, rich), evaluate_expr(expr.right, values, rich))
+    if isinstance(expr, Call):
+        function = FUNCTIONS[expr.function]
+        if function.text_args:
+            return function.python(*(argument.text for argument in expr.arguments if isinstance(argument, Text)))
+        arguments = [rich.get(argument.name, values[argument.name]) if isinstance(argument, Name)
+                     else evaluate_expr(argument, values, rich) for argument in expr.arguments]
+        return function.python(*arguments)
+    raise ExpressionError(f"cannot evaluate {expr!r}")
+
+
+# --- Excel rendering ----------------------------------------------------------------
+
+
+def _precedence(expr: Expr) -> int:
+    """Excel precedence of a node (atoms bind tightest)."""
+    return _PRECEDENCE[expr.op] if isinstance(expr, Binary) else 9
+
+
+def excel_formula(expr: Expr, reference: Callable[[str], str],
+                  call: Callable[[Call], str | None] | None = None) -> str:
+    """Render ``expr`` as Excel formula text (without the leading ``=``).
+
+    Parameters
+    ----------
+    expr : Expr
+    reference : callable
+        Excel text for a row name (the defined name of its value in base units).
+    call : callable, optional
+        Excel text for a call (the add-in variant); None falls back to the native
+        formula of :data:`FUNCTIONS`.
+
+    Examples
+    --------
+    >>> excel_formula(parse_expression("flops / (peak * utilization * duration)"), lambda n: n + "_base")
+    'flops_base/(peak_base*utilization_base*duration_base)'
+    >>> excel_formula(parse_expression("-a ** 2 - (b - c)"), str)
+    '(-(a^2))-(b-c)'
+    """
+    if isinstance(expr, Number):
+        return number_text(expr.value)
+    if isinstance(expr, Literal):
+        return number_text(expr.quantity.to_base_units().magnitude)
+    if isinstance(expr, Name):
+        return reference(expr.name)
+    if isinstance(expr, Negate):
+        return f"(-{_wrapped(expr.operand, reference, call, always=True)})"
+    if isinstance(expr, Binary):
+        mine = _PRECEDENCE[expr.op]
+        left = _wrapped(expr.left, reference, call, always=_precedence(expr.left) < mine or expr.op == "^")
+        right_precedence = _precedence(expr.right)
+        needs = right_precedence < mine or (right_precedence == mine and expr.op in "-/^") or expr.op == "^"
+        return f"{left}{expr.op}{_wrapped(expr.right, reference, call, always=needs)}"
+    if isinstance(expr, Call):
+        custom = call(expr) if call is not None else None
+        if custom is not None:
+            return custom
+        function = FUNCTIONS[expr.function]
+        if function.text_args:
+            return function.native([f'"{argument.text}"' for argument in expr.arguments if isinstance(argument, Text)])
+        return "(" + function.native([_wrapped(argument, reference, call, always=isinstance(argument, (Binary, Negate)))
+                                      for argument in expr.arguments]) + ")"
+    raise ExpressionError(f"cannot render {expr!r}")
+
+
+def _wrapped(expr: Expr, reference: Callable[[str], str], call: Callable[[Call], str | None] | None,
+             always: bool) -> str:
+    """Render a sub-expression, in parentheses when precedence requires."""
+    text = excel_formula(expr, reference, call)
+    if always and isinstance(expr, (Binary,)):
+        return f"({text})"
+    return text

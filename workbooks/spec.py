@@ -1,0 +1,555 @@
+"""Model specs: one TOML file per table under ``workbooks/specs/``, loaded and checked.
+
+A spec is the single source of a template workbook and of the headless evaluator::
+
+    name = "table5_kimi_training"            # file stem; also the CLI/API name
+    title_en = "Kimi training compute"
+    title_zh = "Kimi 训练算力测算"
+    audit = ["37,580,963,840 = 35 x 1024^3 ...", ...]   # facts the README sheet states
+
+    [citation]                               # where the printed numbers come from
+    seed = "001_7b29be997465feb3.txt"
+    table = "表5: Kimi 训练算力测算 (Table 5)"
+    page = "p. 11"
+    text = "5.9 万亿 TFLOPs / (156 TFLOPs × 30.2% × ...) = 1.38 万张"
+
+    [[input]]                                # an assumption (an editable cell)
+    name = "duration"                        # defined name in the workbook
+    label_zh = "训练时长"
+    label_en = "Training time"
+    value = 3                                # number or text read by flopsheet.Q
+    unit = "month"                           # "" = a fraction (shown as %)
+    printed = "3 months"                     # optional: the report's figure
+    note = "..."
+    source = "..."
+    # optional: kind = "utilization", measured_on = "A100 bf16", format = "0.0%"
+
+    [[row]]                                  # a derived row (a formula cell)
+    name = "cards"
+    label_zh = "..."
+    label_en = "..."
+    expr = "train_cards(flops, peak, utilization, duration)"   # see expressions.py
+    unit = "card"
+    printed = "13,793"                       # optional; printed_unit defaults to unit
+    note = "..."
+
+Loading checks everything a template build needs and raises :class:`SpecError`
+naming the file, the row and the expression: unknown keys, names that are not valid
+Excel names, unknown units, expressions outside the grammar, unknown names, cycles,
+and dimensions (pint evaluates every row at the default inputs and converts it to
+the row's unit).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import pint
+
+from ..formulas import Peak, Utilization, as_peak, as_utilization
+from ..formulas.utilization import parse_reference
+from ..units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, UnitInputError,
+                     UnknownNameError, parse_unit)
+from . import unit_choices
+from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression
+
+SPEC_DIR = Path(__file__).with_name("specs")
+#: Listing order of the seed-001 tables: the compute tables first, then their context.
+SPEC_ORDER: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference", "table4_mfu", "table3_api_prices",
+                               "table2_context_windows")
+#: Suffixes the compiler appends to a row name for its helper cells.
+HELPER_SUFFIXES: tuple[str, ...] = ("_unit", "_factor", "_base", "_printed")
+#: Names the compiler itself defines on the Units sheet.
+RESERVED_NAMES = frozenset({"unit_names", "unit_factors", "true", "false"})
+#: A valid name: lower-case letters, digits, underscores; starts with a letter.
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Names Excel would read as a cell reference (A1 or R1C1 style).
+_CELL_LIKE = re.compile(r"^([a-z]{1,3}\d+|r\d*c?\d*|c\d*)$")
+#: Rate dimension of a per-card peak (TFLOPS/card).
+_PEAK_UNIT = "TFLOPS/card"
+_INPUT_KEYS = {"name", "label_en", "label_zh", "value", "unit", "note", "source", "printed", "printed_unit",
+               "kind", "measured_on", "format"}
+_ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format"}
+_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row"}
+_INPUT_KINDS = ("quantity", "peak", "utilization")
+
+
+class SpecError(FlopsheetError, ValueError):
+    """A spec that cannot be built; names the file, row and expression."""
+
+    def __init__(self, path: Path | str, reason: str, row: str | None = None, expr: str | None = None) -> None:
+        self.path, self.reason, self.row, self.expr = Path(path), reason, row, expr
+        where = Path(path).name + (f", row {row!r}" if row else "") + (f", expr {expr!r}" if expr else "")
+        super().__init__(f"{where}: {reason}")
+
+
+class Citation(str):
+    """The source of a spec's printed numbers; behaves as its one-line text.
+
+    Attributes ``seed`` (file), ``table``, ``page`` and ``text`` (the page text).
+    """
+
+    seed: str
+    table: str
+    page: str
+    text: str
+
+    def __new__(cls, seed: str, table: str, page: str, text: str = "") -> Citation:
+        line = super().__new__(cls, f"seed {seed}, {table}, {page}")
+        line.seed, line.table, line.page, line.text = seed, table, page, text
+        return line
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Citation, (self.seed, self.table, self.page, self.text))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An input value read for evaluation.
+
+    quantity : the value as a pint quantity, in ``unit``.
+    unit : the unit text it is shown in (the spec unit or a dropdown unit).
+    rich : what a formula receives when the input is passed directly (Peak or
+        Utilization carrying card and precision), else the quantity.
+    """
+
+    quantity: pint.Quantity
+    unit: str
+    rich: Any
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """An assumption: an editable value cell with a unit dropdown.
+
+    value : float or str, as written in the spec (text read by flopsheet.Q in ``unit``;
+        a peak may be a catalogue reference "A100 tf32").
+    unit : str, the unit the value is shown in; "" for a fraction (utilization).
+    printed : float or None, the report's figure in ``printed_unit``.
+    kind : "quantity", "peak" (per-card rate, catalogue references allowed) or
+        "utilization" (a fraction in (0, 100%], possibly measured on a card/precision).
+    measured_on : str, for a utilization: the peak it was measured against ("A100 bf16").
+    """
+
+    name: str
+    label_en: str
+    label_zh: str
+    value: str | float
+    unit: str
+    note: str = ""
+    source: str = ""
+    printed: float | None = None
+    printed_unit: str = ""
+    kind: str = "quantity"
+    measured_on: str = ""
+    format: str = ""
+
+    @property
+    def dimensionality(self) -> Any:
+        """The pint dimensionality every value of this input must have."""
+        return unit_choices.unit_of(self.unit).dimensionality
+
+    @property
+    def quantity(self) -> pint.Quantity:
+        """The default value as a pint quantity in the input's unit."""
+        return self.read().quantity
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The units the workbook's dropdown offers for this input."""
+        return () if self.unit == "" else unit_choices.choices(self.unit)
+
+    def read(self, value: Any = None) -> Reading:
+        """Read ``value`` (the default when None) as this input, checking dimension and range.
+
+        Raises
+        ------
+        UnitInputError
+            Unreadable, or of another dimension than ``unit``.
+        InputRangeError
+            Zero or negative; a utilization outside (0, 100%].
+        UnknownNameError
+            A catalogue reference to an unknown card or precision.
+        """
+        default = value is None
+        given = self.value if default else value
+        if self.kind == "peak":
+            return self._read_peak(given)
+        if self.kind == "utilization":
+            if default and self.measured_on and isinstance(given, str) and "@" not in given:
+                given = f"{given} @ {self.measured_on}"
+            used = as_utilization(given, argument=self.name)
+            return Reading(Q(used.value), "", used)
+        quantity = self._checked(Q(given, self.unit, argument=self.name), given)
+        shown, unit = self._shown(quantity)
+        return Reading(shown, unit, None)
+
+    def _read_peak(self, given: Any) -> Reading:
+        """A peak: a catalogue reference ("A100 bf16"), a rate, or a number in ``unit``."""
+        if isinstance(given, str) and parse_reference(given) is not None:
+            peak = as_peak(given, argument=self.name)
+            rate = peak.rate
+        elif isinstance(given, Peak):
+            peak, rate = given, given.rate
+        else:
+            rate = Q(given, self.unit, argument=self.name)
+            if rate.dimensionality == unit_choices.unit_of("FLOPS").dimensionality:
+                rate = rate / Q(1, "card")
+            peak = as_peak(self._checked(rate, given), argument=self.name)
+        quantity, unit = self._shown(rate)
+        return Reading(quantity, unit, peak)
+
+    def _checked(self, quantity: pint.Quantity, given: Any) -> pint.Quantity:
+        """Check dimension and sign; return the quantity unchanged."""
+        if quantity.dimensionality != self.dimensionality:
+            raise UnitInputError(self.name, _given(given), f"a quantity in units like {self.unit} "
+                                 f"({unit_choices.dimension_text(self.unit)}), e.g. \"{_example(self)}\"")
+        if float(quantity.magnitude) <= 0:
+            raise InputRangeError(self.name, _given(given), "greater than 0")
+        return quantity
+
+    def _shown(self, quantity: pint.Quantity) -> tuple[pint.Quantity, str]:
+        """Express a quantity in a dropdown unit that spells its own unit, else in ``unit``."""
+        chosen = unit_choices.matching_choice(quantity.units, self.choices) if self.unit else None
+        unit = chosen or self.unit
+        return quantity.to(unit_choices.unit_of(unit)), unit
+
+
+def _given(value: Any) -> Any:
+    """A value as an error message shows it."""
+    if isinstance(value, pint.Quantity):
+        return f"{value.magnitude:g} {value.units:~P}".strip()
+    return value
+
+
+def _example(item: InputSpec) -> str:
+    """An example value for messages ("3 month")."""
+    return f"{item.value} {item.unit}".strip() if not isinstance(item.value, str) else item.value
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """A derived row: a formula cell computed from inputs and other rows.
+
+    expr : str in the grammar of :mod:`.expressions`.
+    unit : str, the result unit ("" for a fraction or ratio).
+    printed : float or None, the report's figure in ``printed_unit``.
+    """
+
+    name: str
+    label_en: str
+    label_zh: str
+    expr: str
+    unit: str
+    printed: float | None = None
+    printed_unit: str = ""
+    note: str = ""
+    format: str = ""
+
+    @cached_property
+    def parsed(self) -> Expr:
+        """The parsed expression."""
+        return parse_expression(self.expr)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The units the workbook's dropdown offers for this row."""
+        return () if self.unit == "" else unit_choices.choices(self.unit)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A loaded, checked model spec (see the module docstring for the file format)."""
+
+    name: str
+    title_en: str
+    title_zh: str
+    citation: Citation
+    inputs: list[InputSpec]
+    rows: list[RowSpec]
+    path: Path
+    audit: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        """Every input and row name, in spec order."""
+        return [item.name for item in self.inputs] + [row.name for row in self.rows]
+
+    def input(self, name: str) -> InputSpec:
+        """Return the input called ``name`` or raise UnknownNameError listing the inputs."""
+        for item in self.inputs:
+            if item.name == name:
+                return item
+        raise UnknownNameError(name, name, ", ".join(item.name for item in self.inputs), f"input of {self.name}")
+
+    def row(self, name: str) -> RowSpec:
+        """Return the derived row called ``name``."""
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise UnknownNameError(name, name, ", ".join(row.name for row in self.rows), f"row of {self.name}")
+
+    @cached_property
+    def order(self) -> list[RowSpec]:
+        """Derived rows in dependency order (each after the rows it reads)."""
+        return _dependency_order(self)
+
+    def solve(self, readings: Mapping[str, Reading], *, building: bool = False
+              ) -> tuple[dict[str, pint.Quantity], list[str]]:
+        """Evaluate every derived row from the inputs' readings.
+
+        ``building=True`` turns any failure into a :class:`SpecError` naming the row and
+        its expression (the build-time dimension check).
+
+        Returns
+        -------
+        (dict of name to pint.Quantity, list of str)
+            Every input and row (rows in their own unit) and the AssumptionWarning
+            texts, each prefixed with the row it came from.
+        """
+        values: dict[str, pint.Quantity] = {name: reading.quantity for name, reading in readings.items()}
+        rich = {name: reading.rich for name, reading in readings.items() if reading.rich is not None}
+        notes: list[str] = []
+        for row in self.order:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result = Q(evaluate_expr(row.parsed, values, rich))
+            except pint.DimensionalityError as error:
+                if building:
+                    raise SpecError(self.path, f"dimension mismatch: {error}", row.name, row.expr) from None
+                raise
+            except (FlopsheetError, ExpressionError) as error:
+                if building:
+                    raise SpecError(self.path, str(error), row.name, row.expr) from None
+                raise
+            notes += [f"{row.name}: {warning.message}" for warning in caught
+                      if issubclass(warning.category, AssumptionWarning)]
+            unit = unit_choices.unit_of(row.unit)
+            if result.dimensionality != unit.dimensionality:
+                raise SpecError(self.path, f"the expression gives {result.dimensionality or 'a plain number'} "
+                                f"({result.units:~P}) but the row's unit {row.unit!r} is "
+                                f"{unit.dimensionality or 'a plain number'}", row.name, row.expr)
+            values[row.name] = result.to(unit)
+        return values, notes
+
+
+# --- loading ----------------------------------------------------------------------
+
+
+def spec_names() -> list[str]:
+    """Return the names of the packaged specs, in table order (5, 6, 4, 3, 2).
+
+    Examples
+    --------
+    >>> spec_names()
+    ['table5_kimi_training', 'table6_kimi_inference', 'table4_mfu', 'table3_api_prices', 'table2_context_windows']
+    """
+    stems = [path.stem for path in SPEC_DIR.glob("*.toml")]
+    return sorted(stems, key=lambda stem: (SPEC_ORDER.index(stem) if stem in SPEC_ORDER else len(SPEC_ORDER), stem))
+
+
+def spec_path(name_or_path: str | Path) -> Path:
+    """Return the file of a packaged spec name, or the path itself."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise InputError("spec", text, "an existing .toml spec file")
+        return path
+    path = SPEC_DIR / f"{text}.toml"
+    if not path.is_file():
+        raise UnknownNameError("spec", text, ", ".join(spec_names()), "model spec")
+    return path
+
+
+def load_spec(name_or_path: str | Path) -> ModelSpec:
+    """Load and check a model spec by name (``spec_names()``) or path.
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown spec name.
+    SpecError
+        Anything that makes the spec unbuildable; names file, row and expression.
+
+    Examples
+    --------
+    >>> spec = load_spec("table5_kimi_training")
+    >>> [row.name for row in spec.rows]
+    ['chars', 'words', 'tokens', 'flops', 'cards']
+    """
+    path = spec_path(name_or_path).resolve()
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, mtime_ns: int) -> ModelSpec:
+    """Load a spec file once per modification time."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SpecError(path, f"not valid TOML: {error}") from None
+    spec = _build(path, document)
+    _check(spec)
+    return spec
+
+
+def _require(path: Path, table: Mapping[str, Any], key: str, row: str | None, kind: type | tuple[type, ...] = str) -> Any:
+    """Return a required key of the right type or raise SpecError."""
+    if key not in table:
+        raise SpecError(path, f"missing key {key!r}", row)
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise SpecError(path, f"{key!r} must be {getattr(kind, '__name__', 'a number or text')}, got {value!r}", row)
+    return value
+
+
+def _unknown_keys(path: Path, table: Mapping[str, Any], allowed: set[str], row: str | None) -> None:
+    """Reject keys a spec may not have (typos)."""
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise SpecError(path, f"unknown key(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}", row)
+
+
+def _printed(path: Path, table: Mapping[str, Any], unit: str, row: str) -> tuple[float | None, str]:
+    """Read the optional printed figure, as a float in its printed unit."""
+    printed_unit = table.get("printed_unit", unit)
+    if "printed" not in table:
+        return None, printed_unit
+    _unit(path, printed_unit, row)
+    try:
+        quantity = Q(table["printed"], printed_unit or None, argument="printed")
+        value = float(quantity.to(unit_choices.unit_of(printed_unit)).magnitude)
+    except (ValueError, pint.DimensionalityError) as error:
+        raise SpecError(path, f"printed {table['printed']!r}: {error}", row) from None
+    if value == 0:
+        raise SpecError(path, "printed must not be 0 (the difference column divides by it)", row)
+    return value, printed_unit
+
+
+def _unit(path: Path, text: Any, row: str) -> str:
+    """Check that a unit text parses."""
+    if not isinstance(text, str):
+        raise SpecError(path, f"unit must be text, got {text!r}", row)
+    if text:
+        try:
+            parse_unit(text, argument="unit")
+        except UnitInputError as error:
+            raise SpecError(path, f"unknown unit {text!r}: {error}", row) from None
+    return text
+
+
+def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
+    """Turn the TOML document into a ModelSpec (structure only)."""
+    _unknown_keys(path, document, _TOP_KEYS, None)
+    citation = _require(path, document, "citation", None, dict)
+    _unknown_keys(path, citation, {"seed", "table", "page", "text"}, "citation")
+    inputs = []
+    for table in document.get("input", []):
+        name = _require(path, table, "name", None)
+        _unknown_keys(path, table, _INPUT_KEYS, name)
+        unit = _unit(path, _require(path, table, "unit", name), name)
+        kind = table.get("kind", "peak" if unit and unit_choices.unit_of(unit).dimensionality
+                         == unit_choices.unit_of(_PEAK_UNIT).dimensionality else "quantity")
+        if kind not in _INPUT_KINDS:
+            raise SpecError(path, f"kind must be one of {', '.join(_INPUT_KINDS)}, got {kind!r}", name)
+        printed, printed_unit = _printed(path, table, unit, name)
+        inputs.append(InputSpec(
+            name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
+            value=_require(path, table, "value", name, (str, int, float)), unit=unit, note=table.get("note", ""),
+            source=table.get("source", ""), printed=printed, printed_unit=printed_unit, kind=kind,
+            measured_on=table.get("measured_on", ""), format=table.get("format", "")))
+    rows = []
+    for table in document.get("row", []):
+        name = _require(path, table, "name", None)
+        _unknown_keys(path, table, _ROW_KEYS, name)
+        unit = _unit(path, _require(path, table, "unit", name), name)
+        printed, printed_unit = _printed(path, table, unit, name)
+        rows.append(RowSpec(
+            name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
+            expr=_require(path, table, "expr", name), unit=unit, printed=printed, printed_unit=printed_unit,
+            note=table.get("note", ""), format=table.get("format", "")))
+    name = _require(path, document, "name", None)
+    if name != path.stem:
+        raise SpecError(path, f"name {name!r} must equal the file name {path.stem!r}")
+    return ModelSpec(
+        name=name, title_en=_require(path, document, "title_en", None), title_zh=_require(path, document, "title_zh", None),
+        citation=Citation(*(str(_require(path, citation, key, "citation")) for key in ("seed", "table", "page")),
+                          str(citation.get("text", ""))),
+        inputs=inputs, rows=rows, path=path, audit=list(document.get("audit", [])))
+
+
+def _check_names(spec: ModelSpec) -> None:
+    """Names must be valid, unique Excel names that do not collide with helper names."""
+    if not spec.inputs or not spec.rows:
+        raise SpecError(spec.path, "a spec needs at least one [[input]] and one [[row]]")
+    seen: set[str] = set()
+    for name in spec.names:
+        if not _NAME.match(name) or _CELL_LIKE.match(name) or name in RESERVED_NAMES:
+            raise SpecError(spec.path, "names must be lower-case letters, digits and _, start with a letter, "
+                            "and not look like a cell reference (A1, R1C1)", name)
+        if name in seen:
+            raise SpecError(spec.path, "duplicate name", name)
+        seen.add(name)
+    for name in spec.names:
+        for suffix in HELPER_SUFFIXES:
+            if name + suffix in seen:
+                raise SpecError(spec.path, f"the name {name + suffix!r} is taken by the {suffix} helper of {name!r}",
+                                name + suffix)
+
+
+def _dependency_order(spec: ModelSpec) -> list[RowSpec]:
+    """Sort derived rows so each follows what it reads; unknown names and cycles are errors."""
+    rows = {row.name: row for row in spec.rows}
+    inputs = {item.name for item in spec.inputs}
+    ordered: list[RowSpec] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "active":
+            cycle = trail[trail.index(name):] + [name]
+            row = rows[name]
+            raise SpecError(spec.path, f"cycle: {' -> '.join(cycle)}", name, row.expr)
+        state[name] = "active"
+        row = rows[name]
+        for used in sorted(_parsed(spec, row).names()):
+            if used in rows:
+                visit(used, trail + [name])
+            elif used not in inputs:
+                raise SpecError(spec.path, f"unknown name {used!r}; known: {', '.join(spec.names)}", name, row.expr)
+        state[name] = "done"
+        ordered.append(row)
+
+    for row in spec.rows:
+        visit(row.name, [])
+    return ordered
+
+
+def _parsed(spec: ModelSpec, row: RowSpec) -> Expr:
+    """The row's parsed expression, or a SpecError naming it."""
+    try:
+        return row.parsed
+    except ExpressionError as error:
+        raise SpecError(spec.path, str(error), row.name, row.expr) from None
+
+
+def _check(spec: ModelSpec) -> None:
+    """Check names, expressions, dependencies and dimensions (by evaluating the defaults)."""
+    _check_names(spec)
+    readings: dict[str, Reading] = {}
+    for item in spec.inputs:
+        try:
+            readings[item.name] = item.read()
+        except FlopsheetError as error:
+            raise SpecError(spec.path, f"value {item.value!r}: {error}", item.name) from None
+    spec.solve(readings, building=True)
