@@ -358,7 +358,9 @@ def test_unit_choices_are_safe_for_excel_match() -> None:
     assert not any(character in text for text in texts for character in "*?~,\""), "MATCH wildcards / list separators"
     for group in unit_choices.UNIT_CHOICES:
         assert len({unit_choices.dimension_text(text) for text in group}) == 1, group
-        assert math.isfinite(unit_choices.factor(group[0]))
+    dimensions = [unit_choices.dimension_text(group[0]) for group in unit_choices.UNIT_CHOICES]
+    assert len(set(dimensions)) == len(dimensions), "one group per dimension"
+    assert all(math.isfinite(unit_choices.factor(group[0])) for group in unit_choices.UNIT_CHOICES)
     assert unit_choices.factor("month") == 30.4375 * 86400
 
 

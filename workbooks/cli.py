@@ -28,13 +28,29 @@ def _summary(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build(options: argparse.Namespace) -> int:
+    """Regenerate every template workbook and print the paths."""
+    from .compile import TEMPLATE_DIR, build_templates
+
+    for path in build_templates(options.outdir or TEMPLATE_DIR):
+        print(path)
+    return EXIT_OK
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the workbook-side commands (summary, ...)."""
+    """Add the workbook-side commands (summary, build, ...)."""
     summary = commands.add_parser(
         "summary", help="print seed 001 Tables 5 and 6 recomputed, with the audit facts",
         description="Print seed 001 Tables 5 and 6 recomputed, with the audit facts.",
         epilog="Example: flopsheet summary", formatter_class=argparse.RawDescriptionHelpFormatter)
     summary.set_defaults(handler=_summary)
+    build = commands.add_parser(
+        "build", help="regenerate the template workbooks from the model specs",
+        description="Compile every spec in workbooks/specs/ to its template workbook (plus the add-in variants "
+                    "of Tables 5 and 6) and print the paths. Same specs, same bytes.",
+        epilog="Example: flopsheet build --outdir /tmp/templates", formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("--outdir", metavar="DIR", help="where to write (default: the package's workbooks/templates)")
+    build.set_defaults(handler=_build)
 
 
 class _Parser(argparse.ArgumentParser):

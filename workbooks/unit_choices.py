@@ -21,14 +21,13 @@ import pint
 
 from ..units import parse_unit
 
-#: Unit texts offered in dropdowns, grouped by dimension, in display order.
+#: Unit texts offered in dropdowns, one group per dimension, in display order.
 UNIT_CHOICES: tuple[tuple[str, ...], ...] = (
     ("s", "min", "hour", "day", "week", "month", "year"),
     ("B", "kB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "PiB"),
     ("FLOP", "TFLOP", "PFLOP", "EFLOP"),
-    ("FLOPS", "TFLOPS", "PFLOPS", "EFLOPS"),
+    ("FLOPS", "TFLOPS", "PFLOPS", "EFLOPS", "FLOP/day", "TFLOP/day", "PFLOP/day", "EFLOP/day"),
     ("FLOPS/card", "TFLOPS/card", "PFLOPS/card"),
-    ("FLOP/day", "TFLOP/day", "PFLOP/day", "EFLOP/day"),
     ("parameter", "万parameter", "亿parameter"),
     ("token", "ktoken", "Mtoken", "万token", "亿token", "万亿token"),
     ("hanzi", "万hanzi"),

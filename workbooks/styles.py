@@ -1,0 +1,83 @@
+"""Banker conventions for the template workbooks: colours, fonts, number formats, widths.
+
+Inputs are blue on light yellow (a person typed them), formulas black, reference data
+(the report's printed figures) dark grey, helper columns light grey.
+"""
+
+from __future__ import annotations
+
+import math
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from . import unit_choices
+from .text_table import display_width
+
+INPUT_FONT = Font(name="Calibri", size=11, color="0000FF")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+FORMULA_FONT = Font(name="Calibri", size=11, color="000000")
+RESULT_FONT = Font(name="Calibri", size=11, color="000000", bold=True)
+PRINTED_FONT = Font(name="Calibri", size=11, color="595959", italic=True)
+HELPER_FONT = Font(name="Calibri", size=9, color="808080")
+TITLE_FONT = Font(name="Calibri", size=14, bold=True)
+SUBTITLE_FONT = Font(name="Calibri", size=10, color="595959")
+HEADER_FONT = Font(name="Calibri", size=11, bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+SECTION_FONT = Font(name="Calibri", size=11, bold=True, color="1F4E78")
+SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
+WRAP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")
+CENTER = Alignment(horizontal="center", vertical="top")
+THIN_BOTTOM = Border(bottom=Side(style="thin", color="BFBFBF"))
+
+PERCENT_FORMAT = "0.0%"
+SCIENTIFIC_FORMAT = "0.00E+00"
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.00"
+#: Values at or above this are shown in scientific notation.
+SCIENTIFIC_FROM = 1e15
+#: Values at or above this are shown without decimals.
+INTEGER_FROM = 1000
+#: Widest a column may grow to fit its text (characters).
+MAX_WIDTH = 48
+
+
+def number_format(value: float, unit: str, chosen: str = "") -> str:
+    """Return the Excel number format of a row.
+
+    Parameters
+    ----------
+    value : float
+        The default value, in ``unit`` (sets the magnitude class).
+    unit : str
+        "" is a fraction (percent); FLOP counts are always scientific.
+    chosen : str, optional
+        The spec's own format, which wins.
+    """
+    if chosen:
+        return chosen
+    if unit == "":
+        return PERCENT_FORMAT
+    if unit_choices.dimension_text(unit) == "[compute]" or abs(value) >= SCIENTIFIC_FROM:
+        return SCIENTIFIC_FORMAT
+    if abs(value) >= INTEGER_FROM:
+        return INTEGER_FORMAT
+    return DECIMAL_FORMAT
+
+
+def difference_format(value_format: str) -> str:
+    """The difference column's format: the value's, negatives in red."""
+    if ";" in value_format:
+        return value_format
+    return f"{value_format};[Red]-{value_format}"
+
+
+def fit_width(texts: list[str], minimum: int = 8) -> float:
+    """Return a column width that fits the texts (汉字 count double), capped at MAX_WIDTH."""
+    widest = max((display_width(text) for text in texts if text), default=minimum)
+    return float(min(max(widest + 2, minimum), MAX_WIDTH))
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a wrapped cell of ``width`` characters."""
+    return max(1, math.ceil(display_width(text) / max(width - 1, 1)))
