@@ -80,7 +80,7 @@ HEADERS = {"zh": "项目", "en": "Item", "value": "Value 数值", "unit": "Unit 
            "name": "Name (defined name)", "factor": "Factor to base", "base": "Value in base unit",
            "base_unit": "Base unit"}
 #: Column widths that do not depend on content.
-FIXED_WIDTHS = {"value": 20, "printed": 20, "difference": 18, "ratio": 12, "note": 64, "factor": 14, "base": 16,
+FIXED_WIDTHS = {"value": 20, "printed": 20, "difference": 18, "ratio": 12, "note": 56, "factor": 14, "base": 16,
                 "base_unit": 16}
 
 
@@ -192,13 +192,14 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
     _set(sheet, line.cell("en"), item.label_en, alignment=styles.TOP)
     note = item.note if is_input else f"{item.note} [{item.expr}]".strip()  # type: ignore[union-attr]
     source = getattr(item, "source", "")
-    _set(sheet, line.cell("note"), f"{note} Source: {source}".strip() if source else note, alignment=styles.WRAP)
+    _set(sheet, line.cell("note"), f"{note} Source: {source}.".replace("..", ".").strip() if source else note,
+         alignment=styles.WRAP)
     _set(sheet, line.cell("name"), name, font=styles.HELPER_FONT, alignment=styles.TOP)
     _define(workbook, name, MODEL_SHEET, line.cell("value"))
     _define(workbook, f"{name}_unit", MODEL_SHEET, line.cell("unit"))
     if not line.fraction:
         factor = unit_choices.factor(line.unit)
-        _set(sheet, line.cell("unit"), line.unit, font=styles.INPUT_FONT, fill=styles.INPUT_FILL, alignment=styles.TOP)
+        _set(sheet, line.cell("unit"), line.unit, font=styles.INPUT_FONT, fill=styles.INPUT_FILL, alignment=styles.UNIT)
         sheet.add_data_validation(_unit_validation(line))
         _set(sheet, line.cell("factor"), f"=INDEX(unit_factors,MATCH({name}_unit,unit_names,0))",
              font=styles.HELPER_FONT, number_format="General", alignment=styles.TOP)
@@ -214,11 +215,16 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
         _set(sheet, line.cell("value"), line.value, font=styles.INPUT_FONT, fill=styles.INPUT_FILL,
              number_format=value_format, alignment=styles.TOP)
         if not line.fraction:
-            _set(sheet, line.cell("base"), f"={name}*{name}_factor", font=styles.HELPER_FONT,
-                 number_format=styles.SCIENTIFIC_FORMAT, alignment=styles.TOP)
+            _write_base(sheet, line, f"={name}*{name}_factor")
     else:
         _write_formula(sheet, line, lines, variant, value_format, cached)
     _write_printed(sheet, workbook, line, value_format, cached)
+
+
+def _write_base(sheet: Worksheet, line: Line, formula: str) -> None:
+    """The helper cell ``<name>_base``: the row's value in base units."""
+    _set(sheet, line.cell("base"), formula, font=styles.HELPER_FONT, number_format=styles.SCIENTIFIC_FORMAT,
+         alignment=styles.TOP)
 
 
 def _write_formula(sheet: Worksheet, line: Line, lines: Mapping[str, Line], variant: str, value_format: str,
@@ -231,13 +237,11 @@ def _write_formula(sheet: Worksheet, line: Line, lines: Mapping[str, Line], vari
     if addin is not None:
         display = f"={addin}"
         if not line.fraction:
-            _set(sheet, line.cell("base"), f"={name}*{name}_factor", font=styles.HELPER_FONT,
-                 number_format=styles.SCIENTIFIC_FORMAT, alignment=styles.TOP)
+            _write_base(sheet, line, f"={name}*{name}_factor")
     elif line.fraction:
         display = f"={formula}"
     else:
-        _set(sheet, line.cell("base"), f"={formula}", font=styles.HELPER_FONT,
-             number_format=styles.SCIENTIFIC_FORMAT, alignment=styles.TOP)
+        _write_base(sheet, line, f"={formula}")
         display = f"={name}_base/{name}_factor"
     font = styles.RESULT_FONT if name == next(reversed(lines)) else styles.FORMULA_FONT
     _set(sheet, line.cell("value"), display, font=font, number_format=value_format, alignment=styles.TOP)

@@ -163,8 +163,8 @@ class InputSpec:
 
     @property
     def choices(self) -> tuple[str, ...]:
-        """The units the workbook's dropdown offers for this input."""
-        return () if self.unit == "" else unit_choices.choices(self.unit)
+        """The units the workbook's dropdown offers (none for a fraction)."""
+        return _dropdown(self.unit)
 
     def read(self, value: Any = None) -> Reading:
         """Read ``value`` (the default when None) as this input, checking dimension and range.
@@ -222,6 +222,11 @@ class InputSpec:
         return quantity.to(unit_choices.unit_of(unit)), unit
 
 
+def _dropdown(unit: str) -> tuple[str, ...]:
+    """The dropdown units of a row's unit; a fraction ("") has none."""
+    return () if unit == "" else unit_choices.choices(unit)
+
+
 def _given(value: Any) -> Any:
     """A value as an error message shows it."""
     if isinstance(value, pint.Quantity):
@@ -260,8 +265,8 @@ class RowSpec:
 
     @property
     def choices(self) -> tuple[str, ...]:
-        """The units the workbook's dropdown offers for this row."""
-        return () if self.unit == "" else unit_choices.choices(self.unit)
+        """The units the workbook's dropdown offers (none for a fraction)."""
+        return _dropdown(self.unit)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ SECTION_FONT = Font(name="Calibri", size=11, bold=True, color="1F4E78")
 SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
 WRAP = Alignment(wrap_text=True, vertical="top")
 TOP = Alignment(vertical="top")
-CENTER = Alignment(horizontal="center", vertical="top")
+UNIT = Alignment(vertical="top", indent=1)
 THIN_BOTTOM = Border(bottom=Side(style="thin", color="BFBFBF"))
 
 PERCENT_FORMAT = "0.0%"
@@ -78,6 +78,10 @@ def fit_width(texts: list[str], minimum: int = 8) -> float:
     return float(min(max(widest + 2, minimum), MAX_WIDTH))
 
 
+#: Characters of proportional text that fit in one unit of column width (measured on LibreOffice renders).
+CHARACTERS_PER_WIDTH = 1.15
+
+
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapped cell of ``width`` characters."""
-    return max(1, math.ceil(display_width(text) / max(width - 1, 1)))
+    return max(1, math.ceil(display_width(text) / max((width - 1) * CHARACTERS_PER_WIDTH, 1)))
