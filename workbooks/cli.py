@@ -11,15 +11,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from .._version import __version__
-from ..units import FlopsheetError
+from ..units import FlopsheetError, InputError
+from . import report as reports
+from .compile import TEMPLATE_DIR, build_templates
+from .evaluate import evaluate
+from .read_back import read_assumptions
+from .spec import load_spec, spec_names
 from .summary import summary_text
+from .sweep import ProgressBar, sweep, write_sweep_xlsx
+from .text_table import render_table
 
 #: Exit codes: success, anything unexpected, bad usage or bad input.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 Registrar = Callable[[argparse._SubParsersAction], None]
+HELP_FORMAT = argparse.RawDescriptionHelpFormatter
 
 
 def _summary(options: argparse.Namespace) -> int:
@@ -30,27 +39,148 @@ def _summary(options: argparse.Namespace) -> int:
 
 def _build(options: argparse.Namespace) -> int:
     """Regenerate every template workbook and print the paths."""
-    from .compile import TEMPLATE_DIR, build_templates
-
     for path in build_templates(options.outdir or TEMPLATE_DIR):
         print(path)
     return EXIT_OK
 
 
+def _list(options: argparse.Namespace) -> int:
+    """Print every model with its titles and source."""
+    rows = [(spec.name, spec.title_en, spec.title_zh, spec.citation) for spec in map(load_spec, spec_names())]
+    print(render_table(("model", "title", "标题", "source"), rows))
+    return EXIT_OK
+
+
+def _overrides(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
+    """Merge ``--from`` (read back from a workbook) and ``--set`` (wins) into overrides."""
+    overrides: dict[str, str] = {}
+    if getattr(options, "from_workbook", None):
+        overrides.update(read_assumptions(options.from_workbook, load_spec(spec_name)))
+    overrides.update(reports.parse_assignments(options.set or []))
+    return overrides
+
+
+def _show(options: argparse.Namespace) -> int:
+    """Print one model as an aligned table with printed-vs-recomputed and warnings."""
+    frame = evaluate(options.model, _overrides(options, options.model))
+    spec = load_spec(options.model)
+    label = "label_zh" if options.lang == "zh" else "label_en"
+    rows = [(("* " if row.overridden else "  ") + row.name, getattr(row, label), reports.format_value(row.value),
+             row.unit, reports.format_value(row.printed), reports.format_value(row.difference))
+            for row in frame.itertuples()]
+    title = spec.title_zh if options.lang == "zh" else spec.title_en
+    print(f"{title}\n{spec.citation}\n")
+    print(render_table(("name", "label", "value", "unit", "printed", "difference"), rows, align="<<><>>"))
+    if frame["overridden"].any():
+        print("\n* set by --set/--from")
+    for text in frame.attrs.get("warnings", []):
+        print(f"warning: {text}")
+    return EXIT_OK
+
+
+def _report(options: argparse.Namespace) -> int:
+    """Write one model's report, or every model's into a folder (``all``)."""
+    names = spec_names() if options.model == "all" else [options.model]
+    output = Path(options.output)
+    if options.model == "all":
+        output.mkdir(parents=True, exist_ok=True)
+        fmt = options.format or "xlsx"
+        targets = [output / f"{name}{reports.FORMATS[fmt]}" for name in names]
+    else:
+        fmt, targets = options.format, [output]
+    for name, target in zip(names, targets):
+        written = reports.report(name, target, fmt, **_overrides(options, name))
+        print(written)
+    return EXIT_OK
+
+
+def _sweep(options: argparse.Namespace) -> int:
+    """Run a one- or two-way sensitivity sweep; print it or write it."""
+    vary = reports.parse_assignments(options.vary, option="--vary")
+    progress = ProgressBar(sys.stderr)
+    table = sweep(options.model, vary, target=options.target, progress=progress,
+                  **reports.parse_assignments(options.set or []))
+    if options.output:
+        output = Path(options.output)
+        if output.suffix.lower() == ".xlsx":
+            write_sweep_xlsx(table, output)
+        elif output.suffix.lower() == ".csv":
+            reports.atomic_write(output, lambda target: table.to_csv(target))
+        else:
+            raise InputError("-o", str(output), "a .xlsx or .csv file")
+        print(output)
+    else:
+        names = [f"{name} ({unit})" if unit else name for name, unit in table.attrs["inputs"]]
+        columns = [str(column) for column in table.columns] if len(names) == 1 else \
+            [f"{names[1]}={reports.format_value(column)}" for column in table.columns]
+        header = [names[0]] + columns
+        rows = [[reports.format_value(label)] + [reports.format_value(value) for value in values]
+                for label, values in table.iterrows()]
+        print(f"{table.attrs['target']} ({table.attrs['target_unit']})")
+        print(render_table(header, rows, align=">" * len(header)))
+    return EXIT_OK
+
+
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE",
+                        help='override an input, e.g. --set duration="105 days" --set params=2000亿')
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the workbook-side commands (summary, build, ...)."""
-    summary = commands.add_parser(
+    """Add the workbook-side commands: summary, build, list, show, report, sweep."""
+    commands.add_parser(
         "summary", help="print seed 001 Tables 5 and 6 recomputed, with the audit facts",
         description="Print seed 001 Tables 5 and 6 recomputed, with the audit facts.",
-        epilog="Example: flopsheet summary", formatter_class=argparse.RawDescriptionHelpFormatter)
-    summary.set_defaults(handler=_summary)
+        epilog="Example: flopsheet summary", formatter_class=HELP_FORMAT).set_defaults(handler=_summary)
     build = commands.add_parser(
         "build", help="regenerate the template workbooks from the model specs",
         description="Compile every spec in workbooks/specs/ to its template workbook (plus the add-in variants "
                     "of Tables 5 and 6) and print the paths. Same specs, same bytes.",
-        epilog="Example: flopsheet build --outdir /tmp/templates", formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog="Example: flopsheet build --outdir /tmp/templates", formatter_class=HELP_FORMAT)
     build.add_argument("--outdir", metavar="DIR", help="where to write (default: the package's workbooks/templates)")
     build.set_defaults(handler=_build)
+    commands.add_parser(
+        "list", help="list every model with its title and source", description="List every model.",
+        epilog="Example: flopsheet list", formatter_class=HELP_FORMAT).set_defaults(handler=_list)
+
+    show = commands.add_parser(
+        "show", help="print a model as a table (values, units, printed vs recomputed)",
+        description="Evaluate a model and print it; warnings follow the table.", formatter_class=HELP_FORMAT,
+        epilog='Examples:\n  flopsheet show table5_kimi_training\n'
+               '  flopsheet show table5_kimi_training --set duration="105 days" --lang zh')
+    show.add_argument("model", help="model name (see flopsheet list)")
+    _add_overrides(show)
+    show.add_argument("--from", dest="from_workbook", metavar="XLSX", help="read inputs from an edited template")
+    show.add_argument("--lang", choices=("zh", "en"), default="en", help="label language (default en)")
+    show.set_defaults(handler=_show)
+
+    report = commands.add_parser(
+        "report", help="write a report: xlsx, csv, md or json", formatter_class=HELP_FORMAT,
+        description="Evaluate a model (or all) and write a report file; a failed run writes nothing.",
+        epilog='Examples:\n  flopsheet report table5_kimi_training -o kimi.xlsx --set duration="105 days"\n'
+               '  flopsheet report table6_kimi_inference -o kimi.json --set tokens_per_call=2000\n'
+               '  flopsheet report table5_kimi_training --from edited.xlsx -o edited_report.xlsx\n'
+               '  flopsheet report all -o reports/ --format md')
+    report.add_argument("model", help='model name, or "all" (then -o is a folder)')
+    report.add_argument("-o", "--output", required=True, help="output file (or folder with all)")
+    report.add_argument("--format", choices=tuple(reports.FORMATS), help="default: from the file suffix (all: xlsx)")
+    _add_overrides(report)
+    report.add_argument("--from", dest="from_workbook", metavar="XLSX", help="read inputs from an edited template")
+    report.set_defaults(handler=_report)
+
+    sweep_parser = commands.add_parser(
+        "sweep", help="one- or two-way sensitivity grid", formatter_class=HELP_FORMAT,
+        description="Vary one or two inputs over START..STOP[:STEP]. Bare numbers are in the input's spec unit "
+                    "(table5 duration: month = 30.4375 days); write units to be explicit (60 days..180 days:30 days).",
+        epilog='Examples:\n  flopsheet sweep table5_kimi_training --vary duration=60..180:30\n'
+               '  flopsheet sweep table5_kimi_training --vary duration=2..6:1 --vary utilization=20%..50%:10% -o grid.xlsx\n'
+               '  flopsheet sweep table6_kimi_inference --vary busy_hours=6..24:6 --target cards')
+    sweep_parser.add_argument("model", help="model name")
+    sweep_parser.add_argument("--vary", action="append", required=True, metavar="NAME=START..STOP[:STEP]")
+    sweep_parser.add_argument("--target", help="result row to tabulate (default: the last row)")
+    sweep_parser.add_argument("-o", "--output", help="write .xlsx (with chart) or .csv instead of printing")
+    _add_overrides(sweep_parser)
+    sweep_parser.set_defaults(handler=_sweep)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,6 +218,6 @@ def main(argv: Sequence[str] | None = None, registrars: Sequence[Registrar] = (r
     except FlopsheetError as error:
         print(f"flopsheet: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (OSError, RuntimeError) as error:
-        print(f"flopsheet: {error}", file=sys.stderr)
+    except Exception as error:  # noqa: BLE001 - the CLI shows a message, never a traceback
+        print(f"flopsheet: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR

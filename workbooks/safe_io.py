@@ -49,7 +49,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
 @contextlib.contextmanager
 def _temporary_beside(destination: Path) -> Iterator[Path]:
     """A temporary path in the destination's folder, removed if still there at exit."""
-    handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
+    # The temporary keeps the destination's suffix: writers such as openpyxl check it.
+    handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=f".part{destination.suffix}",
+                                    dir=destination.parent)
     os.close(handle)
     temporary = Path(name)
     try:
