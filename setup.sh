@@ -20,4 +20,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 
 if [ "${1:-}" = "--install-only" ]; then exit 0; fi
+.venv/bin/flopsheet build
+.venv/bin/flopsheet report all -o out/reports
+.venv/bin/flopsheet report all -o out/reports --format md
 .venv/bin/flopsheet summary

@@ -66,15 +66,33 @@ __all__ = [
     "card_power",
     "catalogue",
     "data_tokens",
+    "evaluate",
     "format_eng",
     "format_quantity",
     "format_zh",
     "infer_cards",
     "infer_flops",
     "mfu",
+    "report",
+    "sweep",
     "train_card_hours",
     "train_cards",
     "train_duration",
     "train_flops",
     "ureg",
 ]
+
+#: The model API lives in flopsheet.workbooks (pandas, openpyxl); it is imported on first
+#: use so that ``import flopsheet`` stays light and the xlwings Lite bundle (units,
+#: formulas and addin only) imports without it.
+_WORKBOOK_API = {"evaluate": "flopsheet.workbooks.evaluate", "report": "flopsheet.workbooks.report",
+                 "sweep": "flopsheet.workbooks.sweep"}
+
+
+def __getattr__(name: str) -> object:
+    """Import ``evaluate``, ``report`` and ``sweep`` from flopsheet.workbooks on first use."""
+    if name in _WORKBOOK_API:
+        import importlib
+
+        return getattr(importlib.import_module(_WORKBOOK_API[name]), name)
+    raise AttributeError(f"module 'flopsheet' has no attribute {name!r}")

@@ -155,12 +155,16 @@ def _split(reference: str) -> tuple[str, str]:
     return letters, reference[len(letters):]
 
 
+class Formula(str):
+    """Formula text we generated ("=flops/..."); any other str is written as inert text."""
+
+
 def _set(sheet: Worksheet, reference: str, value: Any, font: Any = None, fill: Any = None, number_format: str = "",
          alignment: Any = None) -> None:
-    """Write one cell with its style; text is always stored as text."""
+    """Write one cell with its style; text is stored as text unless it is a :class:`Formula`."""
     cell = sheet[reference]
-    cell.value = value
-    if isinstance(value, str) and not value.startswith("="):
+    cell.value = str(value) if isinstance(value, Formula) else value
+    if isinstance(value, str) and not isinstance(value, Formula):
         cell.data_type = "s"
     for attribute, setting in (("font", font), ("fill", fill), ("alignment", alignment)):
         if setting is not None:
@@ -201,7 +205,7 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
         factor = unit_choices.factor(line.unit)
         _set(sheet, line.cell("unit"), line.unit, font=styles.INPUT_FONT, fill=styles.INPUT_FILL, alignment=styles.UNIT)
         sheet.add_data_validation(_unit_validation(line))
-        _set(sheet, line.cell("factor"), f"=INDEX(unit_factors,MATCH({name}_unit,unit_names,0))",
+        _set(sheet, line.cell("factor"), Formula(f"=INDEX(unit_factors,MATCH({name}_unit,unit_names,0))"),
              font=styles.HELPER_FONT, number_format="General", alignment=styles.TOP)
         _set(sheet, line.cell("base_unit"), unit_choices.base_unit(line.unit), font=styles.HELPER_FONT,
              alignment=styles.TOP)
@@ -215,13 +219,13 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
         _set(sheet, line.cell("value"), line.value, font=styles.INPUT_FONT, fill=styles.INPUT_FILL,
              number_format=value_format, alignment=styles.TOP)
         if not line.fraction:
-            _write_base(sheet, line, f"={name}*{name}_factor")
+            _write_base(sheet, line, Formula(f"={name}*{name}_factor"))
     else:
         _write_formula(sheet, line, lines, variant, value_format, cached)
     _write_printed(sheet, workbook, line, value_format, cached)
 
 
-def _write_base(sheet: Worksheet, line: Line, formula: str) -> None:
+def _write_base(sheet: Worksheet, line: Line, formula: Formula) -> None:
     """The helper cell ``<name>_base``: the row's value in base units."""
     _set(sheet, line.cell("base"), formula, font=styles.HELPER_FONT, number_format=styles.SCIENTIFIC_FORMAT,
          alignment=styles.TOP)
@@ -235,14 +239,14 @@ def _write_formula(sheet: Worksheet, line: Line, lines: Mapping[str, Line], vari
     addin = _addin_call(lines, line)(row.parsed) if variant == "addin" and isinstance(row.parsed, Call) else None
     formula = excel_formula(row.parsed, _reference(lines))
     if addin is not None:
-        display = f"={addin}"
+        display = Formula(f"={addin}")
         if not line.fraction:
-            _write_base(sheet, line, f"={name}*{name}_factor")
+            _write_base(sheet, line, Formula(f"={name}*{name}_factor"))
     elif line.fraction:
-        display = f"={formula}"
+        display = Formula(f"={formula}")
     else:
-        _write_base(sheet, line, f"={formula}")
-        display = f"={name}_base/{name}_factor"
+        _write_base(sheet, line, Formula(f"={formula}"))
+        display = Formula(f"={name}_base/{name}_factor")
     font = styles.RESULT_FONT if name == next(reversed(lines)) else styles.FORMULA_FONT
     _set(sheet, line.cell("value"), display, font=font, number_format=value_format, alignment=styles.TOP)
     cached[line.cell("value")] = line.value
@@ -260,14 +264,14 @@ def _write_printed(sheet: Worksheet, workbook: Workbook, line: Line, value_forma
              alignment=styles.TOP)
         shown = item.printed
     else:
-        _set(sheet, line.cell("printed"), f"={number_text(printed_base)}/{name}_factor", font=styles.PRINTED_FONT,
+        _set(sheet, line.cell("printed"), Formula(f"={number_text(printed_base)}/{name}_factor"), font=styles.PRINTED_FONT,
              number_format=value_format, alignment=styles.TOP)
         shown = item.printed if item.printed_unit == line.unit else printed_base / unit_choices.factor(line.unit)
         cached[line.cell("printed")] = shown
     _define(workbook, f"{name}_printed", MODEL_SHEET, line.cell("printed"))
-    _set(sheet, line.cell("difference"), f"={name}-{name}_printed", font=styles.FORMULA_FONT,
+    _set(sheet, line.cell("difference"), Formula(f"={name}-{name}_printed"), font=styles.FORMULA_FONT,
          number_format=styles.difference_format(value_format), alignment=styles.TOP)
-    _set(sheet, line.cell("ratio"), f"={name}/{name}_printed-1", font=styles.FORMULA_FONT,
+    _set(sheet, line.cell("ratio"), Formula(f"={name}/{name}_printed-1"), font=styles.FORMULA_FONT,
          number_format=styles.difference_format(styles.PERCENT_FORMAT), alignment=styles.TOP)
     cached[line.cell("difference")] = line.value - shown
     cached[line.cell("ratio")] = line.value / shown - 1

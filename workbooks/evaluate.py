@@ -51,7 +51,8 @@ def read_inputs(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> 
             for item in spec.inputs}
 
 
-def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None = None, /,
+             **named_overrides: Any) -> pd.DataFrame:
     """Evaluate a model spec; return one row per input and derived row, in spec order.
 
     Parameters
@@ -60,6 +61,9 @@ def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None 
         A loaded spec or a spec name (``spec_names()``) or path.
     overrides : mapping of input name to value, optional
         See :func:`read_inputs`.
+    **named_overrides
+        The same as keywords: ``evaluate("table5_kimi_training", duration="105 days")``;
+        they win over ``overrides``.
 
     Returns
     -------
@@ -83,7 +87,7 @@ def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None 
     flopsheet.units.errors.UnitInputError: duration: expected a quantity in units like month ([time]), e.g. "3 month", got "105 tokens"
     """
     spec = spec_or_name if isinstance(spec_or_name, ModelSpec) else load_spec(spec_or_name)
-    overrides = dict(overrides or {})
+    overrides = {**(overrides or {}), **named_overrides}
     readings = read_inputs(spec, overrides)
     values, notes = spec.solve(readings)
     records = []

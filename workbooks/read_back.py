@@ -8,10 +8,12 @@ by the same parser and dimension rules as ``--set``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pint
 from openpyxl.workbook.workbook import Workbook
 
 from ..units import InputError
@@ -19,6 +21,8 @@ from .spec import ModelSpec
 
 #: Largest workbook we open (bytes): templates are ~30 kB; this blocks zip bombs and mistakes.
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
+#: Relative tolerance under which an edited value still counts as the default.
+SAME_VALUE_RTOL = 1e-12
 #: Cells whose first character would make a spreadsheet compute them.
 _FORMULA_START = "="
 
@@ -38,6 +42,14 @@ def _cell_value(workbook: Workbook, name: str, source: Path) -> Any:
     return cell.value
 
 
+def _same(edited: Any, default: Any) -> bool:
+    """True when an edited quantity equals the default (in any unit) to 1e-12."""
+    try:
+        return math.isclose(edited.to(default.units).magnitude, default.magnitude, rel_tol=SAME_VALUE_RTOL)
+    except pint.DimensionalityError:
+        return False
+
+
 def read_assumptions(path: str | Path, spec: ModelSpec) -> dict[str, str]:
     """Return the inputs of ``spec`` as typed in the edited workbook at ``path``.
 
@@ -51,7 +63,8 @@ def read_assumptions(path: str | Path, spec: ModelSpec) -> dict[str, str]:
     Returns
     -------
     dict of str to str
-        ``{input name: "value unit"}``, ready to pass as overrides.
+        ``{input name: "value unit"}`` for the inputs that differ from the spec's
+        defaults, ready to pass as overrides.
 
     Raises
     ------
@@ -82,7 +95,9 @@ def read_assumptions(path: str | Path, spec: ModelSpec) -> dict[str, str]:
         text = repr(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).strip()
         if text.startswith(_FORMULA_START):
             raise InputError(option, item.name, "a value, not formula text")
-        values[item.name] = f"{text} {unit}".strip() if isinstance(unit, str) and unit.strip() else text
+        typed = f"{text} {unit}".strip() if isinstance(unit, str) and unit.strip() else text
+        if not _same(item.read(typed).quantity, item.read().quantity):
+            values[item.name] = typed
     if missing:
         raise InputError("--from", source.name, f"a {spec.name} template (defined names {', '.join(missing)} are missing)")
     return values
