@@ -86,11 +86,11 @@ __all__ = [
 #: use so that ``import flopsheet`` stays light and the xlwings Lite bundle (units,
 #: formulas and addin only) imports without it.
 _WORKBOOK_API = {"evaluate": "flopsheet.workbooks.evaluate", "report": "flopsheet.workbooks.report",
-                 "sweep": "flopsheet.workbooks.sweep"}
+                 "sweep": "flopsheet.workbooks.sweep", "audit": "flopsheet.workbooks.audit"}
 
 
 def __getattr__(name: str) -> object:
-    """Import ``evaluate``, ``report`` and ``sweep`` from flopsheet.workbooks on first use."""
+    """Import ``evaluate``, ``report``, ``sweep`` and ``audit`` from flopsheet.workbooks on first use."""
     if name in _WORKBOOK_API:
         import importlib
 

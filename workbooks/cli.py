@@ -9,6 +9,7 @@ other), so every layer owns its own commands.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from .._version import __version__
 from ..units import FlopsheetError, InputError
 from . import report as reports
+from .audit import audit, audit_all
 from .compile import TEMPLATE_DIR, build_templates
 from .evaluate import evaluate
 from .read_back import read_assumptions
@@ -41,6 +43,27 @@ def _build(options: argparse.Namespace) -> int:
     """Regenerate every template workbook and print the paths."""
     for path in build_templates(options.outdir or TEMPLATE_DIR):
         print(path)
+    return EXIT_OK
+
+
+def _audit(options: argparse.Namespace) -> int:
+    """Print (or write) the audit findings of one model or all."""
+    findings = audit_all() if options.model == "all" else audit(options.model)
+    if options.format == "json":
+        text = json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2) + "\n"
+    else:
+        rows = [(finding.model, finding.row, reports.format_value(finding.printed),
+                 reports.format_value(finding.recomputed), finding.unit,
+                 "" if finding.implied is None else
+                 f"{finding.implied.input} = {reports.format_value(finding.implied.value)} {finding.implied.unit}")
+                for finding in findings]
+        text = render_table(("model", "row", "printed", "recomputed", "unit", "implied"), rows, align="<<>><<")
+        text += "\n\n" + "\n".join(f"- {finding.message}" for finding in findings) + "\n"
+    if options.output:
+        reports.atomic_write(Path(options.output), lambda target: target.write_text(text, encoding="utf-8"))
+        print(options.output)
+    else:
+        print(text, end="")
     return EXIT_OK
 
 
@@ -127,7 +150,7 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the workbook-side commands: summary, build, list, show, report, sweep."""
+    """Add the workbook-side commands: summary, build, list, show, report, audit, sweep."""
     commands.add_parser(
         "summary", help="print seed 001 Tables 5 and 6 recomputed, with the audit facts",
         description="Print seed 001 Tables 5 and 6 recomputed, with the audit facts.",
@@ -167,6 +190,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_overrides(report)
     report.add_argument("--from", dest="from_workbook", metavar="XLSX", help="read inputs from an edited template")
     report.set_defaults(handler=_report)
+
+    audit_parser = commands.add_parser(
+        "audit", help="find the assumption behind every printed number", formatter_class=HELP_FORMAT,
+        description="Check each printed figure against its own row's formula applied to the printed figures it "
+                    "reads; where it does not follow, solve for the input that reproduces it.",
+        epilog="Examples:\n  flopsheet audit table5_kimi_training\n  flopsheet audit all --format json -o audit.json")
+    audit_parser.add_argument("model", help='model name, or "all"')
+    audit_parser.add_argument("--format", choices=("table", "json"), default="table")
+    audit_parser.add_argument("-o", "--output", help="write to a file instead of printing")
+    audit_parser.set_defaults(handler=_audit)
 
     sweep_parser = commands.add_parser(
         "sweep", help="one- or two-way sensitivity grid", formatter_class=HELP_FORMAT,

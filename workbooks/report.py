@@ -23,6 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..units import InputError
+from .audit import audit
 from .compile import compile_workbook
 from .evaluate import evaluate
 from .safe_io import atomic_write, inert_text, set_text_cell
@@ -224,10 +225,36 @@ def _sources_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
             set_text_cell(sheet.cell(row_number, column), value or "")
 
 
+def _audit_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
+    """Add an Audit sheet: each printed figure the stated inputs do not give, and what it implies."""
+    sheet = workbook.create_sheet("Audit")
+    headers = (("row", 16), ("printed", 20), ("recomputed", 20), ("unit", 14), ("implied input", 18),
+               ("implied value", 16), ("implied unit", 14), ("finding", 90))
+    for column, (header, width) in enumerate(headers, start=1):
+        set_text_cell(sheet.cell(1, column), header).font = HEADER_FONT
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    findings = audit(spec)
+    for row_number, finding in enumerate(findings, start=2):
+        implied = finding.implied
+        values = [finding.row, _number(finding.printed), finding.recomputed, finding.unit,
+                  implied.input if implied else "", implied.value if implied else None, implied.unit if implied else "",
+                  finding.message]
+        for column, value in enumerate(values, start=1):
+            cell = set_text_cell(sheet.cell(row_number, column), value)
+            if isinstance(value, float):
+                cell.number_format = _number_format(value, column)
+        sheet.cell(row_number, len(headers)).alignment = WRAP
+    if not findings:
+        set_text_cell(sheet.cell(2, 1), "Every printed figure follows from the stated inputs.")
+    sheet.freeze_panes = "A2"
+    sheet.page_setup.orientation = "landscape"
+
+
 def _write_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, overrides: Mapping[str, Any]) -> None:
     compile_workbook(spec, path, overrides=overrides)
     workbook = openpyxl.load_workbook(path)
     _summary_sheet(workbook, frame, spec)
+    _audit_sheet(workbook, spec)
     _sources_sheet(workbook, spec)
     workbook.active = 0
     workbook.save(path)

@@ -76,7 +76,8 @@ _CELL_LIKE = re.compile(r"^([a-z]{1,3}\d+|r\d*c?\d*|c\d*)$")
 _PEAK_UNIT = "TFLOPS/card"
 _INPUT_KEYS = {"name", "label_en", "label_zh", "value", "unit", "note", "source", "printed", "printed_unit",
                "kind", "measured_on", "format"}
-_ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format"}
+_ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format",
+             "solve_for"}
 _TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row"}
 _INPUT_KINDS = ("quantity", "peak", "utilization")
 
@@ -246,6 +247,8 @@ class RowSpec:
     expr : str in the grammar of :mod:`.expressions`.
     unit : str, the result unit ("" for a fraction or ratio).
     printed : float or None, the report's figure in ``printed_unit``.
+    solve_for : str, the input the audit solves for when the printed figure does not
+        follow (default: the first input the expression reads).
     """
 
     name: str
@@ -257,6 +260,7 @@ class RowSpec:
     printed_unit: str = ""
     note: str = ""
     format: str = ""
+    solve_for: str = ""
 
     @cached_property
     def parsed(self) -> Expr:
@@ -481,7 +485,7 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
         rows.append(RowSpec(
             name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
             expr=_require(path, table, "expr", name), unit=unit, printed=printed, printed_unit=printed_unit,
-            note=table.get("note", ""), format=table.get("format", "")))
+            note=table.get("note", ""), format=table.get("format", ""), solve_for=table.get("solve_for", "")))
     name = _require(path, document, "name", None)
     if name != path.stem:
         raise SpecError(path, f"name {name!r} must equal the file name {path.stem!r}")
@@ -558,3 +562,7 @@ def _check(spec: ModelSpec) -> None:
         except FlopsheetError as error:
             raise SpecError(spec.path, f"value {item.value!r}: {error}", item.name) from None
     spec.solve(readings, building=True)
+    inputs = {item.name for item in spec.inputs}
+    for row in spec.rows:
+        if row.solve_for and row.solve_for not in inputs:
+            raise SpecError(spec.path, f"solve_for {row.solve_for!r} is not an input", row.name, row.expr)
