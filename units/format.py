@@ -18,6 +18,14 @@ def unit_text(quantity: pint.Quantity) -> str:
     return "" if text == "" or quantity.dimensionless and text in ("", "dimensionless") else text
 
 
+def _scalar(value: QuantityLike, unit: str | None) -> tuple[float, str]:
+    """The magnitude (in ``unit`` when given) and short unit text of a scalar quantity."""
+    quantity = Q(value)
+    if unit is not None:
+        quantity = quantity.to(unit)
+    return float(quantity.magnitude), unit_text(quantity)
+
+
 def format_eng(value: QuantityLike, digits: int = 4, unit: str | None = None) -> str:
     """Format a scalar quantity in engineering notation (exponent a multiple of 3).
 
@@ -30,11 +38,7 @@ def format_eng(value: QuantityLike, digits: int = 4, unit: str | None = None) ->
     >>> format_eng(Q("0.302"))
     '302.0e-3'
     """
-    quantity = Q(value)
-    if unit is not None:
-        quantity = quantity.to(unit)
-    magnitude = float(quantity.magnitude)
-    suffix = unit_text(quantity)
+    magnitude, suffix = _scalar(value, unit)
     if magnitude == 0 or not math.isfinite(magnitude):
         body = f"{magnitude:g}"
     else:
@@ -57,11 +61,7 @@ def format_zh(value: QuantityLike, digits: int = 3, unit: str | None = None) -> 
     >>> format_zh(Q("4912544292810 token"))
     '4.91万亿 token'
     """
-    quantity = Q(value)
-    if unit is not None:
-        quantity = quantity.to(unit)
-    magnitude = float(quantity.magnitude)
-    suffix = unit_text(quantity)
+    magnitude, suffix = _scalar(value, unit)
     for name, factor in CHINESE_FORMAT_STEPS:
         if abs(magnitude) >= factor:
             scaled = magnitude / factor
