@@ -26,9 +26,10 @@ def _rows(frame: pd.DataFrame) -> pd.DataFrame:
 # --- specs ------------------------------------------------------------------------
 
 
-def test_the_five_specs_load_in_table_order() -> None:
-    assert spec_names() == [TABLE5, TABLE6, "table4_mfu", "table3_api_prices", "table2_context_windows"]
-    for name in spec_names():
+def test_the_five_table_specs_load_in_table_order() -> None:
+    tables = [name for name in spec_names() if name.startswith("table")]
+    assert spec_names()[:5] == tables == [TABLE5, TABLE6, "table4_mfu", "table3_api_prices", "table2_context_windows"]
+    for name in tables:
         spec = load_spec(name)
         assert spec.name == name and spec.title_en and spec.title_zh and spec.audit
         assert spec.citation.seed == "001_7b29be997465feb3.txt" and spec.citation.page.startswith("p. ")
@@ -169,8 +170,6 @@ def test_unknown_spec_name_lists_the_known_ones() -> None:
     ("params if tokens else 1", "if/else is not allowed"),
     ("params < 1", "comparisons is not allowed"),
     ("params % 2", "the operator Mod is not allowed"),
-    ("params ** tokens", "exponent of ** must be a plain number"),
-    ("params ** 2 ** 3", "exponent of ** must be a plain number"),
     ("train_flops(params, tokens, flop_per_param_token=6)", "keyword arguments are not allowed"),
     ("[params]", "lists is not allowed"),
     ("f'{params}'", "f-strings is not allowed"),

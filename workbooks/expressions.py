@@ -6,7 +6,10 @@ evaluated by Python itself. The grammar:
 - numbers (``6``, ``1e3``) and quantity literals in quotes (``"1 day"``, ``"1 call"``),
   read by :func:`flopsheet.Q`;
 - names of inputs and other rows (``params``, ``tokens``);
-- ``+ - * /``, ``**`` with a number as exponent, unary ``-`` and ``+``, parentheses;
+- ``+ - * /``, unary ``-`` and ``+``, parentheses;
+- ``**`` with a number as exponent (``context_ratio ** 2``), or with a computed
+  exponent when base and exponent are both plain numbers (``(1 + growth) ** (years /
+  "1 year")``: compound growth; Excel's ``^`` computes the same);
 - calls of the whitelisted formulas in :data:`FUNCTIONS` (``train_cards(flops, peak,
   utilization, duration)``), positional arguments only.
 
@@ -211,6 +214,9 @@ def parse_expression(text: str) -> Expr:
 
 
 _ALLOWED = "only names, numbers, + - * / **, parentheses and calls of " + ", ".join(FUNCTIONS)
+#: Why a computed exponent needs plain numbers: a unit raised to a cell's value has no fixed unit.
+_POWER_RULE = ("a computed exponent needs a dimensionless base and exponent "
+               "(a unit raised to a value that can change has no fixed unit)")
 _NODE_NAMES = {
     ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
     ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.IfExp: "if/else", ast.List: "lists",
@@ -254,10 +260,7 @@ def _convert(node: ast.AST) -> Expr:
         op = _BINARY.get(type(node.op))
         if op is None:
             raise _reject(node, f"the operator {type(node.op).__name__}")
-        right = _convert(node.right)
-        if op == "^" and not isinstance(right, Number):
-            raise ExpressionError(f"the exponent of ** must be a plain number ({_ALLOWED})")
-        return Binary(op, _convert(node.left), right)
+        return Binary(op, _convert(node.left), _convert(node.right))
     raise _reject(node)
 
 
@@ -310,7 +313,10 @@ def evaluate_expr(expr: Expr, values: Mapping[str, pint.Quantity], rich: Mapping
     if isinstance(expr, Negate):
         return -evaluate_expr(expr.operand, values, rich)
     if isinstance(expr, Binary):
-        return _APPLY[expr.op](evaluate_expr(expr.left, values, rich), evaluate_expr(expr.right, values, rich))
+        left, right = evaluate_expr(expr.left, values, rich), evaluate_expr(expr.right, values, rich)
+        if expr.op == "^" and not isinstance(expr.right, Number):
+            return _computed_power(left, right)
+        return _APPLY[expr.op](left, right)
     if isinstance(expr, Call):
         function = FUNCTIONS[expr.function]
         if function.text_args:
@@ -319,6 +325,27 @@ def evaluate_expr(expr: Expr, values: Mapping[str, pint.Quantity], rich: Mapping
                      else evaluate_expr(argument, values, rich) for argument in expr.arguments]
         return function.python(*arguments)
     raise ExpressionError(f"cannot evaluate {expr!r}")
+
+
+def _computed_power(base: Any, exponent: Any) -> pint.Quantity:
+    """``base ** exponent`` for a computed exponent: both must be plain numbers.
+
+    Raises
+    ------
+    ExpressionError
+        The base or the exponent carries a unit (``tokens ** 2.5`` is fine with a number
+        exponent; ``tokens ** years_ratio`` is not).
+
+    Examples
+    --------
+    >>> round(_computed_power(Q(1.4), Q("7 year") / Q("1 year")).m, 6)
+    10.54135
+    """
+    base, exponent = Q(base), Q(exponent)
+    for part, what in ((base, "base"), (exponent, "exponent")):
+        if not part.dimensionless:
+            raise ExpressionError(f"the {what} of ** is in {part.units:~P}: {_POWER_RULE}")
+    return Q(base.to("dimensionless").magnitude ** exponent.to("dimensionless").magnitude)
 
 
 # --- Excel rendering ----------------------------------------------------------------

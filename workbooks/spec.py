@@ -62,8 +62,14 @@ from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression
 
 SPEC_DIR = Path(__file__).with_name("specs")
 #: Listing order of the seed-001 tables: the compute tables first, then their context.
-SPEC_ORDER: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference", "table4_mfu", "table3_api_prices",
-                               "table2_context_windows")
+TABLE_ORDER: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference", "table4_mfu", "table3_api_prices",
+                                "table2_context_windows")
+#: The scenario models of seeds 000-004 (issue 7), in the issue's order.
+SCENARIO_ORDER: tuple[str, ...] = ("scenario_reasoning_agents", "scenario_token_volumes", "scenario_jevons",
+                                   "scenario_context_length", "scenario_capex_cards", "scenario_api_economics",
+                                   "scenario_user_acquisition", "scenario_compute_growth")
+#: Listing order of every packaged spec: the tables, then the scenarios; others after, by name.
+SPEC_ORDER: tuple[str, ...] = TABLE_ORDER + SCENARIO_ORDER
 #: Suffixes the compiler appends to a row name for its helper cells.
 HELPER_SUFFIXES: tuple[str, ...] = ("_unit", "_factor", "_base", "_printed")
 #: Names the compiler itself defines on the Units sheet.
@@ -188,7 +194,7 @@ class InputSpec:
                 given = f"{given} @ {self.measured_on}"
             used = as_utilization(given, argument=self.name)
             return Reading(Q(used.value), "", used)
-        quantity = self._checked(Q(given, self.unit, argument=self.name), given)
+        quantity = self._checked(Q(given, self.unit or None, argument=self.name), given)
         shown, unit = self._shown(quantity)
         return Reading(shown, unit, None)
 
@@ -354,11 +360,11 @@ class ModelSpec:
 
 
 def spec_names() -> list[str]:
-    """Return the names of the packaged specs, in table order (5, 6, 4, 3, 2).
+    """Return the names of the packaged specs: tables in order 5, 6, 4, 3, 2, then the scenarios.
 
     Examples
     --------
-    >>> spec_names()
+    >>> spec_names()[:5]
     ['table5_kimi_training', 'table6_kimi_inference', 'table4_mfu', 'table3_api_prices', 'table2_context_windows']
     """
     stems = [path.stem for path in SPEC_DIR.glob("*.toml")]

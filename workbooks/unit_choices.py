@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import pint
+from pint.util import UnitsContainer
 
 from ..units import parse_unit
 
@@ -45,6 +46,22 @@ UNIT_CHOICES: tuple[tuple[str, ...], ...] = (
     ("CNY/Mtoken", "CNY/ktoken"),
     ("USD/Mtoken", "USD/ktoken"),
     ("CNY/USD",),
+    # scenario models (seeds 000-004): token volumes, money, power, users
+    ("token/day", "万token/day", "亿token/day", "万亿token/day", "token/week", "万亿token/week", "token/month",
+     "万亿token/month"),
+    ("token/s/card", "token/hour/card", "Mtoken/day/card"),
+    ("FLOP/token", "TFLOP/token"),
+    ("USD", "万USD", "亿USD"),
+    ("CNY", "万CNY", "亿CNY"),
+    ("USD/card",),
+    ("CNY/card",),
+    ("USD/card/hour", "USD/card/day"),
+    ("CNY/card/hour", "CNY/card/day"),
+    ("CNY/user",),
+    ("user/day", "万user/day"),
+    ("CNY/day", "万CNY/day", "亿CNY/day", "CNY/year", "万CNY/year", "亿CNY/year"),
+    ("W/card", "kW/card"),
+    ("W", "kW", "MW", "GW"),
 )
 #: Notes shown beside a unit on the Units sheet.
 UNIT_NOTES: dict[str, str] = {
@@ -87,8 +104,20 @@ def base_unit(text: str) -> str:
 
 
 def dimension_text(text: str) -> str:
-    """Return the dimension of a unit as pint writes it ("[time]")."""
-    return str(unit_of(text).dimensionality) or "dimensionless"
+    """Return the dimension of a unit as pint writes it ("[time]"), in a canonical order.
+
+    pint caches a unit's dimensionality in the order it first derived it, so the same
+    unit can print as ``[compute] / [time] / [card]`` or ``[compute] / [card] /
+    [time]`` depending on what was computed before; templates must not depend on that,
+    so the dimensions are sorted by name (numerator first, as pint writes them).
+
+    Examples
+    --------
+    >>> dimension_text("TFLOPS/card"), dimension_text("USD/card/day")
+    ('[compute] / [card] / [time]', '[currency_USD] / [card] / [time]')
+    """
+    dimensionality = unit_of(text).dimensionality
+    return str(UnitsContainer(dict(sorted(dict(dimensionality).items())))) or "dimensionless"
 
 
 def choices(text: str) -> tuple[str, ...]:
