@@ -7,6 +7,7 @@ with every other template in tests/test_workbooks_libreoffice.py.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def test_the_eight_scenarios_are_packaged_after_the_tables() -> None:
                                                                                           "Kaplan", "Brown")), item.name
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed reports are not beside the repository")
+@pytest.mark.skipif(not SEEDS.is_dir() and os.environ.get("CI") != "true",
+                    reason="the seed reports (../shared/seeds) are not beside this clone; under CI=true this fails")
 def test_citations_and_quoted_sources_are_verbatim_in_the_seeds() -> None:
     for name in SCENARIO_ORDER:
         spec = load_spec(name)
