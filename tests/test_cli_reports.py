@@ -39,6 +39,8 @@ def test_show_with_overrides_marks_them_and_prints_warnings(capsys) -> None:
     code, out, _ = run(capsys, "show", T5, "--set", "duration=105 days", "--set", "data=37,580,963,840 kB")
     assert code == 0
     assert "* duration" in out and "* data" in out and "  params" in out
+    utilization_line = next(line for line in out.splitlines() if line.strip().startswith("utilization"))
+    assert "30.2%" in utilization_line
     cards_line = next(line for line in out.splitlines() if line.strip().startswith("cards"))
     assert "13,793" in cards_line
     assert "warning: cards: utilization 30.2% was measured against A100 bf16" in out

@@ -88,8 +88,13 @@ def _show(options: argparse.Namespace) -> int:
     frame = evaluate(options.model, _overrides(options, options.model))
     spec = load_spec(options.model)
     label = "label_zh" if options.lang == "zh" else "label_en"
-    rows = [(("* " if row.overridden else "  ") + row.name, getattr(row, label), reports.format_value(row.value),
-             row.unit, reports.format_value(row.printed), reports.format_value(row.difference))
+    percent = {item.name for item in spec.inputs if item.kind == "utilization"}
+
+    def shown(name: str, value: float) -> str:
+        return f"{value * 100:.4g}%" if name in percent and value == value else reports.format_value(value)
+
+    rows = [(("* " if row.overridden else "  ") + row.name, getattr(row, label), shown(row.name, row.value),
+             row.unit, shown(row.name, row.printed), shown(row.name, row.difference))
             for row in frame.itertuples()]
     title = spec.title_zh if options.lang == "zh" else spec.title_en
     print(f"{title}\n{spec.citation}\n")
