@@ -19,6 +19,7 @@ import math
 import re
 import tomllib
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from ..units import AssumptionWarning, Q
 from ..units.parse import normalise_text
 from .evaluate import read_inputs
 from .expressions import Call, Expr, Name, evaluate_expr
-from .spec import ModelSpec, RowSpec, load_spec, spec_names
+from .spec import ModelSpec, Reading, RowSpec, load_spec, spec_names
 from .unit_choices import unit_of
 
 #: Significant digits an implied input is reported with (the solver converges to ~1e-15).
@@ -127,8 +128,8 @@ def _printed_quantity(item: Any) -> pint.Quantity | None:
 class _RowCheck:
     """Evaluate one row's formula with the printed upstream values and one input varied."""
 
-    def __init__(self, spec: ModelSpec, row: RowSpec, values: dict[str, pint.Quantity], rich: dict[str, Any]) -> None:
-        self.spec, self.row, self.values, self.rich = spec, row, values, rich
+    def __init__(self, row: RowSpec, values: dict[str, pint.Quantity], rich: dict[str, Any]) -> None:
+        self.row, self.values, self.rich = row, values, rich
 
     def __call__(self, name: str | None = None, value: pint.Quantity | None = None) -> pint.Quantity:
         values, rich = dict(self.values), dict(self.rich)
@@ -212,7 +213,7 @@ def audit(model: str | ModelSpec) -> list[Finding]:
     upstream = dict(stated)
     precision: dict[str, float] = {}
     for row in spec.order:
-        check = _RowCheck(spec, row, upstream, rich)
+        check = _RowCheck(row, upstream, rich)
         recomputed = check()
         printed = _printed_quantity(row)
         if printed is None:
@@ -225,7 +226,7 @@ def audit(model: str | ModelSpec) -> list[Finding]:
         if gap > tolerance:
             findings.append(_row_finding(spec, row, check, stated, printed, recomputed, tolerance))
         upstream[row.name] = printed
-    findings += _warning_findings(spec)
+    findings += _warning_findings(spec, readings)
     return [finding for finding in findings if finding is not None]
 
 
@@ -281,12 +282,12 @@ def _refined(check: _RowCheck, item: Any, solved: pint.Quantity, printed: pint.Q
     return solved.to(unit_of(item.unit))
 
 
-def _warning_findings(spec: ModelSpec) -> list[Finding]:
+def _warning_findings(spec: ModelSpec, readings: Mapping[str, Reading]) -> list[Finding]:
     """Assumption warnings at the stated inputs, e.g. a utilization of another precision.
 
     The implied input is the peak of the precision the utilization was measured on.
     """
-    values, notes = spec.solve(read_inputs(spec))
+    values, notes = spec.solve(readings)
     measured = next((item for item in spec.inputs if item.kind == "utilization" and item.measured_on), None)
     findings = []
     for note in notes:

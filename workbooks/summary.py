@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .. import formulas
 from ..units import Q, format_eng
-from .text_table import display_width, pad
+from .text_table import render_table
 
 #: Seed 001 Table 5, stated inputs.
 TABLE5_PARAMS = "2000亿 parameters"
@@ -90,13 +90,9 @@ def table6_lines() -> list[Line]:
 
 
 def render(title: str, lines: list[Line]) -> str:
-    """Render lines as an aligned plain-text table."""
-    width_label = max(display_width(line.label) for line in lines)
-    width_value = max(display_width(line.value) for line in lines)
-    rows = [title, f"  {pad('', width_label)}  {pad('flopsheet', width_value, '>')}  printed"]
-    rows += [f"  {pad(line.label, width_label)}  {pad(line.value, width_value, '>')}  {line.printed}".rstrip()
-             for line in lines]
-    return "\n".join(rows)
+    """Render lines as an aligned plain-text table under ``title``."""
+    rows = [(line.label, line.value, line.printed) for line in lines]
+    return f"{title}\n{render_table(('', 'flopsheet', 'printed'), rows, align='<><')}"
 
 
 def summary_text() -> str:
