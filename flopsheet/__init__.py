@@ -85,8 +85,8 @@ __all__ = [
 #: The model API lives in flopsheet.workbooks (pandas, openpyxl); it is imported on first
 #: use so that ``import flopsheet`` stays light and the xlwings Lite bundle (units,
 #: formulas and addin only) imports without it.
-_WORKBOOK_API = {"evaluate": "flopsheet.workbooks.evaluate", "report": "flopsheet.workbooks.report",
-                 "sweep": "flopsheet.workbooks.sweep", "audit": "flopsheet.workbooks.audit"}
+_WORKBOOK_API = {"evaluate": "flopsheet.workbooks.model.evaluate", "report": "flopsheet.workbooks.report",
+                 "sweep": "flopsheet.workbooks.model.sweep", "audit": "flopsheet.workbooks.model.audit"}
 
 
 def __getattr__(name: str) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flopsheet.workbooks.recalc import soffice_path
+from flopsheet.workbooks.xlsx.recalc import soffice_path
 
 
 @pytest.fixture(scope="session")

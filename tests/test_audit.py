@@ -10,8 +10,8 @@ import pytest
 
 import flopsheet
 from flopsheet.__main__ import main
-from flopsheet.workbooks.audit import audit, relative_precision, significant_digits
-from flopsheet.workbooks.spec import spec_names
+from flopsheet.workbooks.model.audit import audit, relative_precision, significant_digits
+from flopsheet.workbooks.model.spec import spec_names
 
 
 def _by_row(model: str) -> dict[str, list]:

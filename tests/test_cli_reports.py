@@ -14,9 +14,9 @@ import pytest
 
 import flopsheet
 from flopsheet.__main__ import main
-from flopsheet.workbooks.compile import TEMPLATE_DIR
-from flopsheet.workbooks.recalc import convert
-from flopsheet.workbooks.sweep import ProgressBar
+from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR
+from flopsheet.workbooks.xlsx.recalc import convert
+from flopsheet.workbooks.model.sweep import ProgressBar
 
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
 
@@ -111,7 +111,7 @@ def _errors(workbook: openpyxl.Workbook) -> list[tuple[str, str, Any]]:
 
 
 def test_every_xlsx_report_recalculates_without_errors(xlsx_reports) -> None:
-    assert len(xlsx_reports) == 2 + len(flopsheet.workbooks.spec.spec_names())  # t5, t6 and one per model
+    assert len(xlsx_reports) == 2 + len(flopsheet.workbooks.model.spec.spec_names())  # t5, t6 and one per model
     for _, copy in xlsx_reports.values():
         workbook = openpyxl.load_workbook(copy, data_only=True)
         assert _errors(workbook) == [], copy.name
@@ -271,12 +271,12 @@ def test_progress_bar_appears_only_after_a_second() -> None:
 
 
 def test_user_text_in_a_spec_stays_inert(tmp_path: Path) -> None:
-    spec_text = (Path(flopsheet.workbooks.spec.__file__).with_name("specs") / f"{T6}.toml").read_text(encoding="utf-8")
+    spec_text = (flopsheet.workbooks.model.spec.SPEC_DIR / f"{T6}.toml").read_text(encoding="utf-8")
     crafted = spec_text.replace('label_en = "Model parameters"', 'label_en = "=HYPERLINK(\\"http://x\\",\\"x\\")"', 1)
     assert crafted != spec_text
     spec_path = tmp_path / f"{T6}.toml"
     spec_path.write_text(crafted, encoding="utf-8")
-    spec = flopsheet.workbooks.spec.load_spec(spec_path)
+    spec = flopsheet.workbooks.model.spec.load_spec(spec_path)
     workbook = openpyxl.load_workbook(flopsheet.report(spec, tmp_path / "crafted.xlsx"))
     labels = [(sheet.title, cell) for sheet in workbook for row in sheet.iter_rows() for cell in row
               if "HYPERLINK" in str(cell.value)]

@@ -15,8 +15,8 @@ MODULES = [
     "flopsheet.formulas.training",
     "flopsheet.formulas.inference",
     "flopsheet.formulas.utilization",
-    "flopsheet.workbooks.audit",
-    "flopsheet.workbooks.sweep",
+    "flopsheet.workbooks.model.audit",
+    "flopsheet.workbooks.model.sweep",
 ]
 
 

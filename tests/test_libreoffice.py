@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.workbook.defined_name import DefinedName
 
-from flopsheet.workbooks.recalc import convert
+from flopsheet.workbooks.xlsx.recalc import convert
 
 
 def test_soffice_recalculates_openpyxl_formulas_and_keeps_defined_names(soffice: str, tmp_path: Path) -> None:

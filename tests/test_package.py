@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import site
 import subprocess
 import sys
 import zipfile
@@ -46,8 +47,15 @@ def test_non_editable_wheel_installs_and_carries_its_data(tmp_path: Path) -> Non
         assert member in names
     assert not any(name.split("/")[0] in {"units", "formulas", "workbooks", "addin", "tests"} for name in names)
     venv = tmp_path / "venv"
-    assert _run(sys.executable, "-m", "venv", "--system-site-packages", str(venv)).returncode == 0
+    assert _run(sys.executable, "-m", "venv", str(venv)).returncode == 0
     python = venv / "bin" / "python"
+    # The dependencies come from the test interpreter's own site-packages (the .venv that
+    # setup.sh filled), never from the base Python, which on a fresh machine has no pint.
+    # A path line in a .pth file adds the folder without running its .pth files, so the
+    # editable flopsheet installed there stays invisible: the wheel is what gets imported.
+    purelib = _run(str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip()
+    dependencies = [path for path in site.getsitepackages() if Path(path).is_dir()]
+    (Path(purelib) / "flopsheet_test_dependencies.pth").write_text("\n".join(dependencies) + "\n", encoding="utf-8")
     installed = _run(str(python), "-m", "pip", "install", "--no-deps", "--force-reinstall", "-q", str(wheel))
     assert installed.returncode == 0, installed.stderr[-2000:]
     probe = _run(str(python), "-c", "import flopsheet; print(flopsheet.__file__); "

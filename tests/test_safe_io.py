@@ -7,8 +7,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from flopsheet.workbooks.safe_io import atomic_write, inert_text, set_text_cell
-from flopsheet.workbooks.text_table import display_width, render_table
+from flopsheet.workbooks.outputs.safe_io import atomic_write, inert_text, set_text_cell
+from flopsheet.workbooks.outputs.text_table import display_width, render_table
 
 
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path: Path) -> None:

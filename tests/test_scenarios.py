@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 import flopsheet
-from flopsheet.workbooks.audit import audit
-from flopsheet.workbooks.compile import TEMPLATE_DIR, template_name
-from flopsheet.workbooks.evaluate import evaluate
-from flopsheet.workbooks.expressions import ExpressionError, evaluate_expr, excel_formula, parse_expression
-from flopsheet.workbooks.spec import SCENARIO_ORDER, SpecError, load_spec, spec_names
+from flopsheet.workbooks.model.audit import audit
+from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, template_name
+from flopsheet.workbooks.model.evaluate import evaluate
+from flopsheet.workbooks.model.expressions import ExpressionError, evaluate_expr, excel_formula, parse_expression
+from flopsheet.workbooks.model.spec import SCENARIO_ORDER, SpecError, load_spec, spec_names
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 #: "Seed 002: quote" or "Seed 004_d3a7….txt: quote" in an input's source.
@@ -288,7 +288,7 @@ def test_every_scenario_has_a_template_checked_by_libreoffice() -> None:
 def test_dimension_text_does_not_depend_on_what_pint_computed_first() -> None:
     import doctest
 
-    from flopsheet.workbooks import unit_choices
+    from flopsheet.workbooks.model import unit_choices
 
     evaluate("scenario_api_economics")  # derives USD/card/day in another order first
     assert unit_choices.dimension_text("USD/card/day") == unit_choices.dimension_text("USD/card/hour") == \

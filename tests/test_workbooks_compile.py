@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import flopsheet
-from flopsheet.workbooks.compile import (ADDIN_SPECS, COL, MODEL_SHEET, TEMPLATE_DIR, build_templates,
+from flopsheet.workbooks.xlsx.templates import (ADDIN_SPECS, COL, MODEL_SHEET, TEMPLATE_DIR, build_templates,
                                          compile_workbook, template_name)
-from flopsheet.workbooks.evaluate import evaluate
-from flopsheet.workbooks.spec import load_spec, spec_names
+from flopsheet.workbooks.model.evaluate import evaluate
+from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 #: Functions a native template may use: in both Excel 2016 and LibreOffice 7.4.
 PORTABLE_FUNCTIONS = {"INDEX", "MATCH"}

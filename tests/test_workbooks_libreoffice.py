@@ -13,10 +13,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from flopsheet.workbooks.compile import TEMPLATE_DIR, compile_workbook, template_name
-from flopsheet.workbooks.evaluate import evaluate
-from flopsheet.workbooks.recalc import convert
-from flopsheet.workbooks.spec import load_spec, spec_names
+from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, compile_workbook, template_name
+from flopsheet.workbooks.model.evaluate import evaluate
+from flopsheet.workbooks.xlsx.recalc import convert
+from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 TABLE5, TABLE6 = "table5_kimi_training", "table6_kimi_inference"
 #: Edits a user makes in the cells (defined name -> typed value), per edited copy.

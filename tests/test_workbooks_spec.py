@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import flopsheet
-from flopsheet.workbooks import unit_choices
-from flopsheet.workbooks.evaluate import COLUMNS, evaluate
-from flopsheet.workbooks.expressions import ExpressionError, excel_formula, parse_expression
-from flopsheet.workbooks.spec import Citation, SpecError, load_spec, spec_names
+from flopsheet.workbooks.model import unit_choices
+from flopsheet.workbooks.model.evaluate import COLUMNS, evaluate
+from flopsheet.workbooks.model.expressions import ExpressionError, excel_formula, parse_expression
+from flopsheet.workbooks.model.spec import Citation, SpecError, load_spec, spec_names
 
 TABLE5 = "table5_kimi_training"
 TABLE6 = "table6_kimi_inference"
@@ -34,7 +34,7 @@ def test_the_five_table_specs_load_in_table_order() -> None:
         assert spec.name == name and spec.title_en and spec.title_zh and spec.audit
         assert spec.citation.seed == "001_7b29be997465feb3.txt" and spec.citation.page.startswith("p. ")
         assert isinstance(spec.citation, str) and spec.citation.table in spec.citation
-        assert spec.path == (Path(flopsheet.workbooks.spec.SPEC_DIR) / f"{name}.toml").resolve()
+        assert spec.path == (Path(flopsheet.workbooks.model.spec.SPEC_DIR) / f"{name}.toml").resolve()
 
 
 def test_table5_and_table6_use_the_names_of_the_issue() -> None:
@@ -208,7 +208,7 @@ def test_excel_rendering_keeps_python_precedence(text: str, excel: str) -> None:
 
 def test_rendering_and_pint_agree_on_precedence() -> None:
     values = {name: flopsheet.Q(value) for name, value in {"a": 3.0, "b": 5.0, "c": 7.0}.items()}
-    from flopsheet.workbooks.expressions import evaluate_expr
+    from flopsheet.workbooks.model.expressions import evaluate_expr
 
     for text in ["a - b - c", "a / b / c", "-a ** 2", "(a ** 2) ** 0.5", "(a - b) * -c", "a / (b * c) - -a"]:
         tree = parse_expression(text)
@@ -363,8 +363,8 @@ def test_unit_choices_are_safe_for_excel_match() -> None:
     assert unit_choices.factor("month") == 30.4375 * 86400
 
 
-@pytest.mark.parametrize("module", ["flopsheet.workbooks.expressions", "flopsheet.workbooks.spec",
-                                    "flopsheet.workbooks.evaluate"])
+@pytest.mark.parametrize("module", ["flopsheet.workbooks.model.expressions", "flopsheet.workbooks.model.spec",
+                                    "flopsheet.workbooks.model.evaluate"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

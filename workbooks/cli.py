@@ -17,14 +17,15 @@ from pathlib import Path
 from .._version import __version__
 from ..units import FlopsheetError, InputError
 from . import report as reports
-from .audit import audit, audit_all
-from .compile import TEMPLATE_DIR, build_templates
-from .evaluate import evaluate
-from .read_back import read_assumptions
-from .spec import load_spec, spec_names
+from .model.audit import audit, audit_all
+from .xlsx.templates import TEMPLATE_DIR, build_templates
+from .model.evaluate import evaluate
+from .xlsx.read_back import read_assumptions
+from .model.spec import load_spec, spec_names
 from .summary import summary_text
-from .sweep import ProgressBar, sweep, write_sweep_xlsx
-from .text_table import render_table
+from .model.sweep import ProgressBar, sweep
+from .xlsx.sweep_workbook import write_sweep_xlsx
+from .outputs.text_table import render_table
 
 #: Exit codes: success, anything unexpected, bad usage or bad input.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .. import formulas
 from ..units import Q, format_eng
-from .text_table import render_table
+from .outputs.text_table import render_table
 
 #: Seed 001 Table 5, stated inputs.
 TABLE5_PARAMS = "2000亿 parameters"

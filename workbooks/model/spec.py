@@ -53,14 +53,14 @@ from typing import Any
 
 import pint
 
-from ..formulas import Peak, Utilization, as_peak, as_utilization
-from ..formulas.utilization import parse_reference
-from ..units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, UnitInputError,
+from ...formulas import Peak, Utilization, as_peak, as_utilization
+from ...formulas.utilization import parse_reference
+from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, UnitInputError,
                      UnknownNameError, parse_unit)
 from . import unit_choices
 from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression
 
-SPEC_DIR = Path(__file__).with_name("specs")
+SPEC_DIR = Path(__file__).parents[1] / "specs"
 #: Listing order of the seed-001 tables: the compute tables first, then their context.
 TABLE_ORDER: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference", "table4_mfu", "table3_api_prices",
                                 "table2_context_windows")

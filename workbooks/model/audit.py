@@ -25,9 +25,9 @@ from typing import Any
 
 import pint
 
-from ..formulas import as_peak
-from ..units import AssumptionWarning, Q
-from ..units.parse import normalise_text
+from ...formulas import as_peak
+from ...units import AssumptionWarning, Q
+from ...units.parse import normalise_text
 from .evaluate import read_inputs
 from .expressions import Call, Expr, Name, evaluate_expr
 from .spec import ModelSpec, Reading, RowSpec, load_spec, spec_names

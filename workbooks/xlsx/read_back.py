@@ -16,8 +16,8 @@ import openpyxl
 import pint
 from openpyxl.workbook.workbook import Workbook
 
-from ..units import InputError
-from .spec import ModelSpec
+from ...units import InputError
+from ..model.spec import ModelSpec
 
 #: Largest workbook we open (bytes): templates are ~30 kB; this blocks zip bombs and mistakes.
 MAX_WORKBOOK_BYTES = 20 * 1024 * 1024

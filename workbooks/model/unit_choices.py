@@ -20,7 +20,7 @@ from typing import Any
 import pint
 from pint.util import UnitsContainer
 
-from ..units import parse_unit
+from ...units import parse_unit
 
 #: Unit texts offered in dropdowns, one group per dimension, in display order.
 UNIT_CHOICES: tuple[tuple[str, ...], ...] = (

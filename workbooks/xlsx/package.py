@@ -20,7 +20,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from .expressions import number_text
+from ..model.expressions import number_text
 
 #: The fixed document timestamp (the month of seed report 001).
 FIXED_TIMESTAMP = "2024-04-01T00:00:00Z"

@@ -1,8 +1,8 @@
 """Sensitivity sweeps: vary one or two inputs over a range and tabulate a result.
 
 ``flopsheet sweep table5_kimi_training --vary duration=60..180:30`` evaluates the model
-at each value (the evaluator, with pint) and returns a grid; xlsx output gets a native
-line chart (one-way) or a colour-scaled grid (two-way).
+at each value (the evaluator, with pint) and returns a grid; :mod:`..xlsx.sweep_workbook`
+writes it with a native chart.
 """
 
 from __future__ import annotations
@@ -10,20 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from itertools import product
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pint
-from openpyxl.chart import LineChart, Reference
-from openpyxl.formatting.rule import ColorScaleRule
-from openpyxl.styles import Font
 
-from ..units import InputError, InputRangeError, Q, UnitInputError, UnknownNameError
+from ...units import InputError, InputRangeError, Q, UnitInputError, UnknownNameError
 from .evaluate import evaluate
-from .safe_io import atomic_write, set_text_cell
 from .spec import ModelSpec, load_spec
 
 #: Points in a range given without a step (START..STOP).
@@ -164,44 +158,3 @@ class ProgressBar:
         if done == total:
             self.stream.write("\n")
         self.stream.flush()
-
-
-def write_sweep_xlsx(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a sweep grid with a native chart (line for one-way, colour scale for two-way)."""
-
-    def write(target: Path) -> None:
-        workbook = openpyxl.Workbook()
-        sheet = workbook.active
-        sheet.title = "Sweep"
-        names = [f"{name} ({unit})" if unit else name for name, unit in table.attrs["inputs"]]
-        result = f"{table.attrs['target']} ({table.attrs['target_unit']})"
-        set_text_cell(sheet.cell(1, 1), f"{table.attrs['model']}: {result} vs {' and '.join(names)}").font = Font(bold=True)
-        corner = names[0] if len(names) == 1 else f"{names[0]} \\ {names[1]}"
-        set_text_cell(sheet.cell(3, 1), corner).font = Font(bold=True)
-        headers = [result] if len(names) == 1 else list(table.columns)
-        for column, header in enumerate(headers, start=2):
-            set_text_cell(sheet.cell(3, column), float(header) if not isinstance(header, str) else header).font = Font(bold=True)
-        for row_offset, (label, values) in enumerate(table.iterrows(), start=4):
-            sheet.cell(row_offset, 1, float(label))
-            for column, value in enumerate(values, start=2):
-                sheet.cell(row_offset, column, float(value)).number_format = "#,##0.00"
-        last_row, last_column = 3 + len(table), 1 + len(headers)
-        sheet.column_dimensions["A"].width = max(len(corner) + 2, 14)
-        if len(names) == 1:
-            chart = LineChart()
-            chart.title, chart.x_axis.title, chart.y_axis.title = result, names[0], result
-            chart.add_data(Reference(sheet, min_col=2, min_row=3, max_row=last_row), titles_from_data=True)
-            chart.set_categories(Reference(sheet, min_col=1, min_row=4, max_row=last_row))
-            sheet.add_chart(chart, "D3")
-        else:
-            grid = f"B4:{openpyxl.utils.get_column_letter(last_column)}{last_row}"
-            sheet.conditional_formatting.add(grid, ColorScaleRule(start_type="min", start_color="63BE7B",
-                                                                  mid_type="percentile", mid_value=50,
-                                                                  mid_color="FFEB84", end_type="max",
-                                                                  end_color="F8696B"))
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        workbook.save(target)
-
-    return atomic_write(path, write)

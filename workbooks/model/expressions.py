@@ -29,8 +29,8 @@ from typing import Any
 
 import pint
 
-from .. import formulas
-from ..units import Q
+from ... import formulas
+from ...units import Q
 
 #: Excel precedence of the binary operators (higher binds tighter).
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
@@ -202,7 +202,7 @@ def parse_expression(text: str) -> Expr:
     >>> parse_expression("params.__class__")
     Traceback (most recent call last):
     ...
-    flopsheet.workbooks.expressions.ExpressionError: attribute access is not allowed (only names, numbers, + - * / **, parentheses and calls of data_tokens, train_flops, train_cards, train_duration, train_card_hours, infer_flops, infer_cards, card_peak)
+    flopsheet.workbooks.model.expressions.ExpressionError: attribute access is not allowed (only names, numbers, + - * / **, parentheses and calls of data_tokens, train_flops, train_cards, train_duration, train_card_hours, infer_flops, infer_cards, card_peak)
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")

@@ -57,16 +57,17 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..units import InputError
-from . import styles, unit_choices
-from .evaluate import evaluate
-from .expressions import FUNCTIONS, Call, Name, excel_formula, number_text
+from ...units import InputError
+from . import styles
+from ..model import unit_choices
+from ..model.evaluate import evaluate
+from ..model.expressions import FUNCTIONS, Call, Name, excel_formula, number_text
 from .readme_sheet import write_readme
-from .spec import InputSpec, ModelSpec, RowSpec, load_spec, spec_names
-from .xlsx_package import save_deterministic
+from ..model.spec import InputSpec, ModelSpec, RowSpec, load_spec, spec_names
+from .package import save_deterministic
 
 #: Where ``flopsheet build`` writes the templates (package data).
-TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
 #: Specs that also get an add-in variant.
 ADDIN_SPECS: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference")
 VARIANTS: tuple[str, ...] = ("native", "addin")

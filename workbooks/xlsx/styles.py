@@ -10,8 +10,8 @@ import math
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from . import unit_choices
-from .text_table import display_width
+from ..model import unit_choices
+from ..outputs.text_table import display_width
 
 INPUT_FONT = Font(name="Calibri", size=11, color="0000FF")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")

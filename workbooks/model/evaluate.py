@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..units import UnknownNameError
+from ...units import UnknownNameError
 from . import unit_choices
 from .spec import ModelSpec, Reading, load_spec
 

@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import styles
-from .spec import ModelSpec
+from ..model.spec import ModelSpec
 
 #: Width of the README's text column (characters).
 TEXT_WIDTH = 80

@@ -1,0 +1,1 @@
+"""The model stage: spec records -> load/check -> evaluate (scalars or arrays) -> audit, sweep."""

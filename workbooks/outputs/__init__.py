@@ -1,0 +1,1 @@
+"""Plain outputs: JSON, CSV, Markdown, terminal tables, and atomic writes."""

@@ -1,0 +1,155 @@
+"""The xlsx report: the live model sheet plus Summary, Audit and Sources sheets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ..model.audit import audit
+from ..model.spec import ModelSpec
+from ..outputs.plain import _number
+from ..outputs.safe_io import set_text_cell
+from .templates import compile_workbook
+
+#: Highlight of an overridden assumption in the Summary sheet (light orange).
+OVERRIDE_FILL = PatternFill("solid", fgColor="FCE4D6")
+HEADER_FONT = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14)
+#: Summary sheet columns: header text and width in characters.
+SUMMARY_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("name", 20), ("label", 44), ("value", 22), ("unit", 16), ("printed", 22), ("difference", 18),
+    ("recomputed / printed", 12))
+#: Summary columns (1-based): unit, and the recomputed/printed ratio the bar chart shows.
+UNIT_COLUMN, RATIO_COLUMN = 4, 7
+UNIT_ALIGNMENT = Alignment(horizontal="left", indent=1)
+WRAP = Alignment(wrap_text=True, vertical="top")
+#: Points of height for a warning row (two to three wrapped lines).
+WARNING_ROW_HEIGHT = 45
+
+
+def _summary_sheet(workbook: openpyxl.Workbook, frame: pd.DataFrame, spec: ModelSpec) -> None:
+    """Add the Summary sheet first: results, assumptions, comparison chart, warnings."""
+    sheet = workbook.create_sheet("Summary", 0)
+    set_text_cell(sheet.cell(1, 1), f"{spec.title_en} / {spec.title_zh}").font = TITLE_FONT
+    set_text_cell(sheet.cell(2, 1), f"Source: {spec.citation}")
+    row_number = 4
+    for section, kind in (("Results (values)", "derived"), ("Assumptions used (overrides highlighted)", "input")):
+        set_text_cell(sheet.cell(row_number, 1), section).font = HEADER_FONT
+        row_number += 1
+        for column, (header, width) in enumerate(SUMMARY_COLUMNS, start=1):
+            set_text_cell(sheet.cell(row_number, column), header).font = HEADER_FONT
+            sheet.column_dimensions[get_column_letter(column)].width = width
+        first = row_number + 1
+        for row in frame[frame["kind"] == kind].itertuples():
+            row_number += 1
+            values = [row.name, f"{row.label_en} / {row.label_zh}", _number(row.value), row.unit,
+                      _number(row.printed), _number(row.difference), _ratio(row.value, row.printed)]
+            for column, value in enumerate(values, start=1):
+                cell = set_text_cell(sheet.cell(row_number, column), value)
+                if isinstance(value, float):
+                    cell.number_format = _number_format(value, column)
+                elif column == UNIT_COLUMN:
+                    cell.alignment = UNIT_ALIGNMENT
+                if row.overridden:
+                    cell.fill = OVERRIDE_FILL
+        if kind == "derived":
+            _comparison_chart(sheet, first, row_number)
+        row_number += 2
+    set_text_cell(sheet.cell(row_number, 1), "Warnings").font = HEADER_FONT
+    for text in frame.attrs.get("warnings", []) or ["none"]:
+        row_number += 1
+        set_text_cell(sheet.cell(row_number, 1), text).alignment = WRAP
+        sheet.merge_cells(start_row=row_number, start_column=1, end_row=row_number, end_column=len(SUMMARY_COLUMNS))
+        sheet.row_dimensions[row_number].height = WARNING_ROW_HEIGHT
+    sheet.freeze_panes = "A4"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _ratio(value: Any, printed: Any) -> float | None:
+    """Recomputed / printed, or None where nothing was printed (or printed 0)."""
+    number, reference = _number(value), _number(printed)
+    if number is None or reference is None or reference == 0:
+        return None
+    return number / reference
+
+
+def _number_format(value: float, column: int) -> str:
+    """Percent for the ratio column, scientific for huge numbers, thousands otherwise."""
+    if column == RATIO_COLUMN:
+        return "0.0%"
+    return "0.000E+00" if abs(value) >= 1e15 else "#,##0.####"
+
+
+def _comparison_chart(sheet: Any, first_row: int, last_row: int) -> None:
+    """Bar chart of recomputed / printed per result row (100% = the report's figure)."""
+    if last_row < first_row:
+        return
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Recomputed / printed (100% = as printed)"
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.scaling.min = 0
+    chart.add_data(Reference(sheet, min_col=RATIO_COLUMN, min_row=first_row - 1, max_row=last_row),
+                   titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first_row, max_row=last_row))
+    chart.legend = None
+    chart.height, chart.width = 7, 14
+    sheet.add_chart(chart, f"I{first_row - 1}")
+
+
+def _sources_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
+    """Add a Sources sheet: the citation and every input's source and note."""
+    sheet = workbook.create_sheet("Sources")
+    for column, (header, width) in enumerate((("name", 22), ("source", 80), ("note", 60)), start=1):
+        set_text_cell(sheet.cell(1, column), header).font = HEADER_FONT
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    rows = [("model", spec.citation, "")] + [(item.name, item.source, item.note) for item in spec.inputs]
+    for row_number, values in enumerate(rows, start=2):
+        for column, value in enumerate(values, start=1):
+            set_text_cell(sheet.cell(row_number, column), value or "")
+
+
+def _audit_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
+    """Add an Audit sheet: each printed figure the stated inputs do not give, and what it implies."""
+    sheet = workbook.create_sheet("Audit")
+    headers = (("row", 16), ("printed", 20), ("recomputed", 20), ("unit", 14), ("implied input", 18),
+               ("implied value", 16), ("implied unit", 14), ("finding", 90))
+    for column, (header, width) in enumerate(headers, start=1):
+        set_text_cell(sheet.cell(1, column), header).font = HEADER_FONT
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    findings = audit(spec)
+    for row_number, finding in enumerate(findings, start=2):
+        implied = finding.implied
+        values = [finding.row, _number(finding.printed), finding.recomputed, finding.unit,
+                  implied.input if implied else "", implied.value if implied else None, implied.unit if implied else "",
+                  finding.message]
+        for column, value in enumerate(values, start=1):
+            cell = set_text_cell(sheet.cell(row_number, column), value)
+            if isinstance(value, float):
+                cell.number_format = _number_format(value, column)
+        sheet.cell(row_number, len(headers)).alignment = WRAP
+    if not findings:
+        set_text_cell(sheet.cell(2, 1), "Every printed figure follows from the stated inputs.")
+    sheet.freeze_panes = "A2"
+    sheet.page_setup.orientation = "landscape"
+
+
+def write_report_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, overrides: Mapping[str, Any]) -> None:
+    compile_workbook(spec, path, overrides=overrides)
+    workbook = openpyxl.load_workbook(path)
+    _summary_sheet(workbook, frame, spec)
+    _audit_sheet(workbook, spec)
+    _sources_sheet(workbook, spec)
+    workbook.active = 0
+    workbook.save(path)
+
+
