@@ -1,10 +1,12 @@
-"""The one table of flopsheet's Excel functions.
+"""flopsheet's Excel functions, generated from the formula table.
 
-Each :class:`ExcelFunction` names the Excel function, the formula it calls (from
-:mod:`flopsheet.formulas`, or a small helper of :mod:`flopsheet.addin.extras`), its
-arguments with their default units, and its result unit. Every host registration
-(classic xlwings COM, xlwings Server / Office.js, xlwings Lite) is generated from
-:data:`FUNCTIONS` by :mod:`flopsheet.addin.register`; nothing here imports xlwings.
+Each :class:`ExcelFunction` names the Excel function, the formula it calls, its
+arguments with their default units, and its result unit. The computing functions come
+from :data:`flopsheet.formulas.FUNCTIONS` (one record each; nothing is restated here);
+the Excel-only extras (CARD_LIST, UNIT_CONVERT, QTY, FLOPSHEET_VERSION) are
+:data:`EXTRAS`. Every host registration (classic xlwings COM, xlwings Server /
+Office.js, xlwings Lite) is generated from :data:`FUNCTIONS` by
+:mod:`flopsheet.addin.register`; nothing here imports xlwings.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import formulas
-from ..formulas import args
+from ..formulas import FUNCTIONS as FORMULAS
+from ..formulas import Formula, Parameter
+from ..formulas.table import MAX_DESCRIPTION
 from . import extras
 
 #: Marks an argument without a default (the cell must hold a value).
 REQUIRED: Any = inspect.Parameter.empty
 
-#: Office.js and Excel's function wizard cut descriptions longer than this.
-MAX_DESCRIPTION = 255
 
 
 @dataclass(frozen=True)
@@ -136,98 +137,31 @@ def _show_default(value: Any) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) else f'"{value}"'
 
 
-def _default(formula: Callable[..., Any], name: str) -> Any:
-    """The formula's own default for ``name``: the one source of every default value."""
-    return inspect.signature(formula).parameters[name].default
+#: How a formula-table role is read from a cell.
+_CELL_KINDS = {"quantity": "value", "name": "name", "flag": "flag"}
 
 
-def _value(name: str, label: str, kind: args.ArgKind, formula: Callable[..., Any] | None = None) -> Param:
-    """A quantity argument whose default unit and example come from formulas.args."""
-    default = _default(formula, name) if formula is not None else REQUIRED
-    return Param(name, label, "value", kind.unit, kind.example, default)
+def _param(parameter: Parameter) -> Param:
+    """The Excel argument of one formula-table parameter."""
+    unit = parameter.kind.unit if parameter.kind is not None else ""
+    return Param(parameter.excel_name, parameter.label, _CELL_KINDS[parameter.role], unit, parameter.shown_example,
+                 parameter.default)
 
 
-_PEAK = Param("peak", 'Peak per card, or a catalogue reference like "A100 tf32" ("A100 tf32 sparse")',
-              "value", args.PEAK.unit, "156 TFLOPS")
-_UTILIZATION = Param("utilization", 'Fraction of peak achieved (MFU), in (0, 100%]; "30.2% @ A100 bf16" '
-                     "states the precision it was measured on", "value", args.UTILIZATION.unit, "30.2%")
-_FLOPS = _value("flops", "Training compute (a count)", args.FLOP)
-_CARD = Param("card", "An accelerator name or alias from the catalogue (see CARD_LIST)", "name", example="A100")
+def excel_function(formula: Formula) -> ExcelFunction:
+    """The Excel function of one formula-table record."""
+    return ExcelFunction(formula.excel_name, formula.function, formula.summary,
+                         tuple(_param(parameter) for parameter in formula.params),
+                         ResultUnit(formula.result_unit, formula.result_example), warns=formula.warns)
 
 
-def _per_param_token(formula: Callable[..., Any]) -> Param:
-    """The FLOP-per-parameter-per-token argument, with ``formula``'s default (6 training, 2 inference)."""
-    return _value("flop_per_param_token", "FLOP per parameter per token", args.FLOP_PER_PARAM_TOKEN, formula)
-
-
-def _card_field(name: str, formula: Callable[..., Any], what: str, unit: str, example: str) -> ExcelFunction:
-    """A per-card catalogue lookup (memory, bandwidth, power)."""
-    return ExcelFunction(name, formula, f"{what} of an accelerator, per card, from the catalogue.", (_CARD,),
-                         ResultUnit(unit, example))
-
-
-FUNCTIONS: tuple[ExcelFunction, ...] = (
-    ExcelFunction(
-        "DATA_TOKENS", formulas.data_tokens,
-        "Tokens in a training-data size: data / bytes_per_char / chars_per_word / words_per_token.",
-        (_value("data", "Training data size (TB is decimal, TiB binary)", args.DATA),
-         _value("bytes_per_char", "Bytes per character (2 = UTF-16)", args.BYTES_PER_CHAR, formulas.data_tokens),
-         _value("chars_per_word", "Characters per word", args.CHARS_PER_WORD, formulas.data_tokens),
-         _value("words_per_token", "Words per token", args.WORDS_PER_TOKEN, formulas.data_tokens)),
-        ResultUnit("token", "万亿token")),
-    ExcelFunction(
-        "TRAIN_FLOPS", formulas.train_flops,
-        "Training compute of a dense model: params * tokens * flop_per_param_token.",
-        (_value("params", "Parameter count", args.PARAMETERS), _value("tokens", "Training tokens", args.TOKENS),
-         _per_param_token(formulas.train_flops)),
-        ResultUnit("FLOP", "TFLOP")),
-    ExcelFunction(
-        "TRAIN_CARDS", formulas.train_cards,
-        "Cards needed to train flops within duration: flops / (peak * utilization * duration).",
-        (_FLOPS, _PEAK, _UTILIZATION,
-         _value("duration", "Wall-clock training time (a month is 30.4375 days)", args.DURATION)),
-        ResultUnit("card", "万张"), warns=True),
-    ExcelFunction(
-        "TRAIN_DURATION", formulas.train_duration,
-        "Wall-clock time for cards to train flops: flops / (cards * peak * utilization).",
-        (_FLOPS, _value("cards", "Cards in the cluster", args.CARDS), _PEAK, _UTILIZATION),
-        ResultUnit("day", "month"), warns=True),
-    ExcelFunction(
-        "TRAIN_CARD_HOURS", formulas.train_card_hours,
-        "Accelerator time that flops of training consume: flops / (peak * utilization).",
-        (_FLOPS, _PEAK, _UTILIZATION),
-        ResultUnit("card_hour", "card_day"), warns=True),
-    ExcelFunction(
-        "INFER_FLOPS", formulas.infer_flops,
-        "Compute of one inference call: params * tokens * flop_per_param_token.",
-        (_value("params", "Parameter count (active parameters for MoE)", args.PARAMETERS),
-         _value("tokens", "Tokens per call, prompt plus answer", args.TOKENS), _per_param_token(formulas.infer_flops)),
-        ResultUnit("FLOP", "TFLOP")),
-    ExcelFunction(
-        "INFER_CARDS", formulas.infer_cards,
-        "Cards that serve a day's calls within its busy hours.",
-        (_value("flops_per_call", "Compute per call", args.FLOP_PER_CALL),
-         _value("calls_per_day", "Calls a day (DAU x calls per user)", args.CALL_RATE),
-         _PEAK, _UTILIZATION,
-         _value("busy_hours", "Hours a day the demand is spread over, in (0, 24]", args.BUSY_HOURS,
-                formulas.infer_cards)),
-        ResultUnit("card", "万张"), warns=True),
-    ExcelFunction(
-        "CARD_PEAK", formulas.card_peak,
-        "Peak throughput of an accelerator per card at a precision (dense unless sparse).",
-        (_CARD,
-         Param("precision", "fp64, fp32, tf32, bf16, fp16, fp8, int8 or fp4", "name", example="tf32"),
-         Param("sparse", "TRUE for the 2:4 structured-sparsity figure", "flag",
-               default=_default(formulas.card_peak, "sparse"))),
-        ResultUnit("TFLOPS/card", "PFLOPS")),
-    _card_field("CARD_MEMORY", formulas.card_memory, "Memory capacity", "GB/card", "GiB"),
-    _card_field("CARD_BANDWIDTH", formulas.card_bandwidth, "Memory bandwidth", "GB/s/card", "TB/s"),
-    _card_field("CARD_POWER", formulas.card_power, "Thermal design power (TDP)", "W/card", "kW"),
+#: The Excel-only extras: reading a quantity, converting units, the catalogue table, the version.
+EXTRAS: tuple[ExcelFunction, ...] = (
     ExcelFunction(
         "CARD_LIST", extras.card_table,
         "The accelerator catalogue as a table with headers: dense peaks, memory, bandwidth, TDP, source.",
         (Param("unit", "Unit of the peak columns", "name", example="PFLOPS/card",
-               default=_default(extras.card_table, "unit")),)),
+               default=inspect.signature(extras.card_table).parameters["unit"].default),)),
     ExcelFunction(
         "UNIT_CONVERT", extras.unit_convert,
         'Convert a quantity to another unit: UNIT_CONVERT("30 TB", "TiB") is 27.28.',
@@ -240,6 +174,9 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         ResultUnit(None, "token")),
     ExcelFunction("FLOPSHEET_VERSION", extras.version, "The version of flopsheet that computes these functions.", ()),
 )
+
+#: Every Excel function: one per formula-table record, then the extras.
+FUNCTIONS: tuple[ExcelFunction, ...] = tuple(excel_function(formula) for formula in FORMULAS) + EXTRAS
 
 
 def by_name() -> dict[str, ExcelFunction]:

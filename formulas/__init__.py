@@ -7,10 +7,14 @@ the Excel add-in, the template compiler and the CLI all call these.
 from .cards import Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card
 from .inference import infer_cards, infer_flops
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+from .table import FUNCTIONS, Formula, Parameter
 from .utilization import Peak, Utilization, as_peak, as_utilization, mfu, mfu_runs
 
 __all__ = [
+    "FUNCTIONS",
     "Accelerator",
+    "Formula",
+    "Parameter",
     "Peak",
     "Utilization",
     "as_peak",

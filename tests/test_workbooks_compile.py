@@ -22,7 +22,7 @@ from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 #: Functions a native template may use: in both Excel 2016 and LibreOffice 7.4.
-PORTABLE_FUNCTIONS = {"INDEX", "MATCH"}
+PORTABLE_FUNCTIONS = {"INDEX", "MATCH", "IF", "AND", "NA"}
 ADDIN_FUNCTIONS = {"DATA_TOKENS", "TRAIN_FLOPS", "TRAIN_CARDS", "INFER_FLOPS", "INFER_CARDS"}
 
 
@@ -100,7 +100,9 @@ def test_formulas_read_names_and_use_portable_functions_only(built: list[Path]) 
 
 def test_derived_formulas_read_like_the_spec(built: list[Path]) -> None:
     workbook = openpyxl.load_workbook(built[0])
-    assert _cell(workbook, "cards_base").value == "=(flops_base/(peak_base*utilization*duration_base))"
+    assert _cell(workbook, "cards_base").value == ("=(IF(AND(flops_base>0,peak_base>0,utilization>0,duration_base>0,"
+                                                   "utilization<=1),flops_base/(peak_base*utilization*duration_base),"
+                                                   "NA()))")
     assert _cell(workbook, "cards").value == "=cards_base/cards_factor"
     assert _cell(workbook, "chars_base").value == "=data_base/bytes_per_char_base"
     assert _cell(workbook, "duration_factor").value == "=INDEX(unit_factors,MATCH(duration_unit,unit_names,0))"

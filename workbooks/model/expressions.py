@@ -10,8 +10,10 @@ evaluated by Python itself. The grammar:
 - ``**`` with a number as exponent (``context_ratio ** 2``), or with a computed
   exponent when base and exponent are both plain numbers (``(1 + growth) ** (years /
   "1 year")``: compound growth; Excel's ``^`` computes the same);
-- calls of the whitelisted formulas in :data:`FUNCTIONS` (``train_cards(flops, peak,
-  utilization, duration)``), positional arguments only.
+- calls of the formulas of the formula table (:data:`flopsheet.formulas.FUNCTIONS`:
+  ``train_cards(flops, peak, utilization, duration)``), positional arguments only;
+  trailing optional arguments may be left out (their Python defaults apply, and the
+  native Excel formula writes them as numbers).
 
 Anything else (attribute access, subscripts, lambdas, comparisons, keyword arguments,
 unknown functions) is an :class:`ExpressionError`. A parsed :class:`Expr` can be
@@ -24,12 +26,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pint
 
-from ... import formulas
+from ...formulas import FUNCTIONS as FORMULA_TABLE
+from ...formulas import Formula
 from ...units import Q
 
 #: Excel precedence of the binary operators (higher binds tighter).
@@ -46,50 +48,8 @@ class ExpressionError(ValueError):
     """An expression outside the grammar; the message says what is not allowed."""
 
 
-@dataclass(frozen=True)
-class Function:
-    """A whitelisted formula: how to call it and how to write it in Excel.
-
-    python : the flopsheet.formulas function (called with quantities or rich inputs).
-    arity : number of positional arguments the spec must give.
-    native : Excel formula text from argument texts, all in coherent base units.
-    excel_name : the add-in's Excel function name, or None when there is none.
-    text_args : the arguments are text constants (catalogue names), not quantities.
-    """
-
-    python: Callable[..., Any]
-    arity: int
-    native: Callable[[list[str]], str]
-    excel_name: str | None = None
-    text_args: bool = False
-
-
-@lru_cache(maxsize=1)
-def _day_in_seconds() -> str:
-    """One day in the base time unit, as Excel number text (86400)."""
-    return number_text(Q(1, "day").to_base_units().magnitude)
-
-
-def _card_peak_native(arguments: list[str]) -> str:
-    """card_peak("A100", "bf16") becomes its catalogue value in base units."""
-    name, precision = (argument.strip('"') for argument in arguments)
-    return number_text(formulas.card_peak(name, precision).to_base_units().magnitude)
-
-
-#: The formulas an expression may call, by spec name.
-FUNCTIONS: dict[str, Function] = {
-    "data_tokens": Function(formulas.data_tokens, 4, lambda a: f"{a[0]}/({a[1]}*{a[2]}*{a[3]})", "DATA_TOKENS"),
-    "train_flops": Function(formulas.train_flops, 3, lambda a: f"{a[0]}*{a[1]}*{a[2]}", "TRAIN_FLOPS"),
-    "train_cards": Function(formulas.train_cards, 4, lambda a: f"{a[0]}/({a[1]}*{a[2]}*{a[3]})", "TRAIN_CARDS"),
-    "train_duration": Function(formulas.train_duration, 4, lambda a: f"{a[0]}/({a[1]}*{a[2]}*{a[3]})",
-                               "TRAIN_DURATION"),
-    "train_card_hours": Function(formulas.train_card_hours, 3, lambda a: f"{a[0]}/({a[1]}*{a[2]})",
-                                 "TRAIN_CARD_HOURS"),
-    "infer_flops": Function(formulas.infer_flops, 3, lambda a: f"{a[0]}*{a[1]}*{a[2]}", "INFER_FLOPS"),
-    "infer_cards": Function(formulas.infer_cards, 5,
-                            lambda a: f"{a[0]}*{a[1]}*{_day_in_seconds()}/({a[2]}*{a[3]}*{a[4]})", "INFER_CARDS"),
-    "card_peak": Function(formulas.card_peak, 2, _card_peak_native, None, text_args=True),
-}
+#: The formulas an expression may call, by spec name: the formula table, nothing else.
+FUNCTIONS: dict[str, Formula] = {formula.name: formula for formula in FORMULA_TABLE}
 
 
 def number_text(value: float) -> str:
@@ -199,10 +159,10 @@ def parse_expression(text: str) -> Expr:
     --------
     >>> parse_expression("flops / (peak * utilization * duration)").names() == {"flops", "peak", "utilization", "duration"}
     True
-    >>> parse_expression("params.__class__")
+    >>> parse_expression("params.__class__")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flopsheet.workbooks.model.expressions.ExpressionError: attribute access is not allowed (only names, numbers, + - * / **, parentheses and calls of data_tokens, train_flops, train_cards, train_duration, train_card_hours, infer_flops, infer_cards, card_peak)
+    flopsheet.workbooks.model.expressions.ExpressionError: attribute access is not allowed (only names, numbers, ... calls of data_tokens, ...)
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")
@@ -245,8 +205,6 @@ def _convert(node: ast.AST) -> Expr:
             return Literal(node.value)
         return Number(float(node.value))
     if isinstance(node, ast.Name):
-        if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: call it with its arguments")
         return Name(node.id)
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):
@@ -264,6 +222,12 @@ def _convert(node: ast.AST) -> Expr:
     raise _reject(node)
 
 
+def _arity(function: Formula) -> str:
+    """How many arguments a call takes, in words ("3", "2 to 3")."""
+    most = len(function.params)
+    return str(most) if function.required == most else f"{function.required} to {most}"
+
+
 def _convert_call(node: ast.Call) -> Call:
     """Check a call against the whitelist and its arity."""
     if not isinstance(node.func, ast.Name):
@@ -273,10 +237,11 @@ def _convert_call(node: ast.Call) -> Call:
     if function is None:
         raise ExpressionError(f"unknown function {name}(); known: {', '.join(FUNCTIONS)}")
     if node.keywords:
-        raise ExpressionError(f"{name}(): keyword arguments are not allowed; give all {function.arity} positionally")
-    if len(node.args) != function.arity:
-        raise ExpressionError(f"{name}() takes {function.arity} arguments, got {len(node.args)}")
-    if function.text_args:
+        raise ExpressionError(f"{name}(): keyword arguments are not allowed; give the arguments in order "
+                              f"({', '.join(param.name for param in function.params)})")
+    if not function.required <= len(node.args) <= len(function.params):
+        raise ExpressionError(f"{name}() takes {_arity(function)} arguments, got {len(node.args)}")
+    if function.lookup:
         if not all(isinstance(argument, ast.Constant) and isinstance(argument.value, str) for argument in node.args):
             raise ExpressionError(f'{name}() takes text constants, e.g. {name}("A100", "bf16")')
         return Call(name, tuple(Text(argument.value) for argument in node.args))  # type: ignore[union-attr]
@@ -319,11 +284,11 @@ def evaluate_expr(expr: Expr, values: Mapping[str, pint.Quantity], rich: Mapping
         return _APPLY[expr.op](left, right)
     if isinstance(expr, Call):
         function = FUNCTIONS[expr.function]
-        if function.text_args:
-            return function.python(*(argument.text for argument in expr.arguments if isinstance(argument, Text)))
+        if function.lookup:
+            return function.function(*(argument.text for argument in expr.arguments if isinstance(argument, Text)))
         arguments = [rich.get(argument.name, values[argument.name]) if isinstance(argument, Name)
                      else evaluate_expr(argument, values, rich) for argument in expr.arguments]
-        return function.python(*arguments)
+        return function.function(*arguments)
     raise ExpressionError(f"cannot evaluate {expr!r}")
 
 
@@ -367,7 +332,7 @@ def excel_formula(expr: Expr, reference: Callable[[str], str],
         Excel text for a row name (the defined name of its value in base units).
     call : callable, optional
         Excel text for a call (the add-in variant); None falls back to the native
-        formula of :data:`FUNCTIONS`.
+        formula of the formula table, guarded so that inputs Python refuses give #N/A.
 
     Examples
     --------
@@ -395,10 +360,12 @@ def excel_formula(expr: Expr, reference: Callable[[str], str],
         if custom is not None:
             return custom
         function = FUNCTIONS[expr.function]
-        if function.text_args:
-            return function.native([f'"{argument.text}"' for argument in expr.arguments if isinstance(argument, Text)])
-        return "(" + function.native([_wrapped(argument, reference, call, always=isinstance(argument, (Binary, Negate)))
-                                      for argument in expr.arguments]) + ")"
+        if function.lookup:
+            looked_up = function.function(*(argument.text for argument in expr.arguments if isinstance(argument, Text)))
+            return number_text(looked_up.to_base_units().magnitude)
+        texts = {param.name: _wrapped(argument, reference, call, always=isinstance(argument, (Binary, Negate)))
+                 for param, argument in zip(function.params, expr.arguments)}
+        return "(" + function.render_native(texts, number_text) + ")"
     raise ExpressionError(f"cannot render {expr!r}")
 
 

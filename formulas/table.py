@@ -1,0 +1,300 @@
+"""The one table of flopsheet's computing functions: :data:`FUNCTIONS`.
+
+Every face reads this table and nothing else:
+
+- the Python API (the ``function`` of each record is the public formula);
+- the spec grammar of model specs (which calls an expression may make, with how many
+  arguments; :mod:`flopsheet.workbooks.model.expressions`);
+- the native-Excel template writer (``native``: the same arithmetic as an Excel formula
+  over arguments in base units, with the formula's range checks as an ``IF`` guard that
+  gives ``#N/A`` where Python would refuse the input;
+  :mod:`flopsheet.workbooks.xlsx.templates`);
+- the Excel add-in on all three hosts (COM, xlwings Server, xlwings Lite;
+  :mod:`flopsheet.addin.catalogue`), with the argument help Excel shows;
+- the README's function table (:func:`markdown_table`).
+
+Adding a formula is one function in ``formulas/`` plus one :class:`Formula` record here.
+
+A record's parameters are in the Python function's order; their defaults are read from
+the function's signature (the one source of every default). ``native`` is a
+:meth:`str.format` template over the parameter names (``"{flops}/({peak}*{utilization}*
+{duration})"``) whose fields receive Excel text of each argument in coherent base units;
+``constants`` names extra fields given as quantities (``{"day": "1 day"}``), written as
+their base-unit numbers. Lookup functions (``lookup=True``: catalogue reads such as
+``card_peak("A100", "bf16")``) take text constants and are written as the looked-up value.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..units import Q
+from . import args
+from .cards import card_bandwidth, card_memory, card_peak, card_power
+from .inference import HOURS_PER_DAY, infer_cards, infer_flops
+from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+
+#: Marks a parameter without a default (the caller must give it).
+REQUIRED: Any = inspect.Parameter.empty
+#: Excel's function wizard and Office.js cut descriptions longer than this.
+MAX_DESCRIPTION = 255
+#: Parameter roles: a quantity (numbers, text, ranges), a one-cell catalogue name, a TRUE/FALSE flag.
+ROLES = ("quantity", "name", "flag")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One argument of a formula.
+
+    name : the Python keyword and Excel argument name (also used in error messages).
+    label : what the argument is, in a few words (Excel's argument help).
+    kind : default unit and dimension of a quantity (:class:`flopsheet.formulas.args.ArgKind`);
+        None for names and flags.
+    role : "quantity", "name" (one text cell: a card, a precision) or "flag" (TRUE/FALSE).
+    example : a valid value for help texts; the kind's example when empty.
+    maximum : the largest allowed value, as quantity text ("24 hour", "100%"); the
+        native template refuses more, as the Python does.
+    positive : every value must be greater than zero (the native template checks it too).
+    excel : the Excel argument name when it differs from the Python keyword.
+    default : filled in from the function's signature.
+    """
+
+    name: str
+    label: str
+    kind: args.ArgKind | None = None
+    role: str = "quantity"
+    example: str = ""
+    maximum: str | None = None
+    positive: bool = True
+    excel: str = ""
+    default: Any = REQUIRED
+
+    @property
+    def excel_name(self) -> str:
+        """The argument's name in Excel (help texts and error messages there)."""
+        return self.excel or self.name
+
+    @property
+    def unit(self) -> str:
+        """Default unit of bare numbers ("" for names, flags and fractions)."""
+        if self.kind is None or self.kind.unit == "dimensionless":
+            return ""
+        return self.kind.unit
+
+    @property
+    def optional(self) -> bool:
+        """True when the argument may be omitted."""
+        return self.default is not REQUIRED
+
+    @property
+    def shown_example(self) -> str:
+        """The example of the help texts."""
+        return self.example or (self.kind.example if self.kind is not None else "")
+
+    def maximum_base(self) -> float | None:
+        """The maximum in base units (what the native template compares with), or None."""
+        if self.maximum is None:
+            return None
+        return float(Q(self.maximum, self.kind.unit if self.kind else None).to_base_units().magnitude)
+
+    def default_base(self) -> float:
+        """The default value in base units, for a native template whose call omits it."""
+        if self.kind is None:
+            raise ValueError(f"{self.name} has no unit: it cannot be written as a number")
+        return float(Q(self.default, self.kind.unit).to_base_units().magnitude)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One computing function and how every face writes it.
+
+    name : the Python name (``train_cards``), also the spec grammar's name.
+    excel_name : the Excel function name (``TRAIN_CARDS``).
+    function : the formula itself.
+    params : its parameters, in the function's order.
+    result_unit : the unit of the Excel result and of the template row by default.
+    result_example : another unit of the result's dimension, for the help text.
+    summary : one sentence, Excel's function help (with the result unit it must fit
+        :data:`MAX_DESCRIPTION`).
+    native : Excel template over base-unit argument texts, or None (lookups).
+    constants : extra template fields as quantity text, written in base units.
+    lookup : a catalogue read; its arguments are text constants in specs.
+    warns : the formula may emit an AssumptionWarning (Excel gets a ``_NOTE`` companion).
+    """
+
+    name: str
+    excel_name: str
+    function: Callable[..., Any]
+    params: tuple[Parameter, ...]
+    result_unit: str
+    result_example: str
+    summary: str
+    native: str | None = None
+    constants: Mapping[str, str] = field(default_factory=dict)
+    lookup: bool = False
+    warns: bool = False
+
+    @property
+    def description(self) -> str:
+        """The function help Excel shows."""
+        return f"{self.summary} Result in {self.result_unit} unless unit is given."
+
+    @property
+    def required(self) -> int:
+        """How many leading arguments a call must give."""
+        return sum(1 for param in self.params if not param.optional)
+
+    def render_native(self, texts: Mapping[str, str], number: Callable[[float], str]) -> str:
+        """The native Excel formula for argument texts in base units (omitted ones take defaults).
+
+        ``number`` writes a float as Excel text. The result is guarded: an argument
+        Python would refuse (zero, negative, over its maximum) gives ``#N/A``.
+
+        Examples
+        --------
+        >>> by_name()["train_flops"].render_native({"params": "p", "tokens": "t"}, str)
+        'IF(AND(p>0,t>0),p*t*6.0,NA())'
+        """
+        if self.native is None:
+            raise ValueError(f"{self.name} has no native template")
+        fields = {param.name: texts[param.name] if param.name in texts else number(param.default_base())
+                  for param in self.params}
+        fields.update({name: number(Q(text).to_base_units().magnitude) for name, text in self.constants.items()})
+        body = self.native.format(**fields)
+        given = [param for param in self.params if param.name in texts]
+        guards = [f"{texts[param.name]}>0" for param in given if param.positive and param.role == "quantity"]
+        guards += [f"{texts[param.name]}<={number(limit)}" for param in given if (limit := param.maximum_base()) is not None]
+        return f"IF(AND({','.join(guards)}),{body},NA())" if guards else body
+
+
+def _with_defaults(formula: Formula) -> Formula:
+    """Fill each parameter's default from the function's signature, checking names and order."""
+    signature = inspect.signature(formula.function).parameters
+    names = [param.name for param in formula.params]
+    if names != list(signature)[:len(names)]:
+        raise ValueError(f"{formula.name}: parameters {names} do not match the signature {list(signature)}")
+    params = tuple(Parameter(**{**param.__dict__, "default": signature[param.name].default}) for param in formula.params)
+    if any(param.role not in ROLES for param in params):
+        raise ValueError(f"{formula.name}: a parameter role is not one of {ROLES}")
+    if len(formula.description) > MAX_DESCRIPTION:
+        raise ValueError(f"{formula.name}: description longer than {MAX_DESCRIPTION} characters")
+    return Formula(**{**formula.__dict__, "params": params})
+
+
+_PEAK = Parameter("peak", 'Peak per card, or a catalogue reference like "A100 tf32" ("A100 tf32 sparse")',
+                  args.PEAK, example="156 TFLOPS")
+_UTILIZATION = Parameter("utilization", 'Fraction of peak achieved (MFU), in (0, 100%]; "30.2% @ A100 bf16" '
+                         "states the precision it was measured on", args.UTILIZATION, maximum="100%")
+_FLOPS = Parameter("flops", "Training compute (a count)", args.FLOP)
+_CARD = Parameter("name", "An accelerator name or alias from the catalogue (see CARD_LIST)", role="name",
+                  example="A100", excel="card")
+_PER_PARAM_TOKEN = Parameter("flop_per_param_token", "FLOP per parameter per token", args.FLOP_PER_PARAM_TOKEN)
+
+
+def _card_field(name: str, function: Callable[..., Any], what: str, unit: str, example: str) -> Formula:
+    """A per-card catalogue lookup (memory, bandwidth, power)."""
+    return Formula(name, name.upper(), function, (_CARD,), unit, example,
+                   f"{what} of an accelerator, per card, from the catalogue.", lookup=True)
+
+
+_RECORDS: tuple[Formula, ...] = (
+    Formula(
+        "data_tokens", "DATA_TOKENS", data_tokens,
+        (Parameter("data", "Training data size (TB is decimal, TiB binary)", args.DATA),
+         Parameter("bytes_per_char", "Bytes per character (2 = UTF-16)", args.BYTES_PER_CHAR),
+         Parameter("chars_per_word", "Characters per word", args.CHARS_PER_WORD),
+         Parameter("words_per_token", "Words per token", args.WORDS_PER_TOKEN)),
+        "token", "万亿token",
+        "Tokens in a training-data size: data / bytes_per_char / chars_per_word / words_per_token.",
+        native="{data}/({bytes_per_char}*{chars_per_word}*{words_per_token})"),
+    Formula(
+        "train_flops", "TRAIN_FLOPS", train_flops,
+        (Parameter("params", "Parameter count", args.PARAMETERS), Parameter("tokens", "Training tokens", args.TOKENS),
+         _PER_PARAM_TOKEN),
+        "FLOP", "TFLOP", "Training compute of a dense model: params * tokens * flop_per_param_token.",
+        native="{params}*{tokens}*{flop_per_param_token}"),
+    Formula(
+        "train_cards", "TRAIN_CARDS", train_cards,
+        (_FLOPS, _PEAK, _UTILIZATION,
+         Parameter("duration", "Wall-clock training time (a month is 30.4375 days)", args.DURATION)),
+        "card", "万张", "Cards needed to train flops within duration: flops / (peak * utilization * duration).",
+        native="{flops}/({peak}*{utilization}*{duration})", warns=True),
+    Formula(
+        "train_duration", "TRAIN_DURATION", train_duration,
+        (_FLOPS, Parameter("cards", "Cards in the cluster", args.CARDS), _PEAK, _UTILIZATION),
+        "day", "month", "Wall-clock time for cards to train flops: flops / (cards * peak * utilization).",
+        native="{flops}/({cards}*{peak}*{utilization})", warns=True),
+    Formula(
+        "train_card_hours", "TRAIN_CARD_HOURS", train_card_hours,
+        (_FLOPS, _PEAK, _UTILIZATION),
+        "card_hour", "card_day", "Accelerator time that flops of training consume: flops / (peak * utilization).",
+        native="{flops}/({peak}*{utilization})", warns=True),
+    Formula(
+        "infer_flops", "INFER_FLOPS", infer_flops,
+        (Parameter("params", "Parameter count (active parameters for MoE)", args.PARAMETERS),
+         Parameter("tokens", "Tokens per call, prompt plus answer", args.TOKENS), _PER_PARAM_TOKEN),
+        "FLOP", "TFLOP", "Compute of one inference call: params * tokens * flop_per_param_token.",
+        native="{params}*{tokens}*{flop_per_param_token}"),
+    Formula(
+        "infer_cards", "INFER_CARDS", infer_cards,
+        (Parameter("flops_per_call", "Compute per call", args.FLOP_PER_CALL),
+         Parameter("calls_per_day", "Calls a day (DAU x calls per user)", args.CALL_RATE),
+         _PEAK, _UTILIZATION,
+         Parameter("busy_hours", f"Hours a day the demand is spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
+                   maximum=f"{HOURS_PER_DAY} hour")),
+        "card", "万张", "Cards that serve a day's calls within its busy hours.",
+        native="{flops_per_call}*{calls_per_day}*{day}/({peak}*{utilization}*{busy_hours})",
+        constants={"day": "1 day"}, warns=True),
+    Formula(
+        "card_peak", "CARD_PEAK", card_peak,
+        (_CARD, Parameter("precision", "fp64, fp32, tf32, bf16, fp16, fp8, int8 or fp4", role="name", example="tf32"),
+         Parameter("sparse", "TRUE for the 2:4 structured-sparsity figure", role="flag")),
+        "TFLOPS/card", "PFLOPS", "Peak throughput of an accelerator per card at a precision (dense unless sparse).",
+        lookup=True),
+    _card_field("card_memory", card_memory, "Memory capacity", "GB/card", "GiB"),
+    _card_field("card_bandwidth", card_bandwidth, "Memory bandwidth", "GB/s/card", "TB/s"),
+    _card_field("card_power", card_power, "Thermal design power (TDP)", "W/card", "kW"),
+)
+
+#: Every computing function, in the order the README and Excel list them.
+FUNCTIONS: tuple[Formula, ...] = tuple(_with_defaults(record) for record in _RECORDS)
+
+
+def by_name() -> dict[str, Formula]:
+    """The table keyed by Python name."""
+    return {formula.name: formula for formula in FUNCTIONS}
+
+
+def _signature_text(formula: Formula) -> str:
+    """``train_flops(params, tokens, flop_per_param_token=6)`` for the README."""
+    parts = []
+    for param in formula.params:
+        if not param.optional:
+            parts.append(param.name)
+        else:
+            default = param.default
+            shown = ("TRUE" if default else "FALSE") if isinstance(default, bool) else f"{default:g}" \
+                if isinstance(default, (int, float)) else repr(default)
+            parts.append(f"{param.name}={shown}")
+    return f"{formula.name}({', '.join(parts)})"
+
+
+def markdown_table() -> str:
+    """The README's function table, generated from :data:`FUNCTIONS`.
+
+    One row per function: Python call with defaults, Excel name, result unit, the unit
+    of bare numbers per argument, and the native-Excel template where there is one.
+    """
+    lines = ["| Python | Excel | result | bare numbers in | native Excel (base units) |",
+             "| --- | --- | --- | --- | --- |"]
+    for formula in FUNCTIONS:
+        units = ", ".join(f"{param.name}: {param.unit or ('fraction' if param.kind else param.role)}"
+                          for param in formula.params)
+        named = {name: name for name in [*(param.name for param in formula.params), *formula.constants]}
+        native = f"`{formula.native.format(**named)}`" if formula.native else "catalogue value"
+        lines.append(f"| `{_signature_text(formula)}` | `{formula.excel_name}` | {formula.result_unit} | {units} "
+                     f"| {native} |")
+    return "\n".join(lines)
