@@ -21,7 +21,7 @@ from typing import Any
 
 import pint
 
-from ..units import AssumptionWarning, FlopsheetError
+from ..units import AssumptionWarning, FlopsheetError, InputRangeError, UnknownNameError
 from . import cells
 from .catalogue import ExcelFunction
 
@@ -52,10 +52,20 @@ def _compute(function: ExcelFunction, raw: Sequence[Any]) -> tuple[Any, list[str
     return result, notes
 
 
+#: The Excel error value a cell shows for each error class, most specific first.
+EXCEL_ERRORS: tuple[tuple[type[FlopsheetError], str], ...] = (
+    (InputRangeError, "#NUM!"), (UnknownNameError, "#N/A"), (FlopsheetError, "#VALUE!"))
+
+
+def excel_error(error: FlopsheetError) -> str:
+    """The Excel error value for ``error``: #NUM! out of range, #N/A unknown name, else #VALUE!."""
+    return next(value for kind, value in EXCEL_ERRORS if isinstance(error, kind))
+
+
 def error_text(error: Exception) -> str:
     """The cell text for an error: Excel error name, argument, value, rule."""
     if isinstance(error, FlopsheetError):
-        return f"{error.excel_error} {error}"
+        return f"{excel_error(error)} {error}"
     return f"{INTERNAL}: {type(error).__name__}: {error}"
 
 

@@ -5,9 +5,11 @@ Bottom layer: imports nothing from the rest of flopsheet.
 
 from .errors import (
     AssumptionWarning,
+    ExpressionError,
     FlopsheetError,
     InputError,
     InputRangeError,
+    SpecError,
     UnitInputError,
     UnknownNameError,
 )
@@ -17,6 +19,8 @@ from .registry import DEFINITIONS_FILE, DimensionalityError, Quantity, Unit, ure
 
 __all__ = [
     "AssumptionWarning",
+    "ExpressionError",
+    "SpecError",
     "DEFINITIONS_FILE",
     "DimensionalityError",
     "FlopsheetError",

@@ -1,26 +1,26 @@
 """Every error and warning flopsheet raises, in one place.
 
-Each error pairs :class:`FlopsheetError` with the built-in it behaves like (all are
-``ValueError`` subclasses, so ``except ValueError`` catches bad input), carries the
-structured fields ``argument``, ``given`` and ``expected``, and names the Excel error
-value (``excel_error``) that the add-in puts in a cell for it.
+One family: every error is a :class:`FlopsheetError`, which is a ``ValueError`` (so
+``except ValueError`` catches any bad input), paired where useful with the built-in it
+also behaves like (``UnknownNameError`` is a ``KeyError`` too). Input errors carry the
+structured fields ``argument``, ``given`` and ``expected``; spec errors the file, row
+and expression. Every error survives pickling (a worker process can send it back).
+Which Excel error value a cell shows for each class is the add-in's business
+(:mod:`flopsheet.addin.wrappers`), not this layer's.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 
-class FlopsheetError(Exception):
+class FlopsheetError(ValueError):
     """Base class of flopsheet's own errors."""
 
-    excel_error = "#VALUE!"
 
-
-class InputError(FlopsheetError, ValueError):
+class InputError(FlopsheetError):
     """An argument that flopsheet cannot use; the message names argument, value, rule."""
-
-    excel_error = "#VALUE!"
 
     def __init__(self, argument: str | None, given: Any, expected: str, detail: str = "") -> None:
         self.argument = argument
@@ -29,6 +29,9 @@ class InputError(FlopsheetError, ValueError):
         self.detail = detail
         super().__init__(self._message())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.given, self.expected, self.detail))
+
     def _message(self) -> str:
         where = f"{self.argument}: " if self.argument else ""
         text = f"{where}expected {self.expected}, got {_show(self.given)}"
@@ -36,13 +39,11 @@ class InputError(FlopsheetError, ValueError):
 
 
 class UnitInputError(InputError):
-    """Text that is not a quantity, or a quantity of the wrong dimension (``#VALUE!``)."""
+    """Text that is not a quantity, or a quantity of the wrong dimension."""
 
 
 class InputRangeError(InputError):
-    """A number of the right dimension outside its allowed range (``#NUM!``)."""
-
-    excel_error = "#NUM!"
+    """A number of the right dimension outside its allowed range."""
 
     def _message(self) -> str:
         where = f"{self.argument}: " if self.argument else ""
@@ -51,9 +52,7 @@ class InputRangeError(InputError):
 
 
 class UnknownNameError(InputError, KeyError):
-    """A name that is not in a catalogue: accelerator, precision, model (``#N/A``)."""
-
-    excel_error = "#N/A"
+    """A name that is not in a catalogue: accelerator, precision, model."""
 
     def _message(self) -> str:
         where = f"{self.argument}: " if self.argument else ""
@@ -61,6 +60,22 @@ class UnknownNameError(InputError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0] if self.args else ""
+
+
+class ExpressionError(FlopsheetError):
+    """A spec expression outside the safe grammar; the message says what is not allowed."""
+
+
+class SpecError(FlopsheetError):
+    """A spec that cannot be built; names the file, row and expression."""
+
+    def __init__(self, path: Path | str, reason: str, row: str | None = None, expr: str | None = None) -> None:
+        self.path, self.reason, self.row, self.expr = Path(path), reason, row, expr
+        where = Path(path).name + (f", row {row!r}" if row else "") + (f", expr {expr!r}" if expr else "")
+        super().__init__(f"{where}: {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.path, self.reason, self.row, self.expr))
 
 
 class AssumptionWarning(UserWarning):

@@ -32,7 +32,7 @@ import pint
 
 from ...formulas import FUNCTIONS as FORMULA_TABLE
 from ...formulas import Formula
-from ...units import Q
+from ...units import ExpressionError, Q
 
 #: Excel precedence of the binary operators (higher binds tighter).
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
@@ -42,10 +42,6 @@ _APPLY: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "/": lambda a, b: a / b, "^": lambda a, b: a**b,
 }
-
-
-class ExpressionError(ValueError):
-    """An expression outside the grammar; the message says what is not allowed."""
 
 
 #: The formulas an expression may call, by spec name: the formula table, nothing else.
@@ -162,7 +158,7 @@ def parse_expression(text: str) -> Expr:
     >>> parse_expression("params.__class__")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flopsheet.workbooks.model.expressions.ExpressionError: attribute access is not allowed (only names, numbers, ... calls of data_tokens, ...)
+    flopsheet.units.errors.ExpressionError: attribute access is not allowed (only names, numbers, ... calls of data_tokens, ...)
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")

@@ -55,10 +55,10 @@ import pint
 
 from ...formulas import Peak, Utilization, as_peak, as_utilization
 from ...formulas.utilization import parse_reference
-from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, UnitInputError,
+from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
                      UnknownNameError, parse_unit)
 from . import unit_choices
-from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression
+from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression  # noqa: F401 - re-exported
 
 SPEC_DIR = Path(__file__).parents[1] / "specs"
 #: Listing order of the seed-001 tables: the compute tables first, then their context.
@@ -86,15 +86,6 @@ _ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed
              "solve_for"}
 _TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row"}
 _INPUT_KINDS = ("quantity", "peak", "utilization")
-
-
-class SpecError(FlopsheetError, ValueError):
-    """A spec that cannot be built; names the file, row and expression."""
-
-    def __init__(self, path: Path | str, reason: str, row: str | None = None, expr: str | None = None) -> None:
-        self.path, self.reason, self.row, self.expr = Path(path), reason, row, expr
-        where = Path(path).name + (f", row {row!r}" if row else "") + (f", expr {expr!r}" if expr else "")
-        super().__init__(f"{where}: {reason}")
 
 
 class Citation(str):
