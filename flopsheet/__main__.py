@@ -1,18 +1,81 @@
 """``python -m flopsheet`` and the ``flopsheet`` console script.
 
-Composes the commands of the layers that may not import each other.
+The command line is composed here, above the layers that may not import each other:
+``workbooks`` and ``addin`` each offer a ``register(commands)`` that adds their
+sub-commands; this module builds the parser from them and runs the chosen handler.
+Bad usage and bad input exit 2 with a one-line message, anything unexpected exits 1
+with a message (never a traceback), and a closed pipe (``| head``) ends quietly.
 """
 
-import sys
-from collections.abc import Sequence
+from __future__ import annotations
 
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from flopsheet._version import __version__
 from flopsheet.addin import cli as addin_cli
-from flopsheet.workbooks import cli
+from flopsheet.units import FlopsheetError
+from flopsheet.workbooks import cli as workbooks_cli
+
+#: Exit codes: success, anything unexpected, bad usage or bad input.
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+Registrar = Callable[[argparse._SubParsersAction], None]
+#: Every layer's commands, in the order ``--help`` lists them.
+REGISTRARS: tuple[Registrar, ...] = (workbooks_cli.register, addin_cli.register)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit code 2 and a one-line message on bad usage."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(registrars: Sequence[Registrar] = REGISTRARS) -> argparse.ArgumentParser:
+    """Return the argument parser with the commands of every registrar."""
+    parser = _Parser(
+        prog="flopsheet",
+        description="Unit-safe AI-compute arithmetic: tokens, FLOP, cards, card-days.",
+        epilog="Example: flopsheet summary",
+    )
+    parser.add_argument("--version", action="version", version=f"flopsheet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add_commands in registrars:
+        add_commands(commands)
+    return parser
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (``flopsheet ... | head``): stop without a message."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the flopsheet command line; return its exit code."""
-    return cli.main(argv, registrars=(cli.register, addin_cli.register))
+    """Run the flopsheet command line; return the exit code (0 ok, 2 bad input, 1 other)."""
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    handler = getattr(options, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        status = handler(options)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except FlopsheetError as error:
+        print(f"flopsheet: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # noqa: BLE001 - the CLI shows a message, never a traceback
+        print(f"flopsheet: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

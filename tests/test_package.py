@@ -97,3 +97,21 @@ def test_no_eval_or_exec_in_the_package() -> None:
 
 def test_root_package_holds_no_logic() -> None:
     assert sorted(path.name for path in (ROOT / "flopsheet").glob("*.py")) == ["__init__.py", "__main__.py", "_version.py"]
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``flopsheet ... | head``: the reader is gone before anything is written; no BrokenPipeError text."""
+    flopsheet_script = Path(sys.executable).with_name("flopsheet")
+    process = subprocess.Popen([str(flopsheet_script), "audit", "all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the read end closes first: the command's first write meets a broken pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 0 and stderr == "", stderr
+
+
+def test_the_command_line_is_composed_at_the_top() -> None:
+    from flopsheet.__main__ import REGISTRARS, build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"summary", "build", "show", "report", "audit", "sweep", "addin"} <= set(commands)
+    assert {registrar.__module__ for registrar in REGISTRARS} == {"flopsheet.workbooks.cli", "flopsheet.addin.cli"}

@@ -1,9 +1,9 @@
-"""The ``flopsheet`` command line: a thin layer over the Python API.
+"""The workbook-side commands of ``flopsheet``: a thin layer over the Python API.
 
-Each sub-command is registered by a function ``register(commands)`` that adds a
-sub-parser and sets ``handler=callable(options) -> int``. ``flopsheet.__main__``
-composes the registrars of ``workbooks`` and ``addin`` (which must not import each
-other), so every layer owns its own commands.
+:func:`register` adds the sub-parsers (summary, build, list, show, report, audit,
+sweep, functions) and sets ``handler=callable(options) -> int`` on each.
+``flopsheet.__main__`` composes the registrars of ``workbooks`` and ``addin`` (which
+must not import each other) into the one command line.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .._version import __version__
-from ..units import FlopsheetError, InputError
+from ..units import InputError
 from . import report as reports
 from .model.audit import audit, audit_all
 from .xlsx.templates import TEMPLATE_DIR, build_templates
@@ -27,10 +25,9 @@ from .model.sweep import ProgressBar, sweep
 from .xlsx.sweep_workbook import write_sweep_xlsx
 from .outputs.text_table import render_table
 
-#: Exit codes: success, anything unexpected, bad usage or bad input.
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: Exit code of a command that succeeded.
+EXIT_OK = 0
 
-Registrar = Callable[[argparse._SubParsersAction], None]
 HELP_FORMAT = argparse.RawDescriptionHelpFormatter
 
 
@@ -220,43 +217,3 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep_parser.add_argument("-o", "--output", help="write .xlsx (with chart) or .csv instead of printing")
     _add_overrides(sweep_parser)
     sweep_parser.set_defaults(handler=_sweep)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with exit code 2 and a one-line message on bad usage."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def build_parser(registrars: Sequence[Registrar] = (register,)) -> argparse.ArgumentParser:
-    """Return the argument parser with the commands of every registrar."""
-    parser = _Parser(
-        prog="flopsheet",
-        description="Unit-safe AI-compute arithmetic: tokens, FLOP, cards, card-days.",
-        epilog="Example: flopsheet summary",
-    )
-    parser.add_argument("--version", action="version", version=f"flopsheet {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for add_commands in registrars:
-        add_commands(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None, registrars: Sequence[Registrar] = (register,)) -> int:
-    """Run the command line; return the exit code (0 ok, 2 bad input, 1 other)."""
-    parser = build_parser(registrars)
-    options = parser.parse_args(argv)
-    handler = getattr(options, "handler", None)
-    if handler is None:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-    try:
-        return handler(options)
-    except FlopsheetError as error:
-        print(f"flopsheet: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as error:  # noqa: BLE001 - the CLI shows a message, never a traceback
-        print(f"flopsheet: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_ERROR
