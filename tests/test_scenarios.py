@@ -20,7 +20,10 @@ from flopsheet.workbooks.model.audit import audit
 from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, template_name
 from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.model.expressions import ExpressionError, evaluate_expr, excel_formula, parse_expression
-from flopsheet.workbooks.model.spec import SCENARIO_ORDER, SpecError, load_spec, spec_names
+from flopsheet.workbooks.model.spec import SpecError, load_spec, spec_names
+
+#: The scenario models, in listing order (read from the specs, never a hand-kept list).
+SCENARIO_ORDER = [name for name in spec_names() if name.startswith("scenario_")]
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 #: "Seed 002: quote" or "Seed 004_d3a7….txt: quote" in an input's source.

@@ -20,7 +20,7 @@ from .xlsx.templates import TEMPLATE_DIR, build_templates
 from .model.evaluate import evaluate
 from .xlsx.read_back import read_assumptions
 from .model.spec import load_spec, spec_names
-from .summary import summary_text
+from .outputs.summary import summary_text
 from .model.sweep import ProgressBar, sweep
 from .xlsx.sweep_workbook import write_sweep_xlsx
 from .outputs.text_table import render_table

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -98,14 +97,6 @@ def relative_precision(printed_text: Any, value: float) -> float:
         return 0.0
     exponent = math.floor(math.log10(abs(value)))
     return 0.5 * 10 ** (exponent - significant_digits(printed_text) + 1) / abs(value)
-
-
-def _raw_printed(spec: ModelSpec) -> dict[str, Any]:
-    """The printed figures as written in the spec file (text keeps its digits)."""
-    with spec.path.open("rb") as handle:
-        document = tomllib.load(handle)
-    return {table["name"]: table["printed"] for key in ("input", "row") for table in document.get(key, [])
-            if "printed" in table}
 
 
 def _reads(expr: Expr) -> list[str]:
@@ -205,7 +196,7 @@ def audit(model: str | ModelSpec) -> list[Finding]:
     ('tokens_per_call', 2000, 'token')
     """
     spec = model if isinstance(model, ModelSpec) else load_spec(model)
-    raw = _raw_printed(spec)
+    raw = spec.printed_text
     readings = read_inputs(spec)
     stated: dict[str, pint.Quantity] = {name: reading.quantity for name, reading in readings.items()}
     rich = {name: reading.rich for name, reading in readings.items() if reading.rich is not None}

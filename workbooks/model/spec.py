@@ -61,15 +61,8 @@ from . import unit_choices
 from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression  # noqa: F401 - re-exported
 
 SPEC_DIR = Path(__file__).parents[1] / "specs"
-#: Listing order of the seed-001 tables: the compute tables first, then their context.
-TABLE_ORDER: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference", "table4_mfu", "table3_api_prices",
-                                "table2_context_windows")
-#: The scenario models of seeds 000-004 (issue 7), in the issue's order.
-SCENARIO_ORDER: tuple[str, ...] = ("scenario_reasoning_agents", "scenario_token_volumes", "scenario_jevons",
-                                   "scenario_context_length", "scenario_capex_cards", "scenario_api_economics",
-                                   "scenario_user_acquisition", "scenario_compute_growth")
-#: Listing order of every packaged spec: the tables, then the scenarios; others after, by name.
-SPEC_ORDER: tuple[str, ...] = TABLE_ORDER + SCENARIO_ORDER
+#: Listing position of a spec without an ``order`` key: after every ordered one.
+DEFAULT_ORDER = 1000.0
 #: Suffixes the compiler appends to a row name for its helper cells.
 HELPER_SUFFIXES: tuple[str, ...] = ("_unit", "_factor", "_base", "_printed")
 #: Names the compiler itself defines on the Units sheet.
@@ -84,7 +77,8 @@ _INPUT_KEYS = {"name", "label_en", "label_zh", "value", "unit", "note", "source"
                "kind", "measured_on", "format"}
 _ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format",
              "solve_for"}
-_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row"}
+_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row", "order", "case"}
+_CASE_KEYS = {"label", "set", "row", "units", "format", "printed"}
 _INPUT_KINDS = ("quantity", "peak", "utilization")
 
 
@@ -271,6 +265,26 @@ class RowSpec:
 
 
 @dataclass(frozen=True)
+class Case:
+    """A named what-if of a spec, for ``flopsheet summary``: inputs set, one row shown.
+
+    label : what the case is ("cards, 105 days").
+    overrides : input values, as :func:`flopsheet.evaluate` reads them.
+    row : the input or row whose value the case shows.
+    units : the units to show it in (several are joined by " = "); the row's own by default.
+    format : a Python format spec for the number (",.0f"); flopsheet's engineering format by default.
+    printed : what the report printed for it, as text ("" for none).
+    """
+
+    label: str
+    overrides: dict[str, Any]
+    row: str
+    units: tuple[str, ...] = ()
+    format: str = ""
+    printed: str = ""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A loaded, checked model spec (see the module docstring for the file format)."""
 
@@ -282,6 +296,9 @@ class ModelSpec:
     rows: list[RowSpec]
     path: Path
     audit: list[str] = field(default_factory=list)
+    list_order: float = DEFAULT_ORDER
+    cases: list[Case] = field(default_factory=list)
+    printed_text: dict[str, Any] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -351,15 +368,19 @@ class ModelSpec:
 
 
 def spec_names() -> list[str]:
-    """Return the names of the packaged specs: tables in order 5, 6, 4, 3, 2, then the scenarios.
+    """Return the names of the packaged specs, by each spec's ``order`` key, then by name.
 
     Examples
     --------
     >>> spec_names()[:5]
     ['table5_kimi_training', 'table6_kimi_inference', 'table4_mfu', 'table3_api_prices', 'table2_context_windows']
     """
-    stems = [path.stem for path in SPEC_DIR.glob("*.toml")]
-    return sorted(stems, key=lambda stem: (SPEC_ORDER.index(stem) if stem in SPEC_ORDER else len(SPEC_ORDER), stem))
+    return [spec.name for spec in sorted(map(load_spec, _spec_stems()), key=lambda spec: (spec.list_order, spec.name))]
+
+
+def _spec_stems() -> list[str]:
+    """The packaged spec files' names."""
+    return sorted(path.stem for path in SPEC_DIR.glob("*.toml"))
 
 
 def spec_path(name_or_path: str | Path) -> Path:
@@ -490,7 +511,23 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
         name=name, title_en=_require(path, document, "title_en", None), title_zh=_require(path, document, "title_zh", None),
         citation=Citation(*(str(_require(path, citation, key, "citation")) for key in ("seed", "table", "page")),
                           str(citation.get("text", ""))),
-        inputs=inputs, rows=rows, path=path, audit=list(document.get("audit", [])))
+        inputs=inputs, rows=rows, path=path, audit=list(document.get("audit", [])),
+        list_order=float(document.get("order", DEFAULT_ORDER)), cases=[_case(path, table) for table in document.get("case", [])],
+        printed_text={table["name"]: table["printed"] for key in ("input", "row") for table in document.get(key, [])
+                      if "printed" in table})
+
+
+def _case(path: Path, table: Mapping[str, Any]) -> Case:
+    """Read one ``[[case]]`` table (structure only; :func:`_check` evaluates it)."""
+    label = _require(path, table, "label", "case")
+    _unknown_keys(path, table, _CASE_KEYS, f"case {label!r}")
+    overrides = table.get("set", {})
+    if not isinstance(overrides, dict):
+        raise SpecError(path, f"'set' must be a table of input values, got {overrides!r}", f"case {label!r}")
+    units = table.get("units", [])
+    return Case(label, dict(overrides), _require(path, table, "row", f"case {label!r}"),
+                tuple(str(unit) for unit in (units if isinstance(units, list) else [units])),
+                str(table.get("format", "")), str(table.get("printed", "")))
 
 
 def _check_names(spec: ModelSpec) -> None:
@@ -549,9 +586,22 @@ def _parsed(spec: ModelSpec, row: RowSpec) -> Expr:
         raise SpecError(spec.path, str(error), row.name, row.expr) from None
 
 
+def _check_cases(spec: ModelSpec) -> None:
+    """Each case names an existing row and sets only inputs."""
+    inputs = {item.name for item in spec.inputs}
+    for case in spec.cases:
+        where = f"case {case.label!r}"
+        if case.row not in spec.names:
+            raise SpecError(spec.path, f"row {case.row!r} is not an input or row; known: {', '.join(spec.names)}", where)
+        unknown = sorted(set(case.overrides) - inputs)
+        if unknown:
+            raise SpecError(spec.path, f"'set' names {', '.join(unknown)}, which are not inputs", where)
+
+
 def _check(spec: ModelSpec) -> None:
-    """Check names, expressions, dependencies and dimensions (by evaluating the defaults)."""
+    """Check names, expressions, dependencies, cases and dimensions (by evaluating the defaults)."""
     _check_names(spec)
+    _check_cases(spec)
     readings: dict[str, Reading] = {}
     for item in spec.inputs:
         try:
