@@ -284,3 +284,16 @@ def test_user_text_in_a_spec_stays_inert(tmp_path: Path) -> None:
     assert all(cell.data_type == "s" for _, cell in labels)
     csv_text = flopsheet.report(spec, tmp_path / "crafted.csv").read_text(encoding="utf-8")
     assert "\"'=HYPERLINK" in csv_text
+
+
+def test_xlsx_report_is_written_once_with_cached_results_and_same_bytes(tmp_path: Path, capsys) -> None:
+    import pandas as pd
+
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    for target in (first, second):
+        assert main(["report", T5, "-o", str(target), "--set", "duration=105 days"]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    model = pd.read_excel(first, sheet_name="Model", header=4).set_index("Name (defined name)")
+    frame = flopsheet.evaluate(T5, duration="105 days").set_index("name")
+    for name in frame.index:
+        assert model.loc[name, "Value 数值"] == pytest.approx(frame.loc[name, "value"], rel=1e-12), name

@@ -59,11 +59,12 @@ def report(model: str | ModelSpec, path: str | Path, fmt: str | None = None, **o
     spec = model if isinstance(model, ModelSpec) else load_spec(model)
     chosen = output_format(path, fmt)
     frame = evaluate(spec, overrides)
+    if chosen == "xlsx":
+        return write_report_xlsx(frame, spec, Path(path), overrides)  # built in memory, saved once, atomically
     writers = {
         "json": lambda target: write_json(frame, spec, target),
         "csv": lambda target: write_csv(frame, spec, target),
         "md": lambda target: write_markdown(frame, spec, target),
-        "xlsx": lambda target: write_report_xlsx(frame, spec, target, overrides),
     }
     return atomic_write(path, writers[chosen])
 

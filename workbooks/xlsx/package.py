@@ -21,6 +21,7 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ..model.expressions import number_text
+from ..outputs.safe_io import atomic_write
 
 #: The fixed document timestamp (the month of seed report 001).
 FIXED_TIMESTAMP = "2024-04-01T00:00:00Z"
@@ -52,19 +53,14 @@ def sheet_paths(workbook: Workbook) -> dict[str, str]:
     return {sheet.title: f"xl/worksheets/sheet{index}.xml" for index, sheet in enumerate(workbook.worksheets, start=1)}
 
 
-def save_deterministic(workbook: Workbook, path: Path, cached: Mapping[str, Mapping[str, float]]) -> Path:
-    """Save ``workbook`` to ``path`` reproducibly, with cached values.
+def deterministic_bytes(workbook: Workbook, cached: CachedValues) -> bytes:
+    """The bytes of ``workbook`` as a reproducible .xlsx, with cached formula values.
 
     Parameters
     ----------
     workbook : openpyxl.Workbook
-    path : Path
     cached : mapping of sheet title to {cell reference: value}
         Values of formula cells (numbers only).
-
-    Returns
-    -------
-    Path
     """
     workbook.calculation.fullCalcOnLoad = True
     buffer = io.BytesIO()
@@ -83,7 +79,15 @@ def save_deterministic(workbook: Workbook, path: Path, cached: Mapping[str, Mapp
             info.external_attr = 0o644 << 16
             info.create_system = 3
             target.writestr(info, data)
+    return output.getvalue()
+
+
+def save_deterministic(workbook: Workbook, path: Path, cached: CachedValues) -> Path:
+    """Save ``workbook`` to ``path`` once, atomically and reproducibly, with cached values.
+
+    The parent folder is created; the file appears at ``path`` only when complete.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(output.getvalue())
-    return path
+    data = deterministic_bytes(workbook, cached)
+    return atomic_write(path, lambda target: target.write_bytes(data))

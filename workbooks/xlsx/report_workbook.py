@@ -16,7 +16,8 @@ from ..model.audit import audit
 from ..model.spec import ModelSpec
 from ..outputs.plain import _number
 from ..outputs.safe_io import set_text_cell
-from .templates import compile_workbook
+from .package import save_deterministic
+from .templates import build_workbook
 
 #: Highlight of an overridden assumption in the Summary sheet (light orange).
 OVERRIDE_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -143,13 +144,17 @@ def _audit_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
     sheet.page_setup.orientation = "landscape"
 
 
-def write_report_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, overrides: Mapping[str, Any]) -> None:
-    compile_workbook(spec, path, overrides=overrides)
-    workbook = openpyxl.load_workbook(path)
+def write_report_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, overrides: Mapping[str, Any]) -> Path:
+    """Build the whole report workbook in memory and save it once (deterministic bytes).
+
+    ``frame`` is the model evaluated with ``overrides``: the live Model sheet is built
+    from it (its formulas keep their cached values, so ``pandas.read_excel`` shows every
+    result), then the Summary (first), Audit and Sources sheets are added.
+    """
+    workbook, cached = build_workbook(spec, overrides=overrides, frame=frame)
     _summary_sheet(workbook, frame, spec)
     _audit_sheet(workbook, spec)
     _sources_sheet(workbook, spec)
     workbook.active = 0
-    workbook.save(path)
-
-
+    workbook.properties.creator = "flopsheet report"
+    return save_deterministic(workbook, path, cached)

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pint
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -129,9 +130,11 @@ def _addin_call(lines: Mapping[str, Line], result: Line) -> Any:
     return render
 
 
-def _lines(spec: ModelSpec, overrides: Mapping[str, Any] | None) -> tuple[dict[str, Line], list[str]]:
-    """Evaluate the spec and place its rows on the Model sheet."""
-    frame = evaluate(spec, overrides)
+def _lines(spec: ModelSpec, overrides: Mapping[str, Any] | None,
+           frame: pd.DataFrame | None = None) -> tuple[dict[str, Line], list[str]]:
+    """Place the spec's rows on the Model sheet; evaluate it unless ``frame`` already holds the evaluation."""
+    if frame is None:
+        frame = evaluate(spec, overrides)
     items: dict[str, InputSpec | RowSpec] = {item.name: item for item in [*spec.inputs, *spec.rows]}
     lines: dict[str, Line] = {}
     row = HEADER_ROW + 2  # header, then the "Assumptions" section row
@@ -365,6 +368,29 @@ def _spec(spec_or_name: ModelSpec | str | Path) -> ModelSpec:
     return spec_or_name if isinstance(spec_or_name, ModelSpec) else load_spec(spec_or_name)
 
 
+def build_workbook(spec_or_name: ModelSpec | str | Path, *, variant: str = "native",
+                   overrides: Mapping[str, Any] | None = None, frame: pd.DataFrame | None = None
+                   ) -> tuple[Workbook, dict[str, dict[str, float]]]:
+    """Build a spec's template in memory: the workbook and the cached values of its formulas.
+
+    ``frame`` is the evaluation of the spec with ``overrides`` when the caller already
+    has it (a report evaluates once); otherwise the spec is evaluated here. Callers add
+    sheets as they need, then save once with :func:`.package.save_deterministic`.
+    """
+    if variant not in VARIANTS:
+        raise InputError("variant", variant, " or ".join(f'"{name}"' for name in VARIANTS))
+    spec = _spec(spec_or_name)
+    lines, notes = _lines(spec, overrides, frame)
+    workbook = Workbook()
+    cached: dict[str, float] = {}
+    _write_model_sheet(workbook, spec, lines, variant, cached)
+    _write_units_sheet(workbook, lines)
+    write_readme(workbook.create_sheet(README_SHEET), spec, lines, notes, variant)
+    workbook.properties.creator = "flopsheet build"
+    workbook.properties.title = f"{spec.title_zh} — {spec.title_en}"
+    return workbook, {MODEL_SHEET: cached}
+
+
 def compile_workbook(spec_or_name: ModelSpec | str | Path, path: str | Path, *, variant: str = "native",
                      overrides: Mapping[str, Any] | None = None) -> Path:
     """Compile a spec into an .xlsx template (see the module docstring for the layout).
@@ -374,7 +400,7 @@ def compile_workbook(spec_or_name: ModelSpec | str | Path, path: str | Path, *, 
     spec_or_name : ModelSpec, str or Path
         A loaded spec, a spec name or a spec file.
     path : str or Path
-        The .xlsx to write (parent folders are created).
+        The .xlsx to write (parent folders are created; written atomically).
     variant : {"native", "addin"}, default "native"
         "addin" writes formula rows with the flopsheet Excel functions.
     overrides : mapping of input name to value, optional
@@ -386,18 +412,8 @@ def compile_workbook(spec_or_name: ModelSpec | str | Path, path: str | Path, *, 
     Path
         ``path``. The same spec, variant and overrides always give the same bytes.
     """
-    if variant not in VARIANTS:
-        raise InputError("variant", variant, " or ".join(f'"{name}"' for name in VARIANTS))
-    spec = _spec(spec_or_name)
-    lines, notes = _lines(spec, overrides)
-    workbook = Workbook()
-    cached: dict[str, float] = {}
-    _write_model_sheet(workbook, spec, lines, variant, cached)
-    _write_units_sheet(workbook, lines)
-    write_readme(workbook.create_sheet(README_SHEET), spec, lines, notes, variant)
-    workbook.properties.creator = "flopsheet build"
-    workbook.properties.title = f"{spec.title_zh} — {spec.title_en}"
-    return save_deterministic(workbook, Path(path), {MODEL_SHEET: cached})
+    workbook, cached = build_workbook(spec_or_name, variant=variant, overrides=overrides)
+    return save_deterministic(workbook, Path(path), cached)
 
 
 def template_name(spec_name: str, variant: str = "native") -> str:
