@@ -246,8 +246,8 @@ _RECORDS: tuple[Formula, ...] = (
          Parameter("busy_hours", f"Hours a day the demand is spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
                    maximum=f"{HOURS_PER_DAY} hour")),
         "card", "万张", "Cards that serve a day's calls within its busy hours.",
-        native="{flops_per_call}*{calls_per_day}*{day}/({peak}*{utilization}*{busy_hours})",
-        constants={"day": "1 day"}, warns=True),
+        native="{flops_per_call}*{calls_per_day}*{seconds_per_day}/({peak}*{utilization}*{busy_hours})",
+        constants={"seconds_per_day": "1 day"}, warns=True),
     Formula(
         "card_peak", "CARD_PEAK", card_peak,
         (_CARD, Parameter("precision", "fp64, fp32, tf32, bf16, fp16, fp8, int8 or fp4", role="name", example="tf32"),
@@ -276,10 +276,13 @@ def _signature_text(formula: Formula) -> str:
             parts.append(param.name)
         else:
             default = param.default
-            shown = ("TRUE" if default else "FALSE") if isinstance(default, bool) else f"{default:g}" \
-                if isinstance(default, (int, float)) else repr(default)
+            shown = repr(default) if isinstance(default, (bool, str)) else f"{default:g}"
             parts.append(f"{param.name}={shown}")
     return f"{formula.name}({', '.join(parts)})"
+
+
+#: How the README describes arguments that are not quantities.
+_ROLE_TEXT = {"name": "text", "flag": "TRUE/FALSE"}
 
 
 def markdown_table() -> str:
@@ -291,7 +294,7 @@ def markdown_table() -> str:
     lines = ["| Python | Excel | result | bare numbers in | native Excel (base units) |",
              "| --- | --- | --- | --- | --- |"]
     for formula in FUNCTIONS:
-        units = ", ".join(f"{param.name}: {param.unit or ('fraction' if param.kind else param.role)}"
+        units = ", ".join(f"{param.name}: {param.unit or _ROLE_TEXT.get(param.role, 'fraction')}"
                           for param in formula.params)
         named = {name: name for name in [*(param.name for param in formula.params), *formula.constants]}
         native = f"`{formula.native.format(**named)}`" if formula.native else "catalogue value"

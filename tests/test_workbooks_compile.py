@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import flopsheet
-from flopsheet.workbooks.xlsx.templates import (ADDIN_SPECS, COL, MODEL_SHEET, TEMPLATE_DIR, build_templates,
+from flopsheet.workbooks.xlsx.templates import (COL, addin_specs, MODEL_SHEET, TEMPLATE_DIR, build_templates,
                                          compile_workbook, template_name)
 from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.model.spec import load_spec, spec_names
@@ -36,9 +36,10 @@ def _cell(workbook: openpyxl.Workbook, name: str) -> openpyxl.cell.Cell:
     return workbook[sheet][reference.replace("$", "")]
 
 
-def test_build_writes_the_five_templates_and_two_addin_variants(built: list[Path]) -> None:
+def test_build_writes_every_template_then_the_addin_variants(built: list[Path]) -> None:
     assert [path.name for path in built] == [f"{name}.xlsx" for name in spec_names()] + [
-        "table5_kimi_training_addin.xlsx", "table6_kimi_inference_addin.xlsx"]
+        f"{name}_addin.xlsx" for name in addin_specs()]
+    assert addin_specs()[:2] == ["table5_kimi_training", "table6_kimi_inference"]
 
 
 def test_committed_templates_are_up_to_date(built: list[Path]) -> None:
@@ -113,7 +114,8 @@ def test_derived_formulas_read_like_the_spec(built: list[Path]) -> None:
 
 def test_addin_variants_call_the_flopsheet_functions_with_a_result_unit(built: list[Path]) -> None:
     formulas = {}
-    for path in built[-2:]:
+    by_name = {path.name: path for path in built}
+    for path in (by_name["table5_kimi_training_addin.xlsx"], by_name["table6_kimi_inference_addin.xlsx"]):
         workbook = openpyxl.load_workbook(path)
         for name in load_spec(path.stem.removesuffix("_addin")).names:
             formulas[name] = _cell(workbook, name).value
@@ -125,10 +127,10 @@ def test_addin_variants_call_the_flopsheet_functions_with_a_result_unit(built: l
                                  'calls_per_day_unit, peak&" "&peak_unit, utilization, busy_hours&" "&busy_hours_unit,'
                                  ' cards_unit)')
     assert formulas["flops_per_call"].startswith("=INFER_FLOPS(")
-    table5 = openpyxl.load_workbook(built[-2])
+    table5 = openpyxl.load_workbook(by_name["table5_kimi_training_addin.xlsx"])
     assert _cell(table5, "cards").value.startswith("=TRAIN_CARDS(flops&\" \"&flops_unit, peak&\" \"&peak_unit, utilization,")
     assert _cell(table5, "chars").value == "=chars_base/chars_factor"  # plain arithmetic stays native
-    assert set(ADDIN_SPECS) == {"table5_kimi_training", "table6_kimi_inference"}
+    assert {"table5_kimi_training", "table6_kimi_inference"} <= set(addin_specs())
 
 
 def test_cached_values_are_visible_without_recalculation(built: list[Path]) -> None:
@@ -197,5 +199,46 @@ def test_cli_build_writes_and_prints_every_template(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     printed = [Path(line) for line in completed.stdout.split()]
     assert [path.name for path in printed] == [template_name(name) for name in spec_names()] + [
-        template_name(name, "addin") for name in ADDIN_SPECS]
+        template_name(name, "addin") for name in addin_specs()]
     assert all(path.parent == tmp_path and path.exists() for path in printed)
+
+
+def _calls(formula: str) -> list[tuple[str, int]]:
+    """(function name, argument count) of every call in an Excel formula text."""
+    found = []
+    for match in re.finditer(r"([A-Z_][A-Z0-9_.]*)\(", formula):
+        depth, count, quoted = 1, 1, False
+        for character in formula[match.end():]:
+            if character == '"':
+                quoted = not quoted
+            elif quoted:
+                continue
+            elif character == "(":
+                depth += 1
+            elif character == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif character == "," and depth == 1:
+                count += 1
+        empty = formula[match.end():].startswith(")")
+        found.append((match.group(1), 0 if empty else count))
+    return found
+
+
+def test_every_addin_variant_calls_only_registered_functions_with_their_argument_counts(built: list[Path]) -> None:
+    from flopsheet.addin.catalogue import by_name
+
+    registered = by_name()
+    variants = [path for path in built if path.stem.endswith("_addin")]
+    assert len(variants) == len(addin_specs()) >= 3
+    for path in variants:
+        calls = [call for row in openpyxl.load_workbook(path)[MODEL_SHEET].iter_rows() for cell in row
+                 if isinstance(cell.value, str) and cell.value.startswith("=") for call in _calls(cell.value)]
+        flopsheet_calls = [(name, count) for name, count in calls if name not in PORTABLE_FUNCTIONS]
+        assert flopsheet_calls, path.name
+        for name, count in flopsheet_calls:
+            assert name in registered, (path.name, name)
+            function = registered[name]
+            required = sum(not param.optional for param in function.params)
+            assert required <= count <= len(function.argument_names), (path.name, name, count)

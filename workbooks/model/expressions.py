@@ -140,6 +140,18 @@ class Call(Expr):
         return found
 
 
+def formula_call(expr: Expr) -> Call | None:
+    """The call when ``expr`` is one call of a formula-table function on names, else None.
+
+    Such a row is what the add-in variant writes as a flopsheet Excel function
+    (``=TRAIN_CARDS(flops&" "&flops_unit, ...)``); catalogue lookups stay numbers.
+    """
+    if isinstance(expr, Call) and not FUNCTIONS[expr.function].lookup \
+            and all(isinstance(argument, Name) for argument in expr.arguments):
+        return expr
+    return None
+
+
 # --- parsing --------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import styles
+from ..model.expressions import FUNCTIONS, formula_call
 from ..model.spec import ModelSpec
 
 #: Width of the README's text column (characters).
@@ -38,10 +39,11 @@ def _paragraphs(spec: ModelSpec, lines: Mapping[str, Any], notes: Sequence[str],
                  "difference columns show each gap at a glance."),
     ]
     if variant == "addin":
+        used = dict.fromkeys(FUNCTIONS[call.function].excel_name for row in spec.rows
+                             if (call := formula_call(row.parsed)) is not None)
         out.append(("text", "This is the add-in variant: formula rows call the flopsheet Excel functions "
-                            "(DATA_TOKENS, TRAIN_FLOPS, TRAIN_CARDS, INFER_FLOPS, INFER_CARDS), whose last argument "
-                            "is the result unit. Without the flopsheet add-in they show #NAME?; use the native "
-                            "template instead."))
+                            f"({', '.join(used)}), whose last argument is the result unit. Without the flopsheet "
+                            "add-in they show #NAME?; use the native template instead."))
     if citation.text:
         out.append(("text", f"The report's text: {citation.text}"))
     out.append(("heading", "Audit facts 核查"))

@@ -62,15 +62,13 @@ from ...units import InputError
 from . import styles
 from ..model import unit_choices
 from ..model.evaluate import evaluate
-from ..model.expressions import FUNCTIONS, Call, Name, excel_formula, number_text
+from ..model.expressions import FUNCTIONS, Call, Name, excel_formula, formula_call, number_text
 from .readme_sheet import write_readme
 from ..model.spec import InputSpec, ModelSpec, RowSpec, load_spec, spec_names
 from .package import save_deterministic
 
 #: Where ``flopsheet build`` writes the templates (package data).
 TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
-#: Specs that also get an add-in variant.
-ADDIN_SPECS: tuple[str, ...] = ("table5_kimi_training", "table6_kimi_inference")
 VARIANTS: tuple[str, ...] = ("native", "addin")
 MODEL_SHEET, UNITS_SHEET, README_SHEET = "Model", "Units", "README"
 HEADER_ROW = 5
@@ -116,13 +114,18 @@ def _reference(lines: Mapping[str, Line]) -> Any:
     return lambda name: name if lines[name].fraction else f"{name}_base"
 
 
+def addin_specs() -> list[str]:
+    """The specs that get an add-in variant: those with a row that calls a formula-table function."""
+    return [name for name in spec_names() if any(formula_call(row.parsed) for row in load_spec(name).rows)]
+
+
 def _addin_call(lines: Mapping[str, Line], result: Line) -> Any:
     """The add-in variant's rendering of a top-level formula call, or None for native."""
 
     def render(call: Call) -> str | None:
-        function = FUNCTIONS[call.function]
-        if function.excel_name is None or not all(isinstance(argument, Name) for argument in call.arguments):
+        if formula_call(call) is None:
             return None
+        function = FUNCTIONS[call.function]
         texts = [argument.name if lines[argument.name].fraction else f'{argument.name}&" "&{argument.name}_unit'
                  for argument in call.arguments if isinstance(argument, Name)]
         return f"{function.excel_name}({', '.join(texts)}, {result.name}_unit)"
@@ -422,7 +425,7 @@ def template_name(spec_name: str, variant: str = "native") -> str:
 
 
 def build_templates(outdir: str | Path = TEMPLATE_DIR) -> list[Path]:
-    """Write every template: one per spec, plus the add-in variants of Tables 5 and 6.
+    """Write every template: one per spec, plus the add-in variant of each spec that calls formulas.
 
     Returns
     -------
@@ -431,5 +434,5 @@ def build_templates(outdir: str | Path = TEMPLATE_DIR) -> list[Path]:
     """
     outdir = Path(outdir)
     written = [compile_workbook(name, outdir / template_name(name)) for name in spec_names()]
-    written += [compile_workbook(name, outdir / template_name(name, "addin"), variant="addin") for name in ADDIN_SPECS]
+    written += [compile_workbook(name, outdir / template_name(name, "addin"), variant="addin") for name in addin_specs()]
     return written

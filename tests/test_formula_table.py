@@ -1,0 +1,181 @@
+"""The one formula table feeds every face; its native templates agree with Python in LibreOffice."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import flopsheet
+from flopsheet.addin import catalogue
+from flopsheet.formulas import FUNCTIONS, Formula
+from flopsheet.formulas.table import markdown_table
+from flopsheet.units import Q
+from flopsheet.workbooks.model import expressions
+from flopsheet.workbooks.model.expressions import number_text
+from flopsheet.workbooks.xlsx.recalc import convert
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Random valid input rows per formula in the LibreOffice comparison.
+CASES_PER_FORMULA = 25
+#: LibreOffice and Python agree to this relative difference.
+RELATIVE_TOLERANCE = 1e-9
+NATIVE = [formula for formula in FUNCTIONS if formula.native is not None]
+
+
+def test_every_face_lists_exactly_the_table() -> None:
+    excel_names = {formula.excel_name for formula in FUNCTIONS}
+    assert {function.name for function in catalogue.FUNCTIONS} == excel_names | {extra.name for extra in catalogue.EXTRAS}
+    assert not excel_names & {extra.name for extra in catalogue.EXTRAS}
+    assert set(expressions.FUNCTIONS) == {formula.name for formula in FUNCTIONS}
+    for formula in FUNCTIONS:
+        assert getattr(flopsheet, formula.name) is formula.function, formula.name
+        assert len(formula.description) <= 255
+
+
+def test_readme_function_table_is_generated_from_the_table() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "README's function table is stale: paste formulas.table.markdown_table()"
+    for formula in FUNCTIONS:
+        assert f"`{formula.excel_name}`" in markdown_table()
+
+
+NEW_FORMULA_PROBE = textwrap.dedent("""
+    import asyncio, json, os
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    from flopsheet.formulas import args, table
+
+    def context_flops(params, context):
+        '''Attention-free FLOP of reading a context once: 2 * params * context.'''
+        return (args.quantity_arg(params, "params", args.PARAMETERS)
+                * args.quantity_arg(context, "context", args.TOKENS) * 2 * table.Q(1, "FLOP/parameter/token")).to("FLOP")
+
+    record = table._with_defaults(table.Formula(
+        "context_flops", "CONTEXT_FLOPS", context_flops,
+        (table.Parameter("params", "Parameter count", args.PARAMETERS),
+         table.Parameter("context", "Context tokens", args.TOKENS)),
+        "FLOP", "TFLOP", "FLOP of one pass over a context: 2 * params * context.", native="2*{params}*{context}"))
+    table.FUNCTIONS = table.FUNCTIONS + (record,)
+    import flopsheet.formulas
+    flopsheet.formulas.FUNCTIONS = table.FUNCTIONS
+
+    from flopsheet.addin import catalogue, lite, server
+    from flopsheet.workbooks.model import expressions
+    import xlwings, xlwings.server
+    meta = xlwings.server.custom_functions_meta(server)
+    data = {"func_name": "CONTEXT_FLOPS", "args": [[[7e10]], [[4096]]], "version": xlwings.__version__,
+            "runtime": "1.4", "caller_address": "Sheet1!A1", "formula_name": "CONTEXT_FLOPS",
+            "culture_info_name": "en-US", "date_format": "M/d/yyyy"}
+    parsed = expressions.parse_expression("context_flops(params, tokens)")
+    print(json.dumps({
+        "catalogue": "CONTEXT_FLOPS" in catalogue.by_name(),
+        "server": any(entry["name"] == "CONTEXT_FLOPS" for entry in meta["functions"]),
+        "server_call": asyncio.run(xlwings.server.custom_functions_call(data, server)),
+        "lite": "flopsheet/formulas/table.py" in lite.bundle_zip_names() and "register_all" in lite.main_text(),
+        "grammar": expressions.evaluate_expr(parsed, {"params": table.Q(7e10, "parameter"),
+                                                       "tokens": table.Q(4096, "token")}).to("FLOP").m,
+        "native": expressions.excel_formula(parsed, str),
+        "readme": "CONTEXT_FLOPS" in table.markdown_table(),
+    }))
+""")
+
+
+def test_a_new_formula_added_in_one_place_reaches_every_face() -> None:
+    completed = subprocess.run([sys.executable, "-c", NEW_FORMULA_PROBE], capture_output=True, text=True,
+                               env={**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial"}, check=False)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    seen = json.loads(completed.stdout.splitlines()[-1])
+    assert seen["catalogue"] and seen["server"] and seen["lite"] and seen["readme"]
+    assert seen["server_call"] == [[2 * 7e10 * 4096]]
+    assert seen["grammar"] == pytest.approx(2 * 7e10 * 4096)
+    assert seen["native"] == "(IF(AND(params>0,tokens>0),2*params*tokens,NA()))"
+
+
+# --- native templates against Python, in LibreOffice -------------------------------
+
+
+def _base_unit(formula: Formula, name: str) -> str:
+    """The base unit text of a parameter (what the native template reads)."""
+    kind = next(param.kind for param in formula.params if param.name == name)
+    assert kind is not None
+    return f"{Q(1, kind.unit).to_base_units().units}"
+
+
+def _value_strategy(param: Any) -> st.SearchStrategy[float]:
+    """Valid base-unit values of one parameter: positive, within its maximum."""
+    limit = param.maximum_base()
+    if limit is not None:
+        return st.floats(min_value=limit * 1e-3, max_value=limit, allow_nan=False)
+    return st.floats(min_value=1e-3, max_value=1e15, allow_nan=False, allow_infinity=False)
+
+
+def _python_result(formula: Formula, row: dict[str, float]) -> float | None:
+    """The formula in Python on base-unit inputs, in base units; None where it refuses them."""
+    arguments = [row[param.name] if param.kind is None or param.unit == "" else Q(row[param.name], _base_unit(formula, param.name))
+                 for param in formula.params if param.name in row]
+    try:
+        return float(formula.function(*arguments).to_base_units().magnitude)
+    except ValueError:
+        return None
+
+
+def _invalid_rows(formula: Formula, valid: dict[str, float]) -> list[dict[str, float]]:
+    """Rows Python must refuse: each argument in turn zero, negative, or just over its maximum."""
+    rows = []
+    for param in formula.params:
+        if param.name not in valid:
+            continue
+        for bad in (0.0, -1.0) + ((param.maximum_base() * (1 + 1e-6),) if param.maximum is not None else ()):
+            rows.append({**valid, param.name: bad})
+    return rows
+
+
+@settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_native_templates_agree_with_python_in_libreoffice(data: st.DataObject, soffice: str,
+                                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    assert NATIVE, "no formula has a native template"
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    expected: dict[str, list[float | None]] = {}
+    for formula in NATIVE:
+        quantity_params = [param for param in formula.params if param.role == "quantity"]
+        rows = [{param.name: data.draw(_value_strategy(param), label=f"{formula.name}.{param.name}")
+                 for param in quantity_params} for _ in range(CASES_PER_FORMULA)]
+        rows += _invalid_rows(formula, rows[0])
+        sheet = workbook.create_sheet(formula.name[:31])
+        expected[formula.name] = []
+        for index, row in enumerate(rows, start=1):
+            references = {}
+            for column, param in enumerate(quantity_params, start=1):
+                cell = sheet.cell(index, column, row[param.name])
+                references[param.name] = cell.coordinate
+            result = sheet.cell(index, len(quantity_params) + 1)
+            result.value = "=" + formula.render_native(references, number_text)
+            expected[formula.name].append(_python_result(formula, row))
+        assert any(value is None for value in expected[formula.name]), formula.name
+        assert sum(value is not None for value in expected[formula.name]) >= CASES_PER_FORMULA
+    source = tmp_path_factory.mktemp("native") / "native_cases.xlsx"
+    workbook.save(source)
+    (recalculated,) = convert([source], tmp_path_factory.mktemp("native_recalculated"))
+    values = openpyxl.load_workbook(recalculated, data_only=True)
+    for formula in NATIVE:
+        sheet = values[formula.name[:31]]
+        column = sum(param.role == "quantity" for param in formula.params) + 1
+        for index, python in enumerate(expected[formula.name], start=1):
+            spreadsheet = sheet.cell(index, column).value
+            if python is None:
+                assert spreadsheet == "#N/A", (formula.name, index, spreadsheet)
+            else:
+                assert isinstance(spreadsheet, (int, float)) and math.isfinite(spreadsheet), (formula.name, spreadsheet)
+                assert spreadsheet == pytest.approx(python, rel=RELATIVE_TOLERANCE), (formula.name, index)
