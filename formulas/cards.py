@@ -128,10 +128,10 @@ def card_peak(name: str, precision: str, sparse: bool = False) -> pint.Quantity:
     156.0 TFLOPS/card
     >>> print(card_peak("A100", "bf16", sparse=True))
     624.0 TFLOPS/card
-    >>> card_peak("A1000", "tf32")
+    >>> card_peak("A1000", "tf32")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    flopsheet.units.errors.UnknownNameError: card: unknown accelerator "A1000"; known: A100, A800, H100, H800, H20, H200, B200, A10, L40S, V100, MI300X, TPU v3, TPU v4, TPU v5e, TPU v5p, Ascend 910B
+    flopsheet.units.errors.UnknownNameError: card: unknown accelerator "A1000"; known: A100, A800, H100, ...
     """
     record = find_card(name)
     table = record.sparse if sparse else record.dense

@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
+import flopsheet
+
 from flopsheet.addin.catalogue import ExcelFunction, Param, ResultUnit
 from flopsheet.addin.wrappers import evaluate, make_udf
 from addin_support import scalar, server  # noqa: F401 (server is a fixture)
 
 F = 5.9e24
-KNOWN = "A100, A800, H100, H800, H20, H200, B200, A10, L40S, V100, MI300X, TPU v3, TPU v4, TPU v5e, TPU v5p, Ascend 910B"
+KNOWN = ", ".join(flopsheet.card_names())
 CASES: list[tuple[str, tuple[Any, ...], str]] = [
     ('DATA_TOKENS', ('30 tokens',), '#VALUE! data: expected a data size in bytes (e.g. "30 TB"), got "30 tokens"'),
     ('DATA_TOKENS', (None,), '#VALUE! data: expected a number or a quantity such as "30 TB", got ""; the cell is empty'),

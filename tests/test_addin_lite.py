@@ -19,6 +19,7 @@ from pathlib import Path
 import xlwings
 
 from flopsheet.addin import lite
+from flopsheet.addin.catalogue import FUNCTIONS
 
 PROBE = """
 import asyncio, json, sys
@@ -79,7 +80,9 @@ def test_lite_bundle_imports_and_runs_in_a_clean_venv(tmp_path: Path) -> None:
     result = json.loads(probe.stdout)
     assert str(tmp_path) not in result["flopsheet"] and "flopsheet-" in result["flopsheet"]
     assert "/work/" not in result["flopsheet"] and "site-packages" not in result["flopsheet"]
-    assert len(result["registered"]) == 19 and sorted(result["meta"]) == sorted(result["registered"])
+    expected = [function.name for function in FUNCTIONS] + [f"{function.name}_NOTE" for function in FUNCTIONS
+                                                             if function.warns]
+    assert sorted(result["registered"]) == sorted(expected) and sorted(result["meta"]) == sorted(expected)
     assert abs(result["cards"] - 13_793) <= 0.5
     assert abs(result["infer"] - 1481) <= 0.5
     assert result["error"] == '#VALUE! data: expected a data size in bytes (e.g. "30 TB"), got "30 tokens"'

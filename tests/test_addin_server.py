@@ -17,16 +17,21 @@ import flopsheet
 from flopsheet.addin.catalogue import FUNCTIONS, MAX_DESCRIPTION
 from addin_support import office_call, scalar, server  # noqa: F401 (server is a fixture)
 
-EXCEL_NAMES = ["TRAIN_FLOPS", "DATA_TOKENS", "TRAIN_CARDS", "TRAIN_DURATION", "TRAIN_CARD_HOURS", "INFER_FLOPS",
-               "INFER_CARDS", "CARD_PEAK", "CARD_MEMORY", "CARD_BANDWIDTH", "CARD_POWER", "CARD_LIST",
-               "UNIT_CONVERT", "QTY", "FLOPSHEET_VERSION"]
-NOTE_NAMES = ["TRAIN_CARDS_NOTE", "TRAIN_DURATION_NOTE", "TRAIN_CARD_HOURS_NOTE", "INFER_CARDS_NOTE"]
+#: Every Excel function and _NOTE companion, read from the catalogue (never a hand-kept list).
+EXCEL_NAMES = [function.name for function in FUNCTIONS]
+NOTE_NAMES = [f"{function.name}_NOTE" for function in FUNCTIONS if function.warns]
+#: Names released in 0.1: users' formulas rely on them, so they may never disappear.
+RELEASED = {"TRAIN_FLOPS", "DATA_TOKENS", "TRAIN_CARDS", "TRAIN_DURATION", "TRAIN_CARD_HOURS", "INFER_FLOPS",
+            "INFER_CARDS", "CARD_PEAK", "CARD_MEMORY", "CARD_BANDWIDTH", "CARD_POWER", "CARD_LIST", "UNIT_CONVERT",
+            "QTY", "FLOPSHEET_VERSION", "TRAIN_CARDS_NOTE", "TRAIN_DURATION_NOTE", "TRAIN_CARD_HOURS_NOTE",
+            "INFER_CARDS_NOTE"}
 REL = 1e-12
 
 
 def test_catalogue_names_are_the_public_interface(server: types.ModuleType) -> None:
-    assert sorted(function.name for function in FUNCTIONS) == sorted(EXCEL_NAMES)
     assert sorted(server.REGISTERED) == sorted(EXCEL_NAMES + NOTE_NAMES)
+    assert RELEASED <= set(server.REGISTERED)
+    assert len(set(EXCEL_NAMES)) == len(EXCEL_NAMES)
 
 
 def test_meta_lists_every_function_with_descriptions(server: types.ModuleType) -> None:

@@ -76,9 +76,13 @@ def test_citations_and_quoted_sources_are_verbatim_in_the_seeds() -> None:
 
 
 def test_every_scenario_audits_without_error() -> None:
+    assert SCENARIO_ORDER
+    checked = 0
     for name in SCENARIO_ORDER:
         for finding in audit(name):
             assert finding.model == name and finding.message
+            checked += 1
+    assert checked, "no scenario finding at all: the loop above asserted nothing"
 
 
 # --- the grammar extension: compound growth ----------------------------------------------
