@@ -66,12 +66,17 @@ class ExpressionError(FlopsheetError):
     """A spec expression outside the safe grammar; the message says what is not allowed."""
 
 
+#: Characters of an expression a SpecError message quotes.
+SHOWN_EXPRESSION = 120
+
+
 class SpecError(FlopsheetError):
     """A spec that cannot be built; names the file, row and expression."""
 
     def __init__(self, path: Path | str, reason: str, row: str | None = None, expr: str | None = None) -> None:
         self.path, self.reason, self.row, self.expr = Path(path), reason, row, expr
-        where = Path(path).name + (f", row {row!r}" if row else "") + (f", expr {expr!r}" if expr else "")
+        shown = expr if expr is None or len(expr) <= SHOWN_EXPRESSION else f"{expr[:SHOWN_EXPRESSION]}..."
+        where = Path(path).name + (f", row {row!r}" if row else "") + (f", expr {shown!r}" if expr else "")
         super().__init__(f"{where}: {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pint
 
 from ...formulas import FUNCTIONS as FORMULA_TABLE
@@ -174,11 +175,36 @@ def parse_expression(text: str) -> Expr:
     """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"the expression has {len(text):,} characters; at most {MAX_EXPRESSION_LENGTH:,} "
+                              "are allowed")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"not a valid expression: {error.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError(f"the expression is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    _check_depth(tree.body)
     return _convert(tree.body)
+
+
+#: Longest expression text a spec may hold (characters).
+MAX_EXPRESSION_LENGTH = 2_000
+#: Deepest nesting of an expression (a sum of n terms nests n deep).
+MAX_DEPTH = 64
+#: Largest absolute constant exponent of ``**`` (2**64 is already past any unit's use).
+MAX_EXPONENT = 64
+
+
+def _check_depth(root: ast.AST) -> None:
+    """Refuse trees deeper than :data:`MAX_DEPTH` before anything recurses over them."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested too deeply (at most {MAX_DEPTH} levels; "
+                                  "split it into rows)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 _ALLOWED = "only names, numbers, + - * / **, parentheses and calls of " + ", ".join(FUNCTIONS)
@@ -226,6 +252,9 @@ def _convert(node: ast.AST) -> Expr:
         op = _BINARY.get(type(node.op))
         if op is None:
             raise _reject(node, f"the operator {type(node.op).__name__}")
+        if op == "^" and isinstance(node.right, ast.Constant) and isinstance(node.right.value, (int, float)) \
+                and not isinstance(node.right.value, bool) and abs(node.right.value) > MAX_EXPONENT:
+            raise ExpressionError(f"the exponent {node.right.value!r} is too large (at most {MAX_EXPONENT} in size)")
         return Binary(op, _convert(node.left), _convert(node.right))
     raise _reject(node)
 
@@ -318,7 +347,10 @@ def _computed_power(base: Any, exponent: Any) -> pint.Quantity:
     for part, what in ((base, "base"), (exponent, "exponent")):
         if not part.dimensionless:
             raise ExpressionError(f"the {what} of ** is in {part.units:~P}: {_POWER_RULE}")
-    return Q(base.to("dimensionless").magnitude ** exponent.to("dimensionless").magnitude)
+    power = exponent.to("dimensionless").magnitude
+    if np.any(np.abs(power) > MAX_EXPONENT):
+        raise ExpressionError(f"the computed exponent {power} is too large (at most {MAX_EXPONENT} in size)")
+    return Q(base.to("dimensionless").magnitude ** power)
 
 
 # --- Excel rendering ----------------------------------------------------------------

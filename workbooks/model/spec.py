@@ -42,6 +42,7 @@ the row's unit).
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 import warnings
@@ -51,6 +52,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pint
 
 from ...formulas import Peak, Utilization, as_peak, as_utilization
@@ -61,6 +63,12 @@ from . import unit_choices
 from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression  # noqa: F401 - re-exported
 
 SPEC_DIR = Path(__file__).parents[1] / "specs"
+#: Largest spec file read (bytes): a model of a few hundred rows is far smaller.
+MAX_SPEC_BYTES = 1_000_000
+#: Longest name: Excel's defined-name limit (255) minus the longest helper suffix ("_printed").
+MAX_NAME_LENGTH = 255 - len("_printed")
+#: Characters a unit text may not hold: they would break the dropdown's list formula.
+UNIT_FORBIDDEN = frozenset('",;')
 #: Listing position of a spec without an ``order`` key: after every ordered one.
 DEFAULT_ORDER = 1000.0
 #: Suffixes the compiler appends to a row name for its helper cells.
@@ -342,9 +350,15 @@ class ModelSpec:
         notes: list[str] = []
         for row in self.order:
             try:
-                with warnings.catch_warnings(record=True) as caught:
+                with warnings.catch_warnings(record=True) as caught, np.errstate(all="raise"):
                     warnings.simplefilter("always")
                     result = Q(evaluate_expr(row.parsed, values, rich))
+                    _require_finite(result, row)
+            except (ZeroDivisionError, OverflowError, FloatingPointError) as error:
+                reason = f"cannot be computed: {error or type(error).__name__} (a division by zero or a number too large)"
+                if building:
+                    raise SpecError(self.path, reason, row.name, row.expr) from None
+                raise InputRangeError(row.name, row.expr, "an expression with a finite result", reason) from None
             except pint.DimensionalityError as error:
                 if building:
                     raise SpecError(self.path, f"dimension mismatch: {error}", row.name, row.expr) from None
@@ -362,6 +376,12 @@ class ModelSpec:
                                 f"{unit.dimensionality or 'a plain number'}", row.name, row.expr)
             values[row.name] = result.to(unit)
         return values, notes
+
+
+def _require_finite(result: pint.Quantity, row: RowSpec) -> None:
+    """A row's value must be a finite number (inf or NaN means an overflow upstream)."""
+    if not np.all(np.isfinite(np.asarray(result.magnitude, dtype=float))):
+        raise OverflowError(f"row {row.name!r} is not a finite number")
 
 
 # --- loading ----------------------------------------------------------------------
@@ -420,10 +440,15 @@ def load_spec(name_or_path: str | Path) -> ModelSpec:
 @lru_cache(maxsize=64)
 def _load_cached(path: Path, mtime_ns: int) -> ModelSpec:
     """Load a spec file once per modification time."""
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(path, f"the file has {size:,} bytes; a spec may have at most {MAX_SPEC_BYTES:,}")
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SpecError(path, f"not valid TOML: {error}") from None
+    except (RecursionError, MemoryError):
+        raise SpecError(path, "not a usable spec: the TOML is nested too deeply") from None
     spec = _build(path, document)
     _check(spec)
     return spec
@@ -459,6 +484,8 @@ def _printed(path: Path, table: Mapping[str, Any], unit: str, row: str) -> tuple
         raise SpecError(path, f"printed {table['printed']!r}: {error}", row) from None
     if value == 0:
         raise SpecError(path, "printed must not be 0 (the difference column divides by it)", row)
+    if not math.isfinite(value):
+        raise SpecError(path, f"printed {table['printed']!r} is not a finite number", row)
     return value, printed_unit
 
 
@@ -466,6 +493,8 @@ def _unit(path: Path, text: Any, row: str) -> str:
     """Check that a unit text parses."""
     if not isinstance(text, str):
         raise SpecError(path, f"unit must be text, got {text!r}", row)
+    if UNIT_FORBIDDEN & set(text):
+        raise SpecError(path, f"unit {text!r} may not contain {' '.join(sorted(UNIT_FORBIDDEN))}", row)
     if text:
         try:
             parse_unit(text, argument="unit")
@@ -480,7 +509,7 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
     citation = _require(path, document, "citation", None, dict)
     _unknown_keys(path, citation, {"seed", "table", "page", "text"}, "citation")
     inputs = []
-    for table in document.get("input", []):
+    for table in _tables(path, document, "input"):
         name = _require(path, table, "name", None)
         _unknown_keys(path, table, _INPUT_KEYS, name)
         unit = _unit(path, _require(path, table, "unit", name), name)
@@ -491,11 +520,11 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
         printed, printed_unit = _printed(path, table, unit, name)
         inputs.append(InputSpec(
             name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
-            value=_require(path, table, "value", name, (str, int, float)), unit=unit, note=table.get("note", ""),
-            source=table.get("source", ""), printed=printed, printed_unit=printed_unit, kind=kind,
-            measured_on=table.get("measured_on", ""), format=table.get("format", "")))
+            value=_require(path, table, "value", name, (str, int, float)), unit=unit, note=_text(path, table, "note", name),
+            source=_text(path, table, "source", name), printed=printed, printed_unit=printed_unit, kind=kind,
+            measured_on=_text(path, table, "measured_on", name), format=_text(path, table, "format", name)))
     rows = []
-    for table in document.get("row", []):
+    for table in _tables(path, document, "row"):
         name = _require(path, table, "name", None)
         _unknown_keys(path, table, _ROW_KEYS, name)
         unit = _unit(path, _require(path, table, "unit", name), name)
@@ -503,7 +532,7 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
         rows.append(RowSpec(
             name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
             expr=_require(path, table, "expr", name), unit=unit, printed=printed, printed_unit=printed_unit,
-            note=table.get("note", ""), format=table.get("format", ""), solve_for=table.get("solve_for", "")))
+            note=_text(path, table, "note", name), format=_text(path, table, "format", name), solve_for=_text(path, table, "solve_for", name)))
     name = _require(path, document, "name", None)
     if name != path.stem:
         raise SpecError(path, f"name {name!r} must equal the file name {path.stem!r}")
@@ -511,10 +540,42 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
         name=name, title_en=_require(path, document, "title_en", None), title_zh=_require(path, document, "title_zh", None),
         citation=Citation(*(str(_require(path, citation, key, "citation")) for key in ("seed", "table", "page")),
                           str(citation.get("text", ""))),
-        inputs=inputs, rows=rows, path=path, audit=list(document.get("audit", [])),
-        list_order=float(document.get("order", DEFAULT_ORDER)), cases=[_case(path, table) for table in document.get("case", [])],
+        inputs=inputs, rows=rows, path=path, audit=_texts(path, document, "audit"),
+        list_order=_order(path, document), cases=[_case(path, table) for table in _tables(path, document, "case")],
         printed_text={table["name"]: table["printed"] for key in ("input", "row") for table in document.get(key, [])
                       if "printed" in table})
+
+
+def _text(path: Path, table: Mapping[str, Any], key: str, row: str | None) -> str:
+    """An optional text key ("" when absent); anything but text is a SpecError."""
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        raise SpecError(path, f"{key!r} must be text, got {value!r}", row)
+    return value
+
+
+def _texts(path: Path, document: Mapping[str, Any], key: str) -> list[str]:
+    """An optional list of texts (the audit facts)."""
+    values = document.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise SpecError(path, f"{key!r} must be a list of texts, got {str(values)[:80]!r}")
+    return list(values)
+
+
+def _tables(path: Path, document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The ``[[key]]`` tables of a spec; anything else under that key is a SpecError."""
+    tables = document.get(key, [])
+    if not isinstance(tables, list) or not all(isinstance(table, dict) for table in tables):
+        raise SpecError(path, f"{key!r} must be a list of [[{key}]] tables, got {str(tables)[:80]!r}")
+    return tables
+
+
+def _order(path: Path, document: Mapping[str, Any]) -> float:
+    """The spec's listing position (``order``), a finite number."""
+    order = document.get("order", DEFAULT_ORDER)
+    if isinstance(order, bool) or not isinstance(order, (int, float)) or not math.isfinite(order):
+        raise SpecError(path, f"'order' must be a number, got {order!r}")
+    return float(order)
 
 
 def _case(path: Path, table: Mapping[str, Any]) -> Case:
@@ -527,7 +588,7 @@ def _case(path: Path, table: Mapping[str, Any]) -> Case:
     units = table.get("units", [])
     return Case(label, dict(overrides), _require(path, table, "row", f"case {label!r}"),
                 tuple(str(unit) for unit in (units if isinstance(units, list) else [units])),
-                str(table.get("format", "")), str(table.get("printed", "")))
+                _text(path, table, "format", f"case {label!r}"), str(table.get("printed", "")))
 
 
 def _check_names(spec: ModelSpec) -> None:
@@ -536,6 +597,9 @@ def _check_names(spec: ModelSpec) -> None:
         raise SpecError(spec.path, "a spec needs at least one [[input]] and one [[row]]")
     seen: set[str] = set()
     for name in spec.names:
+        if len(name) > MAX_NAME_LENGTH:
+            raise SpecError(spec.path, f"names may have at most {MAX_NAME_LENGTH} characters (Excel's limit for "
+                            f"defined names, less the helper suffixes), this one has {len(name)}", name[:40] + "...")
         if not _NAME.match(name) or _CELL_LIKE.match(name) or name in RESERVED_NAMES:
             raise SpecError(spec.path, "names must be lower-case letters, digits and _, start with a letter, "
                             "and not look like a cell reference (A1, R1C1)", name)
@@ -550,32 +614,47 @@ def _check_names(spec: ModelSpec) -> None:
 
 
 def _dependency_order(spec: ModelSpec) -> list[RowSpec]:
-    """Sort derived rows so each follows what it reads; unknown names and cycles are errors."""
+    """Sort derived rows so each follows what it reads; unknown names and cycles are errors.
+
+    A depth-first search with an explicit stack: a chain of thousands of rows in reverse
+    order needs no recursion.
+    """
     rows = {row.name: row for row in spec.rows}
     inputs = {item.name for item in spec.inputs}
     ordered: list[RowSpec] = []
     state: dict[str, str] = {}
-
-    def visit(name: str, trail: list[str]) -> None:
-        if state.get(name) == "done":
-            return
-        if state.get(name) == "active":
-            cycle = trail[trail.index(name):] + [name]
-            row = rows[name]
-            raise SpecError(spec.path, f"cycle: {' -> '.join(cycle)}", name, row.expr)
-        state[name] = "active"
-        row = rows[name]
-        for used in sorted(_parsed(spec, row).names()):
-            if used in rows:
-                visit(used, trail + [name])
-            elif used not in inputs:
-                raise SpecError(spec.path, f"unknown name {used!r}; known: {', '.join(spec.names)}", name, row.expr)
-        state[name] = "done"
-        ordered.append(row)
-
-    for row in spec.rows:
-        visit(row.name, [])
+    for start in spec.rows:
+        if state.get(start.name) == "done":
+            continue
+        trail: list[str] = [start.name]
+        pending: list[list[str]] = [_reads_of(spec, rows[start.name], rows, inputs)]
+        state[start.name] = "active"
+        while trail:
+            if not pending[-1]:
+                name = trail.pop()
+                pending.pop()
+                state[name] = "done"
+                ordered.append(rows[name])
+                continue
+            used = pending[-1].pop()
+            if state.get(used) == "done":
+                continue
+            if state.get(used) == "active":
+                cycle = trail[trail.index(used):] + [used]
+                raise SpecError(spec.path, f"cycle: {' -> '.join(cycle)}", used, rows[used].expr)
+            state[used] = "active"
+            trail.append(used)
+            pending.append(_reads_of(spec, rows[used], rows, inputs))
     return ordered
+
+
+def _reads_of(spec: ModelSpec, row: RowSpec, rows: Mapping[str, RowSpec], inputs: set[str]) -> list[str]:
+    """The rows ``row`` reads, in reverse sorted order (popped in sorted order); unknown names are errors."""
+    used = sorted(_parsed(spec, row).names())
+    for name in used:
+        if name not in rows and name not in inputs:
+            raise SpecError(spec.path, f"unknown name {name!r}; known: {', '.join(spec.names)}", row.name, row.expr)
+    return [name for name in reversed(used) if name in rows]
 
 
 def _parsed(spec: ModelSpec, row: RowSpec) -> Expr:
