@@ -297,3 +297,12 @@ def test_xlsx_report_is_written_once_with_cached_results_and_same_bytes(tmp_path
     frame = flopsheet.evaluate(T5, duration="105 days").set_index("name")
     for name in frame.index:
         assert model.loc[name, "Value 数值"] == pytest.approx(frame.loc[name, "value"], rel=1e-12), name
+
+
+def test_a_sweep_is_one_evaluation_over_arrays_and_equals_point_by_point() -> None:
+    grid = flopsheet.sweep(T5, {"duration": "60 days..180 days:60 days", "utilization": "20%..50%:15%"})
+    assert grid.shape == (3, 3)
+    for duration in grid.index:
+        for utilization in grid.columns:
+            point = flopsheet.evaluate(T5, duration=f"{duration} day", utilization=utilization).set_index("name")
+            assert grid.loc[duration, utilization] == pytest.approx(point.loc["cards", "value"], rel=1e-12)

@@ -51,6 +51,23 @@ def read_inputs(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> 
             for item in spec.inputs}
 
 
+def evaluate_arrays(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None = None
+                    ) -> tuple[dict[str, Any], list[str]]:
+    """Evaluate a spec once with array inputs: every row as a pint quantity over the arrays.
+
+    The sweep and the Monte Carlo run the model this way: one evaluation, numpy arrays
+    inside the quantities, no Python loop per point. Overrides may be arrays (or
+    quantities of arrays) that broadcast together.
+
+    Returns
+    -------
+    (dict of name to pint.Quantity, list of str)
+        Every input and row (rows in their own unit), and the assumption-warning texts.
+    """
+    spec = spec_or_name if isinstance(spec_or_name, ModelSpec) else load_spec(spec_or_name)
+    return spec.solve(read_inputs(spec, overrides))
+
+
 def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None = None, /,
              **named_overrides: Any) -> pd.DataFrame:
     """Evaluate a model spec; return one row per input and derived row, in spec order.

@@ -211,8 +211,10 @@ class InputSpec:
         if quantity.dimensionality != self.dimensionality:
             raise UnitInputError(self.name, _given(given), f"a quantity in units like {self.unit} "
                                  f"({unit_choices.dimension_text(self.unit)}), e.g. \"{_example(self)}\"")
-        if float(quantity.magnitude) <= 0:
-            raise InputRangeError(self.name, _given(given), "greater than 0")
+        magnitudes = np.asarray(quantity.magnitude, dtype=float)
+        if np.any(magnitudes <= 0):
+            shown = _given(given) if magnitudes.ndim == 0 else f"{magnitudes.ravel()[np.argmax(magnitudes.ravel() <= 0)]:g}"
+            raise InputRangeError(self.name, shown, "greater than 0")
         return quantity
 
     def _shown(self, quantity: pint.Quantity) -> tuple[pint.Quantity, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from itertools import product
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,8 @@ import pandas as pd
 import pint
 
 from ...units import InputError, InputRangeError, Q, UnitInputError, UnknownNameError
-from .evaluate import evaluate
+from .evaluate import evaluate_arrays
+from .unit_choices import unit_of
 from .spec import ModelSpec, load_spec
 
 #: Points in a range given without a step (START..STOP).
@@ -119,17 +119,16 @@ def sweep(model: str | ModelSpec, vary: Mapping[str, str], target: str | None = 
     chosen = target or rows[-1]
     if chosen not in rows:
         raise UnknownNameError("--target", chosen, ", ".join(rows), "result row")
-    grid = list(product(*(range(len(values)) for _, values in axes)))
-    results = np.empty(len(grid))
-    unit = ""
-    for done, indices in enumerate(grid, start=1):
-        point = dict(overrides)
-        point.update({name: values[index] for (name, values), index in zip(axes, indices)})
-        frame = evaluate(spec, point)
-        result = frame.loc[frame["name"] == chosen].iloc[0]
-        results[done - 1], unit = float(result["value"]), str(result["unit"])
-        if progress is not None:
-            progress(done, len(grid))
+    mesh = np.meshgrid(*(values.magnitude for _, values in axes), indexing="ij")
+    point_overrides = dict(overrides)
+    point_overrides.update({name: Q(grid.ravel(), values.units) for (name, values), grid in zip(axes, mesh)})
+    values_by_name, _ = evaluate_arrays(spec, point_overrides)
+    row = spec.row(chosen)
+    unit = row.unit
+    results = np.broadcast_to(np.asarray(values_by_name[chosen].to(unit_of(unit)).magnitude, dtype=float),
+                              mesh[0].size).copy()
+    if progress is not None:
+        progress(mesh[0].size, mesh[0].size)
     index = pd.Index(axes[0][1].magnitude, name=axes[0][0])
     if len(axes) == 1:
         table = pd.DataFrame({chosen: results}, index=index)
