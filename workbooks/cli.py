@@ -14,16 +14,23 @@ import sys
 from pathlib import Path
 
 from ..units import InputError
-from . import report as reports
-from .model.audit import audit, audit_all
-from .xlsx.templates import TEMPLATE_DIR, build_templates
-from .model.evaluate import evaluate
-from .xlsx.read_back import read_assumptions
 from .model.spec import load_spec, spec_names
-from .outputs.summary import summary_text
-from .model.sweep import ProgressBar, sweep
-from .xlsx.sweep_workbook import write_sweep_xlsx
+from .outputs.formats import FORMATS, format_value
 from .outputs.text_table import render_table
+
+# Each handler imports what it needs (pandas, openpyxl, the xlsx writers) when it runs,
+# so a command that only prints starts as fast as ``import flopsheet``.
+
+def parse_assignments(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
+    """Split ``NAME=VALUE`` strings into a dict; a malformed one is an InputError naming the option."""
+    assignments: dict[str, str] = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip() or not value.strip():
+            raise InputError(option, pair, 'NAME=VALUE, e.g. duration="105 days"')
+        assignments[name.strip()] = value.strip()
+    return assignments
+
 
 #: Exit code of a command that succeeded.
 EXIT_OK = 0
@@ -33,12 +40,16 @@ HELP_FORMAT = argparse.RawDescriptionHelpFormatter
 
 def _summary(options: argparse.Namespace) -> int:
     """Print seed 001 Tables 5 and 6 recomputed."""
+    from .outputs.summary import summary_text
+
     print(summary_text())
     return EXIT_OK
 
 
 def _build(options: argparse.Namespace) -> int:
     """Regenerate every template workbook and print the paths."""
+    from .xlsx.templates import TEMPLATE_DIR, build_templates
+
     for path in build_templates(options.outdir or TEMPLATE_DIR):
         print(path)
     return EXIT_OK
@@ -46,19 +57,22 @@ def _build(options: argparse.Namespace) -> int:
 
 def _audit(options: argparse.Namespace) -> int:
     """Print (or write) the audit findings of one model or all."""
+    from .model.audit import audit, audit_all
+    from .outputs.safe_io import atomic_write
+
     findings = audit_all() if options.model == "all" else audit(options.model)
     if options.format == "json":
         text = json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2) + "\n"
     else:
-        rows = [(finding.model, finding.row, reports.format_value(finding.printed),
-                 reports.format_value(finding.recomputed), finding.unit,
+        rows = [(finding.model, finding.row, format_value(finding.printed),
+                 format_value(finding.recomputed), finding.unit,
                  "" if finding.implied is None else
-                 f"{finding.implied.input} = {reports.format_value(finding.implied.value)} {finding.implied.unit}")
+                 f"{finding.implied.input} = {format_value(finding.implied.value)} {finding.implied.unit}")
                 for finding in findings]
         text = render_table(("model", "row", "printed", "recomputed", "unit", "implied"), rows, align="<<>><<")
         text += "\n\n" + "\n".join(f"- {finding.message}" for finding in findings) + "\n"
     if options.output:
-        reports.atomic_write(Path(options.output), lambda target: target.write_text(text, encoding="utf-8"))
+        atomic_write(Path(options.output), lambda target: target.write_text(text, encoding="utf-8"))
         print(options.output)
     else:
         print(text, end="")
@@ -76,71 +90,80 @@ def _overrides(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
     """Merge ``--from`` (read back from a workbook) and ``--set`` (wins) into overrides."""
     overrides: dict[str, str] = {}
     if getattr(options, "from_workbook", None):
+        from .xlsx.read_back import read_assumptions
+
         overrides.update(read_assumptions(options.from_workbook, load_spec(spec_name)))
-    overrides.update(reports.parse_assignments(options.set or []))
+    overrides.update(parse_assignments(options.set or []))
     return overrides
 
 
 def _show(options: argparse.Namespace) -> int:
     """Print one model as an aligned table with printed-vs-recomputed and warnings."""
-    frame = evaluate(options.model, _overrides(options, options.model))
-    spec = load_spec(options.model)
+    from .model.evaluate import evaluate_records
+
+    records, notes, spec = evaluate_records(options.model, _overrides(options, options.model))
     label = "label_zh" if options.lang == "zh" else "label_en"
     percent = {item.name for item in spec.inputs if item.kind == "utilization"}
 
     def shown(name: str, value: float) -> str:
-        return f"{value * 100:.4g}%" if name in percent and value == value else reports.format_value(value)
+        return f"{value * 100:.4g}%" if name in percent and value == value else format_value(value)
 
-    rows = [(("* " if row.overridden else "  ") + row.name, getattr(row, label), shown(row.name, row.value),
-             row.unit, shown(row.name, row.printed), shown(row.name, row.difference))
-            for row in frame.itertuples()]
+    rows = [(("* " if row["overridden"] else "  ") + row["name"], row[label], shown(row["name"], row["value"]),
+             row["unit"], shown(row["name"], row["printed"]), shown(row["name"], row["difference"]))
+            for row in records]
     title = spec.title_zh if options.lang == "zh" else spec.title_en
     print(f"{title}\n{spec.citation}\n")
     print(render_table(("name", "label", "value", "unit", "printed", "difference"), rows, align="<<><>>"))
-    if frame["overridden"].any():
+    if any(row["overridden"] for row in records):
         print("\n* set by --set/--from")
-    for text in frame.attrs.get("warnings", []):
+    for text in notes:
         print(f"warning: {text}")
     return EXIT_OK
 
 
 def _report(options: argparse.Namespace) -> int:
     """Write one model's report, or every model's into a folder (``all``)."""
+    from .report import report
+
     names = spec_names() if options.model == "all" else [options.model]
     output = Path(options.output)
     if options.model == "all":
         output.mkdir(parents=True, exist_ok=True)
         fmt = options.format or "xlsx"
-        targets = [output / f"{name}{reports.FORMATS[fmt]}" for name in names]
+        targets = [output / f"{name}{FORMATS[fmt]}" for name in names]
     else:
         fmt, targets = options.format, [output]
     for name, target in zip(names, targets):
-        written = reports.report(name, target, fmt, **_overrides(options, name))
+        written = report(name, target, fmt, **_overrides(options, name))
         print(written)
     return EXIT_OK
 
 
 def _sweep(options: argparse.Namespace) -> int:
     """Run a one- or two-way sensitivity sweep; print it or write it."""
-    vary = reports.parse_assignments(options.vary, option="--vary")
+    from .model.sweep import ProgressBar, sweep
+    from .outputs.safe_io import atomic_write
+    from .xlsx.sweep_workbook import write_sweep_xlsx
+
+    vary = parse_assignments(options.vary, option="--vary")
     progress = ProgressBar(sys.stderr)
     table = sweep(options.model, vary, target=options.target, progress=progress,
-                  **reports.parse_assignments(options.set or []))
+                  **parse_assignments(options.set or []))
     if options.output:
         output = Path(options.output)
         if output.suffix.lower() == ".xlsx":
             write_sweep_xlsx(table, output)
         elif output.suffix.lower() == ".csv":
-            reports.atomic_write(output, lambda target: table.to_csv(target))
+            atomic_write(output, lambda target: table.to_csv(target))
         else:
             raise InputError("-o", str(output), "a .xlsx or .csv file")
         print(output)
     else:
         names = [f"{name} ({unit})" if unit else name for name, unit in table.attrs["inputs"]]
         columns = [str(column) for column in table.columns] if len(names) == 1 else \
-            [f"{names[1]}={reports.format_value(column)}" for column in table.columns]
+            [f"{names[1]}={format_value(column)}" for column in table.columns]
         header = [names[0]] + columns
-        rows = [[reports.format_value(label)] + [reports.format_value(value) for value in values]
+        rows = [[format_value(label)] + [format_value(value) for value in values]
                 for label, values in table.iterrows()]
         print(f"{table.attrs['target']} ({table.attrs['target_unit']})")
         print(render_table(header, rows, align=">" * len(header)))
@@ -189,7 +212,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                '  flopsheet report all -o reports/ --format md')
     report.add_argument("model", help='model name, or "all" (then -o is a folder)')
     report.add_argument("-o", "--output", required=True, help="output file (or folder with all)")
-    report.add_argument("--format", choices=tuple(reports.FORMATS), help="default: from the file suffix (all: xlsx)")
+    report.add_argument("--format", choices=tuple(FORMATS), help="default: from the file suffix (all: xlsx)")
     _add_overrides(report)
     report.add_argument("--from", dest="from_workbook", metavar="XLSX", help="read inputs from an edited template")
     report.set_defaults(handler=_report)

@@ -15,14 +15,13 @@ from typing import Any
 from ..units import InputError
 from .model.evaluate import evaluate
 from .model.spec import ModelSpec, load_spec
-from .outputs.plain import format_value, report_dict, write_csv, write_json, write_markdown
+from .outputs.formats import FORMATS, format_value
+from .outputs.plain import report_dict, write_csv, write_json, write_markdown
 from .outputs.safe_io import atomic_write
 from .xlsx.report_workbook import write_report_xlsx
 
-__all__ = ["FORMATS", "atomic_write", "format_value", "output_format", "parse_assignments", "report", "report_dict"]
+__all__ = ["FORMATS", "atomic_write", "format_value", "output_format", "report", "report_dict"]
 
-#: Output formats and the file suffix each is recognised by.
-FORMATS: dict[str, str] = {"xlsx": ".xlsx", "csv": ".csv", "md": ".md", "json": ".json"}
 
 
 def output_format(path: str | Path, requested: str | None) -> str:
@@ -67,14 +66,3 @@ def report(model: str | ModelSpec, path: str | Path, fmt: str | None = None, **o
         "md": lambda target: write_markdown(frame, spec, target),
     }
     return atomic_write(path, writers[chosen])
-
-
-def parse_assignments(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
-    """Split ``NAME=VALUE`` strings into a dict; a malformed one is an InputError naming the option."""
-    assignments: dict[str, str] = {}
-    for pair in pairs:
-        name, separator, value = pair.partition("=")
-        if not separator or not name.strip() or not value.strip():
-            raise InputError(option, pair, 'NAME=VALUE, e.g. duration="105 days"')
-        assignments[name.strip()] = value.strip()
-    return assignments

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ...units import UnknownNameError
+
+if TYPE_CHECKING:
+    import pandas as pd
 from . import unit_choices
 from .spec import ModelSpec, Reading, load_spec
 
@@ -69,7 +70,7 @@ def evaluate_arrays(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] 
 
 
 def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None = None, /,
-             **named_overrides: Any) -> pd.DataFrame:
+             **named_overrides: Any) -> "pd.DataFrame":
     """Evaluate a model spec; return one row per input and derived row, in spec order.
 
     Parameters
@@ -103,8 +104,24 @@ def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None 
     ...
     flopsheet.units.errors.UnitInputError: duration: expected a quantity in units like month ([time]), e.g. "3 month", got "105 tokens"
     """
+    import pandas as pd  # only the DataFrame needs pandas: commands that print import it lazily
+
+    records, notes, spec = evaluate_records(spec_or_name, {**(overrides or {}), **named_overrides})
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    frame.attrs["warnings"] = notes
+    frame.attrs["model"] = spec.name
+    return frame
+
+
+def evaluate_records(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None = None
+                     ) -> tuple[list[dict[str, Any]], list[str], ModelSpec]:
+    """Evaluate a spec; return one record (dict of :data:`COLUMNS`) per input and row, the warnings, the spec.
+
+    What :func:`evaluate` puts in its DataFrame, without importing pandas (``flopsheet
+    show`` prints these records).
+    """
     spec = spec_or_name if isinstance(spec_or_name, ModelSpec) else load_spec(spec_or_name)
-    overrides = {**(overrides or {}), **named_overrides}
+    overrides = dict(overrides or {})
     readings = read_inputs(spec, overrides)
     values, notes = spec.solve(readings)
     records = []
@@ -115,10 +132,7 @@ def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None 
     for row in spec.rows:
         records.append(_record(row.name, "derived", row.label_en, row.label_zh, values[row.name], row.unit,
                                row.printed, row.printed_unit, False))
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
-    frame.attrs["warnings"] = notes
-    frame.attrs["model"] = spec.name
-    return frame
+    return records, notes, spec
 
 
 def _record(name: str, kind: str, label_en: str, label_zh: str, quantity: Any, unit: str,

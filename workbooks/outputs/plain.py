@@ -10,20 +10,14 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..model.spec import ModelSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+from .formats import _number, format_value  # noqa: F401 - re-exported for the report modules
 from .safe_io import inert_text
-
-
-def _number(value: Any) -> float | None:
-    """A JSON-safe number: NaN and None become None."""
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
 
 
 def report_dict(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Any]:
@@ -65,18 +59,6 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return ""
     return repr(float(value)) if isinstance(value, float) else value
-
-
-def format_value(value: Any, unit: str = "") -> str:
-    """Format a number for people: thousands separators, scientific beyond 1e15."""
-    number = _number(value)
-    if number is None:
-        return ""
-    if number != 0 and (abs(number) >= 1e15 or abs(number) < 1e-3):
-        return f"{number:.4g}"
-    if abs(number) >= 100 or number == int(number):
-        return f"{number:,.0f}" if abs(number - round(number)) < 1e-9 or abs(number) >= 1000 else f"{number:,.2f}"
-    return f"{number:.4g}"
 
 
 def _markdown_cell(text: str) -> str:

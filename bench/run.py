@@ -1,0 +1,252 @@
+"""flopsheet's benchmark suite: every figure a ratio against its baseline in the same run.
+
+Run: ``.venv/bin/python bench/run.py [--quick]``. Prints a table and rewrites the suite
+section of ``bench/results.md`` (between its markers; other sections stay).
+
+Each benchmark is a pair (flopsheet, baseline). The two are run interleaved, A B A B
+..., each timing a batch of calls; the reported figure is the median of the paired
+ratios with their min and max, so a machine that slows down mid-run slows both sides.
+Never used as a timed assertion in tests (the suite's tests only check that it runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings.server needs one; set before import
+RESULTS = Path(__file__).with_name("results.md")
+START, END = "<!-- suite:start (written by bench/run.py) -->", "<!-- suite:end -->"
+#: Elements of the array benchmarks.
+ARRAY_SIZE = 1_000_000
+#: Cells of the add-in column benchmark.
+ADDIN_CELLS = 10_000
+#: A100 tf32 dense peak, FLOP/s per card (formulas/data/accelerators.toml), for the baselines.
+A100_TF32_FLOPS = 156e12
+SECONDS_PER_DAY = 86_400
+#: Table 5's printed training compute, FLOP.
+TABLE5_FLOPS = 5.895053151373e24
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One benchmark: flopsheet's callable, the baseline's, how many calls per timing, the target."""
+
+    name: str
+    flopsheet: Callable[[], object]
+    baseline: Callable[[], object]
+    baseline_name: str
+    calls: int
+    target: str
+
+
+def _batch_seconds(function: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls
+
+
+def paired_ratios(pair: Pair, rounds: int) -> tuple[list[float], float, float]:
+    """Interleave A B A B; return the paired ratios and the median seconds per call of each side."""
+    pair.flopsheet(), pair.baseline()  # warm caches and imports
+    ratios, ours, theirs = [], [], []
+    for _ in range(rounds):
+        mine = _batch_seconds(pair.flopsheet, pair.calls)
+        base = _batch_seconds(pair.baseline, pair.calls)
+        ratios.append(mine / base)
+        ours.append(mine)
+        theirs.append(base)
+    return ratios, statistics.median(ours), statistics.median(theirs)
+
+
+# --- the pairs -------------------------------------------------------------------------------
+
+
+def _formula_pairs() -> list[Pair]:
+    import pint
+
+    import flopsheet
+
+    default = pint.UnitRegistry()
+    flops = flopsheet.Q(TABLE5_FLOPS, "FLOP")
+
+    def naive_pint() -> object:
+        return (default.Quantity(TABLE5_FLOPS, "") / (default.Quantity(156e12, "1/s") * 0.302
+                                                       * default.Quantity(105, "day"))).to("")
+
+    def text() -> object:
+        return flopsheet.train_cards(flops, "A100 tf32", "30.2%", "105 days")
+
+    def floats() -> object:
+        return flopsheet.train_cards(TABLE5_FLOPS, 156, 0.302, 105)
+
+    rng = np.random.default_rng(0)
+    params, tokens = rng.uniform(1e9, 1e12, ARRAY_SIZE), rng.uniform(1e11, 1e13, ARRAY_SIZE)
+    days = rng.uniform(30, 180, ARRAY_SIZE)
+    work = params * tokens * 6
+
+    return [
+        Pair("scalar train_cards, text arguments", text, naive_pint, "naive pint expression (default registry)",
+             2000, "<= 0.1"),
+        Pair("scalar train_cards, plain floats", floats, text, "the same call with text arguments", 2000, "<= 1"),
+        Pair("train_cards over 1e6 elements", lambda: flopsheet.train_cards(work, "A100 tf32", 0.302, days),
+             lambda: work / (A100_TF32_FLOPS * 0.302 * days * SECONDS_PER_DAY), "raw numpy", 3, "<= 1.3"),
+        Pair("train_flops over 1e6 elements", lambda: flopsheet.train_flops(params, tokens),
+             lambda: params * tokens * 6, "raw numpy", 3, "<= 1.3"),
+    ]
+
+
+def _model_pairs() -> list[Pair]:
+    import flopsheet
+
+    vary = {"duration": "60 days..180 days:2.448979591836735 days", "utilization": "20%..50%:0.6122448979591837%"}
+    assert flopsheet.sweep("table5_kimi_training", vary).shape == (50, 50)
+    return [Pair("50 x 50 sweep of Table 5", lambda: flopsheet.sweep("table5_kimi_training", vary),
+                 lambda: flopsheet.evaluate("table5_kimi_training"), "one evaluate of Table 5", 3, "<= 3")]
+
+
+def _command_pairs() -> list[Pair]:
+    script = Path(sys.executable).with_name("flopsheet")
+
+    def run(*command: str) -> Callable[[], object]:
+        return lambda: subprocess.run(command, capture_output=True, check=True)
+
+    return [Pair("flopsheet show table5_kimi_training", run(str(script), "show", "table5_kimi_training"),
+                 run(sys.executable, "-c", "import flopsheet"), 'python -c "import flopsheet"', 1, "<= 1.3")]
+
+
+def _addin_pairs() -> list[Pair]:
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    import types
+
+    import xlwings
+    from xlwings.server import custom_functions_call, func
+
+    from flopsheet.addin import server
+
+    identity = types.ModuleType("identity_udfs")
+
+    @func
+    def IDENTITY(values):  # noqa: N802, ANN001, ANN202 - an Excel function name
+        return values
+
+    identity.IDENTITY = IDENTITY
+    column = [[float(value)] for value in np.linspace(1e24, 1e25, ADDIN_CELLS)]
+
+    def call(module: object, name: str, args: list) -> Callable[[], object]:
+        data = {"func_name": name, "args": args, "version": xlwings.__version__, "runtime": "1.4",
+                "caller_address": "Sheet1!A1", "formula_name": name, "culture_info_name": "en-US",
+                "date_format": "M/d/yyyy"}
+        return lambda: asyncio.run(custom_functions_call(data, module))
+
+    ours = call(server, "TRAIN_CARDS", [column, [["A100 tf32"]], [["30.2%"]], [["105 days"]]])
+    return [Pair(f"add-in: TRAIN_CARDS over a {ADDIN_CELLS:,}-cell column", ours,
+                 call(identity, "IDENTITY", [column]), "the same column through an identity function", 1,
+                 "flopsheet's share <= 5 µs/cell")]
+
+
+def _build_pairs() -> list[Pair]:
+    import openpyxl
+
+    from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, build_templates
+
+    outdir = Path(tempfile.mkdtemp(prefix="flopsheet-bench-"))
+    loaded = [openpyxl.load_workbook(path) for path in sorted(TEMPLATE_DIR.glob("*.xlsx"))]
+
+    def raw() -> object:
+        for workbook in loaded:
+            workbook.save(io.BytesIO())
+        return None
+
+    return [Pair("flopsheet build", lambda: build_templates(outdir), raw,
+                 "raw openpyxl saving the same workbooks (cells, styles)", 1, "<= 1.5")]
+
+
+GROUPS: dict[str, Callable[[], list[Pair]]] = {
+    "formulas": _formula_pairs, "model": _model_pairs, "commands": _command_pairs, "addin": _addin_pairs,
+    "build": _build_pairs,
+}
+
+
+# --- reporting -------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """Cores, CPU and versions, for the results table."""
+    import pint
+    import xlwings
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, numpy {np.__version__}, "
+            f"pint {pint.__version__}, xlwings {xlwings.__version__}")
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1e6:,.1f} µs" if value < 1e-3 else f"{value * 1e3:,.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def run(groups: list[str], rounds: int) -> str:
+    """Run the chosen groups; return the Markdown table."""
+    lines = [f"Machine: {machine()}. {rounds} interleaved rounds per figure; ratio = flopsheet / baseline, "
+             "median (min-max) of the paired ratios.", "",
+             "| figure | baseline | flopsheet | baseline time | ratio (min-max) | target |",
+             "| --- | --- | ---: | ---: | ---: | --- |"]
+    for group in groups:
+        for pair in GROUPS[group]():
+            ratios, ours, theirs = paired_ratios(pair, rounds)
+            extra = ""
+            if pair.name.startswith("add-in"):
+                extra = f"; flopsheet's share {(ours - theirs) / ADDIN_CELLS * 1e6:.1f} µs/cell"
+            lines.append(f"| {pair.name} | {pair.baseline_name} | {_seconds(ours)} | {_seconds(theirs)} | "
+                         f"{statistics.median(ratios):.3g}x ({min(ratios):.3g}-{max(ratios):.3g}){extra} | "
+                         f"{pair.target} |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
+def write_results(table: str) -> None:
+    """Replace the suite section of results.md (created if absent), keeping the rest."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
+    section = f"{START}\n## Suite (latest run)\n\n{table}\n{END}"
+    if START in text and END in text:
+        text = text[:text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="flopsheet benchmark suite (ratios against baselines)")
+    parser.add_argument("--group", action="append", choices=sorted(GROUPS), help="run only these groups")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per figure (default 7)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    options = parser.parse_args(argv)
+    table = run(options.group or list(GROUPS), options.rounds)
+    if not options.no_write:
+        write_results(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
