@@ -34,8 +34,11 @@ from .unit_choices import unit_of
 
 #: Significant digits an implied input is reported with (the solver converges to ~1e-15).
 IMPLIED_DIGITS = 12
-#: Bisection steps in log space: enough for 1e-12 relative on any bracket we build.
+#: Most bisection steps in log space (a safety bound; the search stops far earlier).
 SOLVER_STEPS = 200
+#: The search stops once the bracket is this narrow (relative): the implied input is
+#: reported to IMPLIED_DIGITS significant digits, so a narrower bracket changes nothing.
+SOLVER_TOLERANCE = 10.0 ** -(IMPLIED_DIGITS + 1)
 #: Bracket growth: the root is searched between x / 2**k and x * 2**k, k <= this.
 MAX_BRACKET_DOUBLINGS = 60
 
@@ -162,6 +165,8 @@ def _solve(check: _RowCheck, name: str, start: pint.Quantity, target: float) -> 
     low_is_negative = gap(low) < 0
     for _ in range(SOLVER_STEPS):
         middle = math.sqrt(low * high)
+        if high / low - 1 <= SOLVER_TOLERANCE:
+            break
         gap_middle = gap(middle)
         if gap_middle == 0:
             break
@@ -169,8 +174,6 @@ def _solve(check: _RowCheck, name: str, start: pint.Quantity, target: float) -> 
             low = middle
         else:
             high = middle
-    else:
-        middle = math.sqrt(low * high)
     return Q(middle, unit)
 
 
