@@ -9,12 +9,17 @@ import pint
 
 from ..units import InputRangeError, Q, UnitInputError
 from . import args
-from .utilization import throughput, warn_inconsistent
+from . import magnitudes as fast
+from .utilization import warn_inconsistent
 
 #: Inference FLOP per parameter per token: one multiply and one add (forward pass only).
 INFER_FLOP_PER_PARAM_TOKEN = 2
 #: Hours in a day: demand spread evenly over the whole day.
 HOURS_PER_DAY = 24
+
+# The units of each formula's plain-number arithmetic (the arguments' default units).
+_FLOPS_UNITS = f"{args.PARAMETERS.unit}*{args.TOKENS.unit}*({args.FLOP_PER_PARAM_TOKEN.unit})"
+_CARDS_UNITS = f"({args.FLOP_PER_CALL.unit})*({args.CALL_RATE.unit})*day/(({args.PEAK.unit})*{args.BUSY_HOURS.unit})"
 
 
 def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP_PER_PARAM_TOKEN) -> pint.Quantity:
@@ -39,10 +44,10 @@ def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP
     >>> infer_flops("2000亿", 2000)
     <Quantity(8e+14, 'FLOP')>
     """
-    parameters = args.quantity_arg(params, "params", args.PARAMETERS)
-    token_count = args.quantity_arg(_per_call_to_count(tokens, "token"), "tokens", args.TOKENS)
-    per = args.quantity_arg(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
-    return (parameters * token_count * per).to("FLOP")
+    parameters = fast.magnitude(params, "params", args.PARAMETERS)
+    token_count = fast.magnitude(_per_call_to_count(tokens, "token"), "tokens", args.TOKENS)
+    per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
 
 
 def _per_call_to_count(value: Any, unit: str) -> Any:
@@ -81,20 +86,23 @@ def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization:
     >>> round(infer_cards("8e14 FLOP", "300万", "A10 fp16", "30%", busy_hours=12).m, 2)
     1481.48
     """
-    per_call = args.quantity_arg(_count_to_per_call(flops_per_call), "flops_per_call", args.FLOP_PER_CALL)
-    calls = args.quantity_arg(calls_per_day, "calls_per_day", args.CALL_RATE)
-    rate, factor, message = throughput(peak, utilization)
-    hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
-    if np.any(hours.to("hour").magnitude > HOURS_PER_DAY):
+    per_call = fast.magnitude(_count_to_per_call(flops_per_call), "flops_per_call", args.FLOP_PER_CALL)
+    calls = fast.magnitude(calls_per_day, "calls_per_day", args.CALL_RATE)
+    rate, factor, message = fast.effective_rate(peak, utilization)
+    if np.any(fast.magnitude(busy_hours, "busy_hours", args.BUSY_HOURS) > HOURS_PER_DAY):
+        hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
         raise InputRangeError("busy_hours", args.shown(hours), f"at most {HOURS_PER_DAY} hours a day")
-    daily_flops = per_call * calls * Q(1, "day")
-    cards = (daily_flops / (rate * hours)).to("card")
+    hours = fast.magnitude(busy_hours, "busy_hours", args.BUSY_HOURS)
+    scale = fast.conversion(_CARDS_UNITS, "card")
+    cards = fast.result(per_call * calls / (hours * (rate / scale)), "card")
     warn_inconsistent(cards, factor, message, "cards")
     return cards
 
 
 def _count_to_per_call(value: Any) -> Any:
     """Read a plain FLOP count ("8e14 FLOP", 8e14) as FLOP per call."""
+    if type(value) in (float, int, np.ndarray):
+        return value  # bare numbers are FLOP per call already
     quantity = Q(value, "FLOP", argument="flops_per_call")
     if quantity.dimensionality == args.dimensionality_of("FLOP"):
         return quantity / Q(1, "call")

@@ -12,7 +12,8 @@ from typing import Any
 import pint
 
 from . import args
-from .utilization import throughput, warn_inconsistent
+from . import magnitudes as fast
+from .utilization import warn_inconsistent
 
 #: Bytes per character under the report's "Unicode rule" (seed 001, Table 5): UTF-16.
 DEFAULT_BYTES_PER_CHAR = 2
@@ -22,6 +23,14 @@ DEFAULT_CHARS_PER_WORD = 5.1
 DEFAULT_WORDS_PER_TOKEN = 0.75
 #: Training FLOP per parameter per token: forward 2 + backward 4 (Kaplan et al. 2020).
 TRAIN_FLOP_PER_PARAM_TOKEN = 6
+
+# The units each formula's plain-number arithmetic is in (the arguments' default units),
+# converted once to the result unit by magnitudes.conversion.
+_DATA_TOKENS_UNITS = f"{args.DATA.unit}/(({args.BYTES_PER_CHAR.unit})*({args.CHARS_PER_WORD.unit})*({args.WORDS_PER_TOKEN.unit}))"
+_FLOPS_UNITS = f"{args.PARAMETERS.unit}*{args.TOKENS.unit}*({args.FLOP_PER_PARAM_TOKEN.unit})"
+_CARDS_UNITS = f"{args.FLOP.unit}/(({args.PEAK.unit})*{args.DURATION.unit})"
+_DURATION_UNITS = f"{args.FLOP.unit}/({args.CARDS.unit}*({args.PEAK.unit}))"
+_CARD_HOURS_UNITS = f"{args.FLOP.unit}/({args.PEAK.unit})"
 
 
 def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
@@ -58,11 +67,12 @@ def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
     ...
     flopsheet.units.errors.UnitInputError: data: expected a data size in bytes (e.g. "30 TB"), got "30 tokens"
     """
-    data_bytes = args.quantity_arg(data, "data", args.DATA)
-    per_char = args.quantity_arg(bytes_per_char, "bytes_per_char", args.BYTES_PER_CHAR)
-    per_word = args.quantity_arg(chars_per_word, "chars_per_word", args.CHARS_PER_WORD)
-    per_token = args.quantity_arg(words_per_token, "words_per_token", args.WORDS_PER_TOKEN)
-    return (data_bytes / per_char / per_word / per_token).to("token")
+    data_bytes = fast.magnitude(data, "data", args.DATA)
+    per_char = fast.magnitude(bytes_per_char, "bytes_per_char", args.BYTES_PER_CHAR)
+    per_word = fast.magnitude(chars_per_word, "chars_per_word", args.CHARS_PER_WORD)
+    per_token = fast.magnitude(words_per_token, "words_per_token", args.WORDS_PER_TOKEN)
+    scale = fast.conversion(_DATA_TOKENS_UNITS, "token")
+    return fast.result(data_bytes * (scale / (per_char * per_word * per_token)), "token")
 
 
 def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP_PER_PARAM_TOKEN) -> pint.Quantity:
@@ -87,10 +97,10 @@ def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP
     >>> train_flops("2000亿", "4,912,544,292,810 tokens")
     <Quantity(5.89505315e+24, 'FLOP')>
     """
-    parameters = args.quantity_arg(params, "params", args.PARAMETERS)
-    token_count = args.quantity_arg(tokens, "tokens", args.TOKENS)
-    per = args.quantity_arg(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
-    return (parameters * token_count * per).to("FLOP")
+    parameters = fast.magnitude(params, "params", args.PARAMETERS)
+    token_count = fast.magnitude(tokens, "tokens", args.TOKENS)
+    per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
 
 
 def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.Quantity:
@@ -130,10 +140,10 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.
     ...
     flopsheet.units.errors.InputRangeError: utilization: must be in (0, 100%], got "130%"
     """
-    work = args.quantity_arg(flops, "flops", args.FLOP)
-    rate, factor, message = throughput(peak, utilization)
-    time = args.quantity_arg(duration, "duration", args.DURATION)
-    cards = (work / (rate * time)).to("card")
+    work = fast.magnitude(flops, "flops", args.FLOP)
+    rate, factor, message = fast.effective_rate(peak, utilization)
+    time = fast.magnitude(duration, "duration", args.DURATION)
+    cards = fast.result(work / (time * (rate / fast.conversion(_CARDS_UNITS, "card"))), "card")
     warn_inconsistent(cards, factor, message, "cards")
     return cards
 
@@ -162,10 +172,10 @@ def train_duration(flops: Any, cards: Any, peak: Any, utilization: Any) -> pint.
     >>> round(train_duration("5.895053151373e24 FLOP", 13793, "156 TFLOPS", "30.2%").m, 2)
     105.0
     """
-    work = args.quantity_arg(flops, "flops", args.FLOP)
-    card_count = args.quantity_arg(cards, "cards", args.CARDS)
-    rate, factor, message = throughput(peak, utilization)
-    duration = (work / (card_count * rate)).to("day")
+    work = fast.magnitude(flops, "flops", args.FLOP)
+    card_count = fast.magnitude(cards, "cards", args.CARDS)
+    rate, factor, message = fast.effective_rate(peak, utilization)
+    duration = fast.result(work / (card_count * (rate / fast.conversion(_DURATION_UNITS, "day"))), "day")
     warn_inconsistent(duration, factor, message, "duration")
     return duration
 
@@ -192,8 +202,8 @@ def train_card_hours(flops: Any, peak: Any, utilization: Any) -> pint.Quantity:
     >>> round(train_card_hours("5.895053151373e24 FLOP", "A100 tf32", 0.302).to("card_day").m)
     1448246
     """
-    work = args.quantity_arg(flops, "flops", args.FLOP)
-    rate, factor, message = throughput(peak, utilization)
-    card_hours = (work / rate).to("card_hour")
+    work = fast.magnitude(flops, "flops", args.FLOP)
+    rate, factor, message = fast.effective_rate(peak, utilization)
+    card_hours = fast.result(work / (rate / fast.conversion(_CARD_HOURS_UNITS, "card_hour")), "card_hour")
     warn_inconsistent(card_hours, factor, message, "card-hours")
     return card_hours

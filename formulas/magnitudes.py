@@ -1,0 +1,158 @@
+"""The formulas' fast path: arguments as plain magnitudes in their default unit, checked once.
+
+A formula reads each argument with :func:`magnitude` (a float or a float array in the
+argument kind's default unit), does its arithmetic on plain numbers, and builds one
+pint quantity at the end with :func:`result`, scaled by a constant from
+:func:`conversion` (cached per formula). What it costs per call:
+
+- text ("105 days", "A100 tf32", "30.2%") is parsed and checked once per distinct text
+  (cached), then it is a float;
+- a bare number is checked (finite, > 0) and used as it is;
+- a quantity is converted with a cached factor per unit;
+- an array is checked with one min and one max (no copy, no temporary), and used as it is.
+
+Anything that fails a check goes through :func:`flopsheet.formulas.args.quantity_arg`
+(or :func:`~flopsheet.formulas.utilization.throughput`) again, so every error message
+is exactly what the slow path says.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pint
+
+from ..units import Quantity, ureg
+from . import args
+from .utilization import Utilization, as_peak, as_utilization, throughput
+
+#: Distinct argument texts remembered per kind (cell text repeats: "30.2%", "A100 tf32").
+TEXT_CACHE_SIZE = 4096
+_PEAK_UNIT = args.PEAK.unit
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _text(text: str, argument: str, kind: args.ArgKind, positive: bool) -> float:
+    """Parse and check one argument text once; its magnitude in ``kind.unit``."""
+    return float(args.quantity_arg(text, argument, kind, positive=positive).magnitude)
+
+
+@lru_cache(maxsize=256)
+def _unit_factor(units: pint.Unit, kind: args.ArgKind) -> float | None:
+    """The factor from ``units`` to ``kind.unit``, or None for another dimension."""
+    if units.dimensionality != kind.dimensionality:
+        return None
+    return float(ureg.Quantity(1.0, units).to(kind.unit).magnitude)
+
+
+def _checked_array(values: np.ndarray, positive: bool) -> bool:
+    """True when every element is finite (and > 0 when ``positive``): one min, one max."""
+    if values.size == 0:
+        return False
+    low, high = values.min(), values.max()  # NaN propagates into both
+    return bool((low > 0 if positive else low > -math.inf) and high < math.inf)
+
+
+def magnitude(value: Any, argument: str, kind: args.ArgKind, *, positive: bool = True) -> Any:
+    """Read ``value`` as a float or float array in ``kind.unit``, checked.
+
+    Accepts what :func:`~flopsheet.formulas.args.quantity_arg` accepts and raises the
+    same errors; only faster.
+    """
+    kind_of_value = type(value)
+    if kind_of_value is float or kind_of_value is int:
+        if (value > 0 if positive else True) and -math.inf < value < math.inf:
+            return float(value)
+    elif kind_of_value is str:
+        return _text(value, argument, kind, positive)
+    elif kind_of_value is np.ndarray and value.dtype.kind in "fiu":
+        values = value if value.dtype.kind == "f" else value.astype(float)
+        if _checked_array(values, positive):
+            return values
+    elif isinstance(value, pint.Quantity) and value._REGISTRY is ureg:
+        factor = _unit_factor(value.units, kind)
+        raw = value.magnitude
+        if factor is not None:
+            if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
+                if _checked_array(raw, positive):
+                    return raw if factor == 1.0 else raw * factor
+            elif isinstance(raw, (int, float)) and (raw > 0 if positive else True) and -math.inf < raw < math.inf:
+                return float(raw) * factor
+    # Anything else, or anything that failed a check: the slow path, for its exact message.
+    return args.quantity_arg(value, argument, kind, positive=positive).magnitude
+
+
+@lru_cache(maxsize=64)
+def unit(text: str) -> pint.Unit:
+    """A unit of flopsheet's registry, parsed once."""
+    return ureg.Unit(text)
+
+
+@lru_cache(maxsize=256)
+def conversion(source: str, target: str) -> float:
+    """The number that turns a magnitude in ``source`` units into ``target`` units (cached).
+
+    Examples
+    --------
+    >>> conversion("FLOP/(TFLOPS/card*day)", "card") == 1 / (1e12 * 86400)
+    True
+    """
+    return float(ureg.Quantity(1.0, source).to(target).magnitude)
+
+
+def result(value: Any, unit_text: str) -> pint.Quantity:
+    """The formula's result: one pint quantity in ``unit_text``."""
+    return Quantity(value, unit(unit_text))
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _peak_text(text: str) -> float:
+    """A peak text ("A100 tf32", "156 TFLOPS") read once: its rate in TFLOPS/card."""
+    return float(as_peak(text).rate.to(_PEAK_UNIT).magnitude)
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _utilization_text(text: str) -> Utilization:
+    return as_utilization(text)
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _throughput_text(peak: str, utilization: str) -> tuple[float, float | None, str]:
+    """:func:`throughput` of two texts, once per pair (the precision check included)."""
+    rate, factor, message = throughput(peak, utilization)
+    return float(rate.to(_PEAK_UNIT).magnitude), factor, message
+
+
+def effective_rate(peak: Any, utilization: Any) -> tuple[Any, float | None, str]:
+    """Peak times utilization in TFLOPS/card, with the precision check of :func:`throughput`.
+
+    Returns (rate magnitude, consistency factor or None, warning text) as
+    :func:`~flopsheet.formulas.utilization.throughput` does, on plain numbers.
+    """
+    peak_kind = type(peak)
+    if peak_kind is str and type(utilization) is str:
+        return _throughput_text(peak, utilization)
+    if peak_kind in (float, int, str) or (peak_kind is np.ndarray and peak.dtype.kind in "fiu"):
+        fraction = _fraction(utilization)
+        if fraction is not None:
+            rate = _peak_text(peak) if peak_kind is str else magnitude(peak, "peak", args.PEAK)
+            return rate * fraction, None, ""
+    rate_quantity, factor, message = throughput(peak, utilization)
+    return rate_quantity.to(_PEAK_UNIT).magnitude, factor, message
+
+
+def _fraction(utilization: Any) -> Any:
+    """A utilization given as a plain number or float array in (0, 1]; None when it needs the slow path."""
+    kind_of_value = type(utilization)
+    if kind_of_value is float or kind_of_value is int:
+        return float(utilization) if 0 < utilization <= 1 else None
+    if kind_of_value is np.ndarray and utilization.dtype.kind == "f" and utilization.size:
+        low, high = utilization.min(), utilization.max()
+        return utilization if low > 0 and high <= 1 else None
+    if kind_of_value is str:
+        used = _utilization_text(utilization)
+        return used.value if used.precision is None else None
+    return None
