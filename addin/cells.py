@@ -24,8 +24,27 @@ FLAG_TEXT = {"true": True, "false": False, "sparse": True, "dense": False, "1": 
 
 
 def _rows(raw: Sequence[Any]) -> list[list[Any]]:
-    """A host range as a list of rows (a flat list is a column)."""
+    """A host range as a list of rows (a flat list is one row, as xlwings' Ensure2D reads it)."""
+    if raw and not any(isinstance(row, (list, tuple)) for row in raw):
+        return [list(raw)]
     return [list(row) if isinstance(row, (list, tuple)) else [row] for row in raw]
+
+
+def excel_cell(value: Any, name: str) -> Any:
+    """One cell as Excel sent it, cleaned: empty ("" or JsNull) is None; an Excel error value is an error.
+
+    On the Office.js hosts value arguments arrive raw (see
+    :data:`flopsheet.addin.register.OFFICEJS_VALUE_OPTIONS`), so this is the clean-up
+    xlwings would otherwise do cell by cell.
+    """
+    if isinstance(value, dict):
+        shown = value.get("basicValue", value.get("type", "an Excel data type"))
+        if value.get("type") == "Error":
+            raise UnitInputError(name, shown, "a number or a quantity", f"the cell holds the Excel error {shown}")
+        return value.get("basicValue")
+    if value == "" or type(value).__name__ == "JsNull":  # Pyodide >= 0.28 passes JS null as JsNull
+        return None
+    return value
 
 
 def single_cell(raw: Any, name: str) -> Any:
@@ -34,23 +53,26 @@ def single_cell(raw: Any, name: str) -> Any:
         rows = _rows(raw)
         if len(rows) == 1 and len(rows[0]) == 1:
             return rows[0][0]
-        size = f"{len(rows)}x{len(rows[0]) if rows else 0}"
-        raise UnitInputError(name, f"a {size} range", "a single cell")
+        flat = not any(isinstance(row, (list, tuple)) for row in raw)  # hosts flatten one-row/column ranges
+        size = f"range of {len(raw)} cells" if flat else f"{len(rows)}x{len(rows[0]) if rows else 0} range"
+        raise UnitInputError(name, f"a {size}", "a single cell")
     return raw
 
 
 def value_argument(raw: Any, param: Param) -> Any:
     """Turn one host argument into what a formula reads (scalar, float array or rows)."""
     if not isinstance(raw, (list, tuple)):
-        return raw
+        return excel_cell(raw, param.name)
     rows = _rows(raw)
     if not rows or not rows[0]:
         raise UnitInputError(param.name, "[]", "at least one value", "the range is empty")
     if len(rows) == 1 and len(rows[0]) == 1:
-        return rows[0][0]
+        return excel_cell(rows[0][0], param.name)
     if {type(cell) for row in rows for cell in row} <= NUMBER_TYPES:
         return np.asarray(rows, dtype=float)
-    return rows
+    if len({len(row) for row in rows}) != 1:
+        raise UnitInputError(param.name, "a ragged range", "a rectangular range")
+    return [[excel_cell(cell, param.name) for cell in row] for row in rows]
 
 
 def name_argument(raw: Any, param: Param) -> str:
@@ -96,7 +118,7 @@ def _is_empty(raw: Any) -> bool:
     if isinstance(raw, (list, tuple)):
         rows = _rows(raw)
         return len(rows) == 1 and len(rows[0]) == 1 and _is_empty(rows[0][0])
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or type(raw).__name__ == "JsNull"
 
 
 def result_unit(raw: Any, spec: ResultUnit) -> pint.Unit | None:

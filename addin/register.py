@@ -31,20 +31,31 @@ def udfs() -> Iterator[tuple[ExcelFunction, Callable[..., Any]]]:
             yield function, make_udf(function, note=True)
 
 
+#: How range-capable arguments are declared on the Office.js hosts (xlwings Server, Lite):
+#: "raw" hands flopsheet the cell values as Excel sent them, skipping xlwings' per-cell
+#: clean-up (about 70 µs a cell outside Pyodide, see docs/xlwings-per-cell-cost.md);
+#: :mod:`.cells` does that clean-up itself (empty cells, Excel error values, JsNull) in
+#: one pass. The classic COM host keeps xlwings' own conversion with ``ndim=2``.
+OFFICEJS_VALUE_OPTIONS: dict[str, Any] = {"convert": "raw"}
+COM_VALUE_OPTIONS: dict[str, Any] = {"ndim": 2}
+
+
 def register_all(namespace: MutableMapping[str, Any], func: Decorator, arg: Decorator,
-                 **func_options: Any) -> list[str]:
+                 value_options: dict[str, Any] | None = None, **func_options: Any) -> list[str]:
     """Decorate every wrapper with ``func``/``arg`` and bind it in ``namespace``.
 
-    Range-capable arguments get ``ndim=2`` so a column stays a column; one-cell
-    arguments (names, flags, units) arrive as scalars. ``func_options`` go to ``func``
-    (the classic add-in takes ``category``). Returns the Excel names registered.
+    Range-capable arguments get ``value_options`` (:data:`OFFICEJS_VALUE_OPTIONS` unless
+    given: a column stays a column); one-cell arguments (names, flags, units) arrive as
+    scalars. ``func_options`` go to ``func`` (the classic add-in takes ``category``).
+    Returns the Excel names registered.
     """
+    value_options = OFFICEJS_VALUE_OPTIONS if value_options is None else value_options
     names = []
     for function, udf in udfs():
         udf.__module__ = str(namespace.get("__name__", udf.__module__))
         kinds = {param.name: param.kind for param in function.params}
         for name, doc in function.argument_docs().items():
-            options = {"ndim": 2} if kinds.get(name) == "value" else {}
+            options = value_options if kinds.get(name) == "value" else {}
             udf = arg(name, doc=doc, **options)(udf)
         namespace[udf.__name__] = func(**func_options)(udf)
         names.append(udf.__name__)

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import xlwings
 
-from .register import register_all
+from .register import COM_VALUE_OPTIONS, register_all
 
 #: Excel function-wizard category of every function.
 CATEGORY = "flopsheet"
 
 #: The Excel names this module registers (functions and _NOTE companions).
-REGISTERED: list[str] = register_all(globals(), xlwings.func, xlwings.arg, category=CATEGORY)
+REGISTERED: list[str] = register_all(globals(), xlwings.func, xlwings.arg, COM_VALUE_OPTIONS, category=CATEGORY)

@@ -47,6 +47,7 @@ def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP
     parameters = fast.magnitude(params, "params", args.PARAMETERS)
     token_count = fast.magnitude(_per_call_to_count(tokens, "token"), "tokens", args.TOKENS)
     per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    fast.same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
     return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
 
 
@@ -93,6 +94,7 @@ def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization:
         hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
         raise InputRangeError("busy_hours", args.shown(hours), f"at most {HOURS_PER_DAY} hours a day")
     hours = fast.magnitude(busy_hours, "busy_hours", args.BUSY_HOURS)
+    fast.same_shape(flops_per_call=per_call, calls_per_day=calls, peak_and_utilization=rate, busy_hours=hours)
     scale = fast.conversion(_CARDS_UNITS, "card")
     cards = fast.result(per_call * calls / (hours * (rate / scale)), "card")
     warn_inconsistent(cards, factor, message, "cards")

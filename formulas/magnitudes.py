@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import Quantity, ureg
+from ..units import Quantity, UnitInputError, ureg
 from . import args
 from .utilization import Utilization, as_peak, as_utilization, throughput
 
@@ -83,6 +83,35 @@ def magnitude(value: Any, argument: str, kind: args.ArgKind, *, positive: bool =
                 return float(raw) * factor
     # Anything else, or anything that failed a check: the slow path, for its exact message.
     return args.quantity_arg(value, argument, kind, positive=positive).magnitude
+
+
+def same_shape(**arguments: Any) -> None:
+    """Check that the array arguments broadcast together; name the one that does not.
+
+    Raises
+    ------
+    UnitInputError
+        Two ranges of shapes that cannot combine element by element.
+
+    Examples
+    --------
+    >>> same_shape(params=np.ones(3), tokens=np.ones((2, 1)), per=6.0)
+    >>> same_shape(params=np.ones(3), tokens=np.ones(2))
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.UnitInputError: tokens: expected values of a shape that combines with params (3,): one value, or a range of the same shape, got a range of shape (2,)
+    """
+    shaped = [(name, np.shape(value)) for name, value in arguments.items() if np.ndim(value)]
+    if len(shaped) < 2:
+        return
+    combined = shaped[0][1]
+    for index, (name, shape) in enumerate(shaped[1:], start=1):
+        try:
+            combined = np.broadcast_shapes(combined, shape)
+        except ValueError:
+            first = ", ".join(f"{other} {other_shape}" for other, other_shape in shaped[:index])
+            raise UnitInputError(name, f"a range of shape {shape}", f"values of a shape that combines with {first}: "
+                                 "one value, or a range of the same shape") from None
 
 
 @lru_cache(maxsize=64)

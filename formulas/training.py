@@ -71,6 +71,7 @@ def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
     per_char = fast.magnitude(bytes_per_char, "bytes_per_char", args.BYTES_PER_CHAR)
     per_word = fast.magnitude(chars_per_word, "chars_per_word", args.CHARS_PER_WORD)
     per_token = fast.magnitude(words_per_token, "words_per_token", args.WORDS_PER_TOKEN)
+    fast.same_shape(data=data_bytes, bytes_per_char=per_char, chars_per_word=per_word, words_per_token=per_token)
     scale = fast.conversion(_DATA_TOKENS_UNITS, "token")
     return fast.result(data_bytes * (scale / (per_char * per_word * per_token)), "token")
 
@@ -100,6 +101,7 @@ def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP
     parameters = fast.magnitude(params, "params", args.PARAMETERS)
     token_count = fast.magnitude(tokens, "tokens", args.TOKENS)
     per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    fast.same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
     return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
 
 
@@ -143,6 +145,7 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.
     work = fast.magnitude(flops, "flops", args.FLOP)
     rate, factor, message = fast.effective_rate(peak, utilization)
     time = fast.magnitude(duration, "duration", args.DURATION)
+    fast.same_shape(flops=work, peak_and_utilization=rate, duration=time)
     cards = fast.result(work / (time * (rate / fast.conversion(_CARDS_UNITS, "card"))), "card")
     warn_inconsistent(cards, factor, message, "cards")
     return cards
@@ -175,6 +178,7 @@ def train_duration(flops: Any, cards: Any, peak: Any, utilization: Any) -> pint.
     work = fast.magnitude(flops, "flops", args.FLOP)
     card_count = fast.magnitude(cards, "cards", args.CARDS)
     rate, factor, message = fast.effective_rate(peak, utilization)
+    fast.same_shape(flops=work, cards=card_count, peak_and_utilization=rate)
     duration = fast.result(work / (card_count * (rate / fast.conversion(_DURATION_UNITS, "day"))), "day")
     warn_inconsistent(duration, factor, message, "duration")
     return duration
@@ -204,6 +208,7 @@ def train_card_hours(flops: Any, peak: Any, utilization: Any) -> pint.Quantity:
     """
     work = fast.magnitude(flops, "flops", args.FLOP)
     rate, factor, message = fast.effective_rate(peak, utilization)
+    fast.same_shape(flops=work, peak_and_utilization=rate)
     card_hours = fast.result(work / (rate / fast.conversion(_CARD_HOURS_UNITS, "card_hour")), "card_hour")
     warn_inconsistent(card_hours, factor, message, "card-hours")
     return card_hours
