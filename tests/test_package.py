@@ -150,3 +150,11 @@ def test_the_command_line_is_composed_at_the_top() -> None:
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"summary", "build", "show", "report", "audit", "sweep", "addin"} <= set(commands)
     assert {registrar.__module__ for registrar in REGISTRARS} == {"flopsheet.workbooks.cli", "flopsheet.addin.cli"}
+
+
+def test_the_benchmark_suite_runs_and_reports_ratios() -> None:
+    """The suite runs (one quick round, nothing written); its numbers are never asserted."""
+    completed = _run(sys.executable, str(ROOT / "bench" / "run.py"), "--group", "formulas", "--group", "model",
+                     "--rounds", "1", "--no-write")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.count("x (") == 5 and "raw numpy" in completed.stdout
