@@ -6,6 +6,7 @@ the Excel add-in, the template compiler and the CLI all call these.
 
 from .cards import Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card
 from .inference import infer_cards, infer_flops
+from .shapes import ModelShape, model_names, model_shape, model_shapes
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 from .table import FUNCTIONS, Formula, Parameter
 from .utilization import Peak, Utilization, as_peak, as_utilization, mfu, mfu_runs
@@ -15,6 +16,7 @@ __all__ = [
     "Accelerator",
     "Formula",
     "Parameter",
+    "ModelShape",
     "Peak",
     "Utilization",
     "as_peak",
@@ -30,6 +32,9 @@ __all__ = [
     "infer_cards",
     "infer_flops",
     "mfu",
+    "model_names",
+    "model_shape",
+    "model_shapes",
     "mfu_runs",
     "train_card_hours",
     "train_cards",
