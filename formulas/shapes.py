@@ -124,35 +124,56 @@ class ModelShape:
         return self.sources.get(field_name, self.source)
 
     # -- parameter counts ------------------------------------------------------------
-    def attention_params(self) -> int:
-        """Parameters of one layer's attention block (projections and their biases)."""
+    def qkv_weights(self) -> int:
+        """Weights of one layer's query, key and value projections (matmul weights only).
+
+        Under MLA: the query down/up projections and the key-value down projection (to the
+        latent and the RoPE key) and up projection; with Transformer-XL relative positions,
+        the per-layer position projection too.
+        """
         d, heads = self.d_model, self.heads
         if self.is_mla:
-            rope = int(self.qk_rope_head_dim or 0)
-            latent = int(self.kv_lora_rank)
-            if self.q_lora_rank:
-                query = d * self.q_lora_rank + self.q_lora_rank + self.q_lora_rank * heads * self.qk_head_dim
-            else:
-                query = d * heads * self.qk_head_dim
-            key_value = d * (latent + rope) + latent + latent * heads * 2 * self.head_dim
-            projections = query + key_value + heads * self.head_dim * d
+            rope, latent = int(self.qk_rope_head_dim or 0), int(self.kv_lora_rank)
+            query = (d * self.q_lora_rank + self.q_lora_rank * heads * self.qk_head_dim if self.q_lora_rank
+                     else d * heads * self.qk_head_dim)
+            weights = query + d * (latent + rope) + latent * heads * 2 * self.head_dim
         else:
-            q_width, kv_width = heads * self.head_dim, self.kv_heads * self.head_dim
-            projections = d * (q_width + 2 * kv_width) + q_width * d
-            if self.bias in ("qkv", "all"):
-                projections += q_width + 2 * kv_width
-            if self.bias == "all":
-                projections += d
-        if self.positions == "relative":
-            projections += d * d
-        return projections
+            weights = d * (heads + 2 * self.kv_heads) * self.head_dim
+        return weights + (d * d if self.positions == "relative" else 0)
+
+    def out_weights(self) -> int:
+        """Weights of one layer's attention output projection (heads x head_dim -> d_model)."""
+        return self.heads * self.head_dim * self.d_model
+
+    def attention_params(self) -> int:
+        """Parameters of one layer's attention block (projections, their biases, MLA's latent norms)."""
+        params = self.qkv_weights() + self.out_weights()
+        if self.is_mla:
+            return params + int(self.kv_lora_rank) + (self.q_lora_rank or 0)
+        q_width, kv_width = self.heads * self.head_dim, self.kv_heads * self.head_dim
+        if self.bias in ("qkv", "all"):
+            params += q_width + 2 * kv_width
+        if self.bias == "all":
+            params += self.d_model
+        return params
 
     def ffn_params(self, width: int | None = None) -> int:
         """Parameters of one feed-forward block (one expert) of ``width`` (default ``ffn``)."""
         width = self.ffn if width is None else width
-        matrices = GATED_FFN_MATRICES if self.gated else PLAIN_FFN_MATRICES
         biases = width + self.d_model if self.bias == "all" else 0
-        return matrices * self.d_model * width + biases
+        return self._ffn_weights(width) + biases
+
+    def _ffn_weights(self, width: int) -> int:
+        matrices = GATED_FFN_MATRICES if self.gated else PLAIN_FFN_MATRICES
+        return matrices * self.d_model * width
+
+    def ffn_weights(self, active: bool = True) -> int:
+        """FFN matmul weights over all layers a token goes through (``active``) or that exist.
+
+        MoE layers count the routed experts (active or all), the shared experts and the
+        router; leading dense layers their dense FFN.
+        """
+        return self._ffn_total(active, self._ffn_weights)
 
     def embedding_params(self) -> int:
         """Input embedding table (plus a learned position table)."""
@@ -166,15 +187,13 @@ class ModelShape:
     def _norm_params(self) -> int:
         return NORM_PARAMS_PER_WIDTH[self.norm] * self.d_model
 
-    def _ffn_layer_params(self, active: bool) -> int:
-        """FFN parameters summed over all layers: dense layers, then MoE layers."""
-        dense_width = self.dense_ffn or self.ffn
+    def _ffn_total(self, active: bool, per_block: Any) -> int:
+        """Sum ``per_block(width)`` over the FFN blocks of all layers, plus MoE routers."""
         if not self.is_moe:
-            return self.layers * self.ffn_params()
+            return self.layers * per_block(self.ffn)
         routed = self.active_experts if active else self.experts
-        router = self.d_model * self.experts
-        per_moe_layer = (routed + self.shared_experts) * self.ffn_params() + router
-        return self.dense_layers * self.ffn_params(dense_width) + self.moe_layers * per_moe_layer
+        per_moe_layer = (routed + self.shared_experts) * per_block(self.ffn) + self.d_model * self.experts
+        return self.dense_layers * per_block(self.dense_ffn or self.ffn) + self.moe_layers * per_moe_layer
 
     def param_count(self, active: bool = False, input_embedding: bool = True) -> int:
         """Parameters of the model, or those a token goes through (``active=True``).
@@ -183,7 +202,7 @@ class ModelShape:
         matmul; some publishers count active parameters that way).
         """
         layers = self.layers * (self.attention_params() + NORMS_PER_LAYER * self._norm_params())
-        total = layers + self._ffn_layer_params(active) + self.head_params() + self._norm_params()
+        total = layers + self._ffn_total(active, self.ffn_params) + self.head_params() + self._norm_params()
         return total + (self.embedding_params() if input_embedding else 0)
 
     @property

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "flopsheet.formulas.shapes",
+    "flopsheet.formulas.flops",
 ]
 
 
