@@ -270,7 +270,8 @@ def model_shape(name: str | ModelShape | None = None, **fields: Any) -> ModelSha
     name : str or ModelShape, optional
         Catalogue name or alias ("Llama-2-70B", "llama 3.1 405b", "DeepSeek-V3"); case,
         spaces, hyphens and underscores are ignored. Keywords given with a name replace
-        that model's fields (``model_shape("Llama 2 7B", max_context=32768)``).
+        that model's fields (``model_shape("Llama 2 7B", max_context=32768)``). A name
+        outside the catalogue given with ``layers=...`` labels a custom shape.
     **fields
         For a custom shape: ``layers``, ``d_model``, ``heads`` and ``vocab`` are required;
         ``kv_heads`` (default ``heads``), ``head_dim`` (default ``d_model / heads``),
@@ -305,10 +306,11 @@ def model_shape(name: str | ModelShape | None = None, **fields: Any) -> ModelSha
     ...
     flopsheet.units.errors.InputRangeError: heads: must be a divisor of d_model (256), got 3
     """
-    if name is not None:
+    labels_custom = isinstance(name, str) and "layers" in fields and not is_model_name(name)
+    if name is not None and not labels_custom:
         base = name if isinstance(name, ModelShape) else find_model(name)
         return _replaced(base, fields) if fields else base
-    return _custom(fields)
+    return _custom({**fields, "name": name} if labels_custom else fields)
 
 
 def _replaced(base: ModelShape, fields: dict[str, Any]) -> ModelShape:
