@@ -11,6 +11,11 @@ The public API, re-exported from the subpackages (no logic lives here).
 
 from ._version import __version__
 from .formulas import (
+    implied_utilization,
+    published_runs,
+    utilization_by_generation,
+    forward_flops,
+    flops_breakdown,
     Accelerator,
     ModelShape,
     Peak,
@@ -52,6 +57,11 @@ from .units import (
 )
 
 __all__ = [
+    "implied_utilization",
+    "published_runs",
+    "utilization_by_generation",
+    "forward_flops",
+    "flops_breakdown",
     "Accelerator",
     "AssumptionWarning",
     "DimensionalityError",

@@ -8,10 +8,17 @@ from .cards import Accelerator, card_bandwidth, card_memory, card_names, card_pe
 from .inference import infer_cards, infer_flops
 from .shapes import ModelShape, model_names, model_shape, model_shapes
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+from .flops import flops_breakdown, forward_flops
+from .runs import implied_utilization, published_runs, utilization_by_generation
 from .table import FUNCTIONS, Formula, Parameter
 from .utilization import Peak, Utilization, as_peak, as_utilization, mfu, mfu_runs
 
 __all__ = [
+    "implied_utilization",
+    "published_runs",
+    "utilization_by_generation",
+    "forward_flops",
+    "flops_breakdown",
     "FUNCTIONS",
     "Accelerator",
     "Formula",

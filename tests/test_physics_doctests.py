@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "flopsheet.formulas.shapes",
     "flopsheet.formulas.flops",
+    "flopsheet.formulas.runs",
 ]
 
 
