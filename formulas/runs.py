@@ -131,7 +131,7 @@ def run_utilization(name: str) -> Utilization:
     >>> run_utilization("Llama 3.1 405B")
     Utilization(value=0.41, card='H100', precision='bf16', source='Llama Team, The Llama 3 Herd of Models ...')
     >>> round(run_utilization("LLaMA 65B").value, 3)
-    0.478
+    0.477
     """
     run = find_run(name)
     if run is None:
