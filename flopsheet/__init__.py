@@ -11,6 +11,10 @@ The public API, re-exported from the subpackages (no logic lives here).
 
 from ._version import __version__
 from .formulas import (
+    chinchilla_optimal,
+    MinTrainCards,
+    min_train_cards,
+    train_memory,
     implied_utilization,
     published_runs,
     utilization_by_generation,
@@ -57,6 +61,10 @@ from .units import (
 )
 
 __all__ = [
+    "chinchilla_optimal",
+    "MinTrainCards",
+    "min_train_cards",
+    "train_memory",
     "implied_utilization",
     "published_runs",
     "utilization_by_generation",

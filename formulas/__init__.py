@@ -10,10 +10,16 @@ from .shapes import ModelShape, model_names, model_shape, model_shapes
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 from .flops import flops_breakdown, forward_flops
 from .runs import implied_utilization, published_runs, utilization_by_generation
+from .memory import MinTrainCards, min_train_cards, train_memory
+from .scaling import chinchilla_optimal
 from .table import FUNCTIONS, Formula, Parameter
 from .utilization import Peak, Utilization, as_peak, as_utilization, mfu, mfu_runs
 
 __all__ = [
+    "chinchilla_optimal",
+    "MinTrainCards",
+    "min_train_cards",
+    "train_memory",
     "implied_utilization",
     "published_runs",
     "utilization_by_generation",

@@ -11,6 +11,8 @@ MODULES = [
     "flopsheet.formulas.shapes",
     "flopsheet.formulas.flops",
     "flopsheet.formulas.runs",
+    "flopsheet.formulas.memory",
+    "flopsheet.formulas.scaling",
 ]
 
 
