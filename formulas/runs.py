@@ -11,7 +11,6 @@ which is what :func:`flopsheet.mfu` returns for these runs.
 from __future__ import annotations
 
 import statistics
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ import pint
 from ..units import Q, UnknownNameError
 from . import args
 from .cards import card_peak, find_card, key
+from .shapes import data_records
 from .utilization import Utilization, as_peak
 
 RUNS_FILE = Path(__file__).with_name("data") / "runs.toml"
@@ -92,13 +92,8 @@ class TrainingRun:
 @lru_cache(maxsize=1)
 def runs() -> dict[str, TrainingRun]:
     """Load ``data/runs.toml`` once; return the runs by name, in file order."""
-    with RUNS_FILE.open("rb") as handle:
-        records = tomllib.load(handle)["run"]
     loaded = {}
-    for record in records:
-        values = dict(record)
-        values["aliases"] = tuple(values.get("aliases", ()))
-        values["sources"] = dict(values.get("sources", {}))
+    for values in data_records(RUNS_FILE, "run"):
         values["card"] = find_card(values["card"]).name
         if "mfu" in values:
             values["mfu"] = float(Q(values["mfu"]).to("dimensionless").magnitude)

@@ -220,16 +220,20 @@ class ModelShape:
 _CATALOGUE_KEYS = {"params": "published_params", "active_params": "published_active_params"}
 
 
+def data_records(path: Path, table: str) -> list[dict[str, Any]]:
+    """The records of a catalogue data file, with ``aliases`` as a tuple and ``sources`` as a dict."""
+    with path.open("rb") as handle:
+        records = tomllib.load(handle)[table]
+    return [{**record, "aliases": tuple(record.get("aliases", ())), "sources": dict(record.get("sources", {}))}
+            for record in records]
+
+
 @lru_cache(maxsize=1)
 def shapes() -> dict[str, ModelShape]:
     """Load ``data/models.toml`` once; return the shapes by name, in file order."""
-    with MODELS_FILE.open("rb") as handle:
-        records = tomllib.load(handle)["model"]
     loaded: dict[str, ModelShape] = {}
-    for record in records:
+    for record in data_records(MODELS_FILE, "model"):
         values = {_CATALOGUE_KEYS.get(name, name): value for name, value in record.items()}
-        values["aliases"] = tuple(values.get("aliases", ()))
-        values["sources"] = dict(values.get("sources", {}))
         shape = ModelShape(**values)
         validate(shape)
         loaded[shape.name] = shape
