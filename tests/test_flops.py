@@ -8,6 +8,7 @@ import pytest
 import flopsheet
 from flopsheet.formulas.flops import flops_breakdown, forward_flops
 from flopsheet.units import InputError, InputRangeError, UnknownNameError
+from addin_support import scalar, server  # noqa: F401 (server is a fixture)
 
 #: EleutherAI cookbook, calc/calc_transformer_flops.py defaults: the "20B" case.
 COOKBOOK_SHAPE = dict(layers=44, d_model=6144, heads=64, vocab=51200, max_context=2048)
@@ -135,3 +136,11 @@ def test_errors(call, error, message) -> None:
 def test_longer_context_is_studied_by_replacing_max_context() -> None:
     longer = flopsheet.model_shape("Llama 2 7B", max_context=32768)
     assert forward_flops(longer, 32768).to("FLOP").m > 8 * forward_flops(longer, 4096).to("FLOP").m
+
+
+def test_excel_train_flops_takes_a_model_name_and_the_sequence_length(server) -> None:  # noqa: F811
+    """=TRAIN_FLOPS("Llama-2-70B", tokens, 4096) through xlwings Server, as Excel calls it."""
+    cell = scalar(server, "TRAIN_FLOPS", "Llama-2-70B", "2e12 tokens", 4096)
+    assert cell == pytest.approx(flopsheet.train_flops("Llama 2 70B", 2e12, seq_len=4096).to("FLOP").m)
+    assert scalar(server, "IMPLIED_UTILIZATION", 6 * 65.2e9 * 1.4e12, 1_022_362, "A100 bf16", "%") == \
+        pytest.approx(47.69, abs=0.01)
