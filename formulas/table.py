@@ -35,6 +35,7 @@ from ..units import Q
 from . import args
 from .cards import card_bandwidth, card_memory, card_peak, card_power
 from .inference import HOURS_PER_DAY, infer_cards, infer_flops
+from .runs import CARD_HOURS, implied_utilization
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 
 #: Marks a parameter without a default (the caller must give it).
@@ -232,6 +233,11 @@ _RECORDS: tuple[Formula, ...] = (
         (_FLOPS, _PEAK, _UTILIZATION),
         "card_hour", "card_day", "Accelerator time that flops of training consume: flops / (peak * utilization).",
         native="{flops}/({peak}*{utilization})", warns=True),
+    Formula(
+        "implied_utilization", "IMPLIED_UTILIZATION", implied_utilization,
+        (_FLOPS, Parameter("card_hours", "Accelerator time the training took", CARD_HOURS), _PEAK),
+        "dimensionless", "%", "Utilization that training compute and its card-hours imply: flops / (card_hours * peak).",
+        native="{flops}/({card_hours}*{peak})"),
     Formula(
         "infer_flops", "INFER_FLOPS", infer_flops,
         (Parameter("params", "Parameter count (active parameters for MoE)", args.PARAMETERS),

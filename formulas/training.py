@@ -11,8 +11,11 @@ from typing import Any
 
 import pint
 
+from ..units import InputError
 from . import args
 from . import magnitudes as fast
+from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, train_flops_of_shape
+from .shapes import ModelShape, find_model, is_model_name
 from .utilization import warn_inconsistent
 
 #: Bytes per character under the report's "Unicode rule" (seed 001, Table 5): UTF-16.
@@ -23,6 +26,8 @@ DEFAULT_CHARS_PER_WORD = 5.1
 DEFAULT_WORDS_PER_TOKEN = 0.75
 #: Training FLOP per parameter per token: forward 2 + backward 4 (Kaplan et al. 2020).
 TRAIN_FLOP_PER_PARAM_TOKEN = 6
+#: Full activation recomputation runs the forward once more: (3 + 1) / 3 passes (8ND for 6ND).
+RECOMPUTE_FACTOR = (TRAIN_PASSES + RECOMPUTE_PASSES) / TRAIN_PASSES
 
 # The units each formula's plain-number arithmetic is in (the arguments' default units),
 # converted once to the result unit by magnitudes.conversion.
@@ -76,17 +81,33 @@ def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
     return fast.result(data_bytes * (scale / (per_char * per_word * per_token)), "token")
 
 
-def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP_PER_PARAM_TOKEN) -> pint.Quantity:
-    """Return the training compute of a dense model: ``params * tokens * 6``.
+def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP_PER_PARAM_TOKEN,
+                seq_len: Any = None, recompute: bool = False) -> pint.Quantity:
+    """Return the training compute: ``params * tokens * 6``, or counted from a model shape.
+
+    With a parameter count: ``params * tokens * flop_per_param_token`` (forward 2 +
+    backward 4); ``recompute=True`` adds one forward pass (x 4/3: Megatron-LM's 8ND).
+
+    With a model shape (a :class:`ModelShape` or a catalogue name such as
+    ``"Llama-2-70B"``) the FLOP are counted from the shape (see
+    :mod:`flopsheet.formulas.flops`): attention included, so ``seq_len`` is required,
+    and an MoE model counts its active experts only. Then the third argument is the
+    sequence length, as in Excel's ``=TRAIN_FLOPS("Llama-2-70B", "2T", 4096)``.
 
     Parameters
     ----------
-    params : quantity, number or text
-        Parameter count; bare numbers in parameters ("2000亿" = 2e11).
+    params : quantity, number, text or ModelShape
+        Parameter count; bare numbers in parameters ("2000亿" = 2e11); or a model shape
+        or its catalogue name.
     tokens : quantity, number or text
         Training tokens; bare numbers in tokens.
     flop_per_param_token : default 6
-        FLOP per parameter per token (forward 2 + backward 4).
+        FLOP per parameter per token (forward 2 + backward 4). With a shape: the
+        sequence length, when ``seq_len`` is not given.
+    seq_len : quantity, number or text, optional
+        Tokens per training sequence (required with a shape).
+    recompute : bool, default False
+        Full activation recomputation: one more forward pass of the layers.
 
     Returns
     -------
@@ -97,12 +118,40 @@ def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP
     --------
     >>> train_flops("2000亿", "4,912,544,292,810 tokens")
     <Quantity(5.89505315e+24, 'FLOP')>
+    >>> train_flops(175e9, 300e9, recompute=True)          # Megatron-LM's 8ND
+    <Quantity(4.2e+23, 'FLOP')>
+    >>> round(train_flops("Llama-2-70B", 2e12, 4096).to("FLOP").m / (6 * 68.98e9 * 2e12), 3)
+    1.074
     """
+    shape = _shape_or_none(params)
+    if shape is not None:
+        length = seq_len if seq_len is not None else _seq_len_from_third(flop_per_param_token)
+        token_count = args.quantity_arg(tokens, "tokens", args.TOKENS)
+        return train_flops_of_shape(shape, token_count, length, recompute=bool(recompute))
+    if seq_len is not None:
+        raise InputError("seq_len", seq_len, "no sequence length with a bare parameter count "
+                                             "(give a model shape to count attention)")
     parameters = fast.magnitude(params, "params", args.PARAMETERS)
     token_count = fast.magnitude(tokens, "tokens", args.TOKENS)
     per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
     fast.same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
+    if recompute:
+        per = per * RECOMPUTE_FACTOR
     return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
+
+
+def _shape_or_none(params: Any) -> ModelShape | None:
+    """The shape ``params`` names, or None for a parameter count."""
+    if isinstance(params, ModelShape):
+        return params
+    return find_model(params, "params") if is_model_name(params) else None
+
+
+def _seq_len_from_third(value: Any) -> Any:
+    """With a shape, the third argument is the sequence length; the default 6 means it is missing."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == TRAIN_FLOP_PER_PARAM_TOKEN:
+        raise InputError("seq_len", None, "a sequence length in tokens with a model shape (e.g. 4096)")
+    return value
 
 
 def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.Quantity:

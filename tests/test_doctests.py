@@ -15,6 +15,11 @@ MODULES = [
     "flopsheet.formulas.training",
     "flopsheet.formulas.inference",
     "flopsheet.formulas.utilization",
+    "flopsheet.formulas.shapes",
+    "flopsheet.formulas.flops",
+    "flopsheet.formulas.runs",
+    "flopsheet.formulas.memory",
+    "flopsheet.formulas.scaling",
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",
 ]

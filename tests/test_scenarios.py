@@ -47,7 +47,7 @@ def _seed_text(number: str) -> str:
 
 
 def test_the_eight_scenarios_are_packaged_after_the_tables() -> None:
-    assert spec_names()[5:] == list(SCENARIO_ORDER)
+    assert spec_names()[5:5 + len(SCENARIO_ORDER)] == list(SCENARIO_ORDER)
     for name in SCENARIO_ORDER:
         spec = load_spec(name)
         assert spec.name == name and spec.title_en and spec.title_zh and len(spec.audit) >= 3

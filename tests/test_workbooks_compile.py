@@ -23,7 +23,8 @@ from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 #: Functions a native template may use: in both Excel 2016 and LibreOffice 7.4.
 PORTABLE_FUNCTIONS = {"INDEX", "MATCH", "IF", "AND", "NA"}
-ADDIN_FUNCTIONS = {"DATA_TOKENS", "TRAIN_FLOPS", "TRAIN_CARDS", "INFER_FLOPS", "INFER_CARDS"}
+#: Excel functions an add-in variant may call: every computing function of the formula table.
+ADDIN_FUNCTIONS = {formula.excel_name for formula in flopsheet.formulas.FUNCTIONS}
 
 
 @pytest.fixture(scope="module")

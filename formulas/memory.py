@@ -1,0 +1,318 @@
+"""Training memory per card and the fewest cards that both fit the model and finish in time.
+
+Model states (Rajbhandari et al. 2020, "ZeRO: Memory Optimizations Toward Training
+Trillion Parameter Models", arXiv:1910.02054, section 3.1): mixed-precision Adam keeps,
+per parameter, 2 bytes of 16-bit weights, 2 of 16-bit gradients and K = 12 of optimizer
+states (fp32 master weights, momentum and variance, 4 bytes each). ZeRO stage 1 shards
+the optimizer states over the data-parallel cards, stage 2 the gradients too, stage 3
+the weights too. Tensor and pipeline parallelism split every state by their degrees.
+
+Activations (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large
+Transformer Models", arXiv:2205.05198, Table 2), bytes per layer with 16-bit
+activations, sequence length s, micro-batch b, hidden h, heads a, tensor-parallel t:
+
+- no recomputation: ``s b h (10 + 24/t + 5 a s / (h t))``; with sequence parallelism
+  ``s b h (34/t + 5 a s / (h t))``;
+- selective recomputation (attention scores recomputed): ``s b h (10 + 24/t)``, with
+  sequence parallelism ``s b h 34/t``;
+- full recomputation: only each layer's input, ``2 s b h`` (``/t`` with sequence parallelism).
+
+Times the layers (with 1F1B pipelining the first stage holds about all of them). The
+coefficients are derived for GPT's architecture (4h MLP, multi-head attention); for
+SwiGLU or grouped-query shapes they are an approximation. Embeddings, the loss and
+framework buffers are left out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pint
+
+from ..units import InputError, InputRangeError, Q
+from . import args
+from .cards import card_memory, find_card
+from .shapes import ModelShape, find_model, is_model_name
+from .training import train_cards, train_flops
+from .utilization import as_peak
+
+#: Bytes per parameter of weights, gradients and optimizer states, by training precision
+#: and optimizer (ZeRO, section 3.1: mixed-precision Adam is 2 + 2 + 12).
+STATE_BYTES: dict[str, dict[str, tuple[int, int, int]]] = {
+    "bf16": {"adam": (2, 2, 12), "sgd": (2, 2, 8)},
+    "fp16": {"adam": (2, 2, 12), "sgd": (2, 2, 8)},
+    "fp32": {"adam": (4, 4, 8), "sgd": (4, 4, 4)},
+}
+OPTIMIZER_ALIASES = {"adam": "adam", "adamw": "adam", "sgd": "sgd", "momentum": "sgd"}
+ZERO_STAGES = (0, 1, 2, 3)
+RECOMPUTE_MODES = ("none", "selective", "full")
+#: Korthikanti et al. 2022, Table 2: activation bytes per s*b*h per layer.
+ACTIVATION_REPLICATED = 10          # not split by tensor parallelism without sequence parallelism
+ACTIVATION_SPLIT = 24               # split by tensor parallelism
+ACTIVATION_ATTENTION = 5            # times a*s/h: the attention scores, softmax, dropout
+ACTIVATION_FULL_RECOMPUTE = 2       # each layer's input, 16-bit
+PARTS = ("weights", "gradients", "optimizer states", "activations")
+COUNT = args.ArgKind("dimensionless", "a whole number", "8")
+
+
+def _recompute_mode(recompute: Any) -> str:
+    if recompute is True:
+        return "full"
+    if recompute is False or recompute is None:
+        return "none"
+    if isinstance(recompute, str) and recompute.strip().lower() in RECOMPUTE_MODES:
+        return recompute.strip().lower()
+    raise InputError("recompute", recompute, "TRUE (full), FALSE, \"selective\" or \"full\"")
+
+
+def _choice(value: Any, argument: str, choices: dict[str, Any] | tuple[Any, ...]) -> Any:
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text not in choices:
+        raise InputError(argument, value, "one of " + ", ".join(str(choice) for choice in choices))
+    return choices[text] if isinstance(choices, dict) else text
+
+
+def _whole(value: Any, argument: str, positive: bool = True) -> int:
+    number = float(np.asarray(args.quantity_arg(value, argument, COUNT, positive=positive).magnitude))
+    if number != int(number):
+        raise InputRangeError(argument, value, "a whole number")
+    return int(number)
+
+
+def _model(model: Any) -> tuple[ModelShape | None, float]:
+    """(shape or None, total parameters) of a shape, a catalogue name or a parameter count."""
+    if isinstance(model, ModelShape):
+        return model, float(model.params)
+    if is_model_name(model):
+        shape = find_model(model, "model")
+        return shape, float(shape.params)
+    return None, float(args.quantity_arg(model, "model", args.PARAMETERS).magnitude)
+
+
+def activation_bytes(shape: ModelShape, seq_len: float, micro_batch: float, recompute: str,
+                     tensor_parallel: int, sequence_parallel: bool) -> float:
+    """Activation bytes per card for one micro-batch (Korthikanti et al. 2022, Table 2) x layers."""
+    sbh = seq_len * micro_batch * shape.d_model
+    t = tensor_parallel
+    attention = ACTIVATION_ATTENTION * shape.heads * seq_len / (shape.d_model * t)
+    if recompute == "full":
+        per_layer = ACTIVATION_FULL_RECOMPUTE * sbh / (t if sequence_parallel else 1)
+    elif sequence_parallel:
+        per_layer = sbh * ((ACTIVATION_REPLICATED + ACTIVATION_SPLIT) / t + (attention if recompute == "none" else 0))
+    else:
+        per_layer = sbh * (ACTIVATION_REPLICATED + ACTIVATION_SPLIT / t + (attention if recompute == "none" else 0))
+    return shape.layers * per_layer
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The per-card bytes of one training set-up, split into the parts that shard and those that do not."""
+
+    replicated: float        # model-state bytes per card that do not shrink with more data-parallel cards
+    sharded: float           # model-state bytes that ZeRO divides by the data-parallel degree
+    activations: float
+    parts: dict[str, tuple[float, bool]]   # part -> (bytes over the model-parallel group, sharded?)
+
+
+def _read_plan(model: Any, precision: Any, optimizer: Any, zero_stage: Any, seq_len: Any, micro_batch: Any,
+               recompute: Any, tensor_parallel: Any, pipeline_parallel: Any,
+               sequence_parallel: Any) -> tuple[ModelShape | None, float, _Plan, int, int, str]:
+    """Read the set-up arguments; return (shape, params, plan, tensor_parallel, pipeline_parallel, recompute mode)."""
+    shape, params = _model(model)
+    tp, pp = _whole(tensor_parallel, "tensor_parallel"), _whole(pipeline_parallel, "pipeline_parallel")
+    mode = _recompute_mode(recompute)
+    plan = _plan(params, shape, _choice(precision, "precision", tuple(STATE_BYTES)),
+                 _choice(optimizer, "optimizer", OPTIMIZER_ALIASES),
+                 _choice(_whole(zero_stage, "zero_stage", positive=False), "zero_stage", ZERO_STAGES),
+                 seq_len, micro_batch, mode, tp, pp, bool(sequence_parallel))
+    return shape, params, plan, tp, pp, mode
+
+
+def _plan(params: float, shape: ModelShape | None, precision: str, optimizer: str, zero_stage: int,
+          seq_len: Any, micro_batch: Any, recompute: str, tensor_parallel: int, pipeline_parallel: int,
+          sequence_parallel: bool) -> _Plan:
+    weight, gradient, state = STATE_BYTES[precision][optimizer]
+    model_parallel = tensor_parallel * pipeline_parallel
+    sharded_from = {0: 4, 1: 2, 2: 1, 3: 0}[zero_stage]     # parts from this index on are sharded
+    parts = {}
+    for index, (name, per_param) in enumerate(zip(PARTS[:3], (weight, gradient, state))):
+        parts[name] = (per_param * params / model_parallel, index >= sharded_from)
+    activations = 0.0
+    if shape is not None and seq_len is not None:
+        length = float(np.asarray(args.quantity_arg(seq_len, "seq_len", args.TOKENS).magnitude))
+        batch = _whole(micro_batch, "micro_batch")
+        activations = activation_bytes(shape, length, batch, recompute, tensor_parallel, sequence_parallel)
+    replicated = sum(value for value, sharded in parts.values() if not sharded)
+    sharded = sum(value for value, sharded in parts.values() if sharded)
+    return _Plan(replicated, sharded, activations, parts)
+
+
+def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer: str = "adam", zero_stage: Any = 0,
+                 seq_len: Any = None, micro_batch: Any = 1, recompute: Any = False, tensor_parallel: Any = 1,
+                 pipeline_parallel: Any = 1, sequence_parallel: bool = False, card: str | None = None) -> Any:
+    """Return the training memory per card: weights, gradients, optimizer states, activations.
+
+    Parameters
+    ----------
+    model : ModelShape, str or parameter count
+        A shape or catalogue name (activations need one), or a parameter count ("7.5e9").
+    cards : whole number, default 1
+        Cards in the job; the data-parallel degree is cards / (tensor_parallel x
+        pipeline_parallel).
+    precision : {"bf16", "fp16", "fp32"}, default "bf16"
+        Training precision: bf16/fp16 is mixed precision (16-bit weights and gradients,
+        fp32 master weights in the optimizer).
+    optimizer : {"adam", "adamw", "sgd"}, default "adam"
+        Adam keeps 12 bytes per parameter in mixed precision (master, momentum,
+        variance); SGD with momentum 8.
+    zero_stage : 0, 1, 2 or 3, default 0
+        ZeRO: 1 shards optimizer states, 2 gradients too, 3 weights too, over the
+        data-parallel cards.
+    seq_len : tokens, optional
+        Sequence length; with a shape, activations are counted.
+    micro_batch : whole number, default 1
+        Sequences per card per step.
+    recompute : bool or {"selective", "full"}, default False
+        Activation recomputation (True means full).
+    tensor_parallel, pipeline_parallel : whole numbers, default 1
+        Model-parallel degrees; tensor_parallel also divides activations.
+    sequence_parallel : bool, default False
+        Megatron sequence parallelism (splits the rest of the activations by tensor_parallel).
+    card : str, optional
+        Catalogue card: adds its memory and whether the total fits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows weights, gradients, optimizer states, activations, total; columns
+        ``bytes`` (per card) and ``GB`` (decimal); with ``card``, the total row's
+        ``fits`` and the card's memory in ``card_GB``.
+
+    Examples
+    --------
+    >>> train_memory(7.5e9, cards=64, zero_stage=1).loc["total", "GB"].round(1)
+    np.float64(31.4)
+    """
+    import pandas as pd
+
+    _, _, plan, tp, pp, _ = _read_plan(model, precision, optimizer, zero_stage, seq_len, micro_batch, recompute,
+                                       tensor_parallel, pipeline_parallel, sequence_parallel)
+    data_parallel = _data_parallel(_whole(cards, "cards"), tp, pp)
+    rows = {name: value / data_parallel if sharded else value for name, (value, sharded) in plan.parts.items()}
+    rows["activations"] = plan.activations
+    rows["total"] = sum(rows.values())
+    table = pd.DataFrame({"bytes": rows})
+    table["GB"] = table["bytes"] / 1e9
+    table.index.name = "part"
+    if card is not None:
+        capacity = float(card_memory(find_card(card).name).to("B/card").magnitude)
+        table["card_GB"] = np.nan
+        table["fits"] = None
+        table.loc["total", "card_GB"] = capacity / 1e9
+        table.loc["total", "fits"] = bool(rows["total"] <= capacity)
+    return table
+
+
+def _data_parallel(cards: int, tensor_parallel: int, pipeline_parallel: int) -> int:
+    model_parallel = tensor_parallel * pipeline_parallel
+    if cards < 1 or cards % model_parallel:
+        raise InputRangeError("cards", cards, f"a positive multiple of tensor_parallel x pipeline_parallel ({model_parallel})")
+    return cards // model_parallel
+
+
+@dataclass(frozen=True)
+class MinTrainCards:
+    """The fewest cards for a training job, and which requirement binds.
+
+    cards : card count (pint quantity) meeting both requirements.
+    binding : "compute" (finishing within the duration) or "memory" (fitting the model).
+    compute_cards, memory_cards : what each requirement alone needs.
+    reason : one sentence saying why.
+    """
+
+    cards: pint.Quantity
+    binding: str
+    compute_cards: pint.Quantity
+    memory_cards: pint.Quantity
+    reason: str
+
+    def to_frame(self) -> Any:
+        """The two requirements and the answer as a DataFrame (cards, binding)."""
+        import pandas as pd
+
+        return pd.DataFrame({"cards": {"compute (finish within the duration)": self.compute_cards.m,
+                                       "memory (fit the model)": self.memory_cards.m, "needed": self.cards.m}},
+                            ).assign(binding=["", "", self.binding])
+
+
+def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, duration: Any, seq_len: Any = None,
+                    precision: str = "bf16", optimizer: str = "adam", zero_stage: Any = 0, micro_batch: Any = 1,
+                    recompute: Any = False, tensor_parallel: Any = 1, pipeline_parallel: Any = 1,
+                    sequence_parallel: bool = False, card: str | None = None) -> MinTrainCards:
+    """Return the fewest cards that both fit the model in memory and finish within ``duration``.
+
+    Compute: :func:`flopsheet.train_cards` of the training FLOP (from the shape with
+    ``seq_len``, else 6ND; ``recompute`` adds its forward pass). Memory: the smallest
+    multiple of tensor_parallel x pipeline_parallel whose per-card
+    :func:`train_memory` fits the card (ZeRO sharding shrinks it as cards grow).
+
+    Parameters
+    ----------
+    model, tokens
+        As in :func:`flopsheet.train_flops` (a shape, a name or a parameter count).
+    peak, utilization, duration
+        As in :func:`flopsheet.train_cards`; a catalogue peak ("H100 bf16") also names the card.
+    seq_len, precision, optimizer, zero_stage, micro_batch, recompute, tensor_parallel,
+    pipeline_parallel, sequence_parallel
+        As in :func:`train_memory`.
+    card : str, optional
+        The card whose memory must hold the job (default: the card of ``peak``).
+
+    Returns
+    -------
+    MinTrainCards
+        ``cards`` (card), ``binding`` ("compute" or "memory"), each requirement's cards, ``reason``.
+
+    Raises
+    ------
+    InputRangeError
+        When no card count fits (replicated states and activations exceed one card):
+        the message says to raise zero_stage or tensor_parallel.
+
+    Examples
+    --------
+    >>> answer = min_train_cards(7.5e9, 300e9, "A100 bf16", 0.4, "365 days")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.InputRangeError: model: must be small enough for one card's 80 GB at zero_stage 0, tensor_parallel 1 and pipeline_parallel 1 (120 GB of replicated states and activations per card), got "7.5e+09"; raise zero_stage or tensor_parallel
+    >>> answer = min_train_cards(7.5e9, 300e9, "A100 bf16", 0.4, "365 days", zero_stage=3)
+    >>> int(answer.cards.m), answer.binding, int(answer.memory_cards.m)
+    (4, 'compute', 2)
+    """
+    shape, params, plan, tp, pp, mode = _read_plan(model, precision, optimizer, zero_stage, seq_len, micro_batch,
+                                                   recompute, tensor_parallel, pipeline_parallel, sequence_parallel)
+    peak_info = as_peak(peak)
+    card_name = card or peak_info.card
+    if card_name is None:
+        raise InputError("card", None, 'a catalogue card (or a catalogue peak such as "H100 bf16") for its memory')
+    capacity = float(card_memory(find_card(card_name).name).to("B/card").magnitude)
+    room = capacity - plan.replicated - plan.activations
+    if room <= 0:
+        fixed = (plan.replicated + plan.activations) / 1e9
+        raise InputRangeError("model", model if isinstance(model, str) else f"{params:g}",
+                              f"small enough for one card's {capacity / 1e9:g} GB at zero_stage {zero_stage}, "
+                              f"tensor_parallel {tp} and pipeline_parallel {pp} ({fixed:,.4g} GB of replicated "
+                              f"states and activations per card)", "raise zero_stage or tensor_parallel")
+    data_parallel = max(1, math.ceil(plan.sharded / room)) if plan.sharded else 1
+    memory_cards = data_parallel * tp * pp
+    flops = train_flops(shape if shape is not None and seq_len is not None else params, tokens,
+                        seq_len=seq_len if shape is not None else None, recompute=mode == "full")
+    compute_cards = math.ceil(float(np.asarray(train_cards(flops, peak_info, utilization, duration).to("card").m)))
+    cards = max(compute_cards, memory_cards)
+    binding = "memory" if memory_cards > compute_cards else "compute"
+    reason = (f"{memory_cards:,} cards hold the model states and activations in {capacity / 1e9:g} GB each; "
+              f"{compute_cards:,} cards finish the training in time; the {binding} requirement binds")
+    return MinTrainCards(Q(cards, "card"), binding, Q(compute_cards, "card"), Q(memory_cards, "card"), reason)
