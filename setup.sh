@@ -18,7 +18,7 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # the torch extra is PyTorch 2.13.0, CPU build (the FLOP cross-check in the tests)
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,torch]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
 
 if [ "${1:-}" = "--install-only" ]; then exit 0; fi
 .venv/bin/flopsheet build

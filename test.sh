@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bash setup.sh --install-only
+# The test-only extra: CPU torch for the FLOP cross-check (torch==2.13.0, a CPU build; never a CUDA one).
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,torch]"
 command -v soffice >/dev/null 2>&1 || { echo "test.sh: LibreOffice (soffice) is required and missing" >&2; exit 1; }
 set +e
 .venv/bin/python -m pytest "$@"
