@@ -17,6 +17,7 @@ MODULES = [
     "flopsheet.formulas.utilization",
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",
+    "flopsheet.workbooks.outputs.safe_io",
 ]
 
 
