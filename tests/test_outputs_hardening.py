@@ -218,6 +218,8 @@ def test_a_read_only_report_is_not_replaced(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(("relative", "reason"), [
     ("missing/x.json", 'the folder "{folder}/missing" does not exist'),
     ("file.txt/x.json", '"{folder}/file.txt" is not a folder'),
+    ("file.txt/x.xlsx", '"{folder}/file.txt" is not a folder'),  # xlsx reports create missing folders
+    ("file.txt/sub/x.xlsx", 'the folder "{folder}/file.txt/sub" does not exist'),
 ])
 def test_output_errors_name_the_path_and_the_reason(tmp_path: Path, capsys, relative: str, reason: str) -> None:
     (tmp_path / "file.txt").write_text("a file")

@@ -66,7 +66,8 @@ _NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENO
 Writer = Callable[[Path], None]
 
 
-def atomic_write(path: str | os.PathLike[str], write: Writer, *, argument: str = "-o") -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Writer, *, argument: str = "-o",
+                 create_folder: bool = False) -> Path:
     """Call ``write(staged_path)`` and give the result the name ``path`` only on success.
 
     Parameters
@@ -78,6 +79,8 @@ def atomic_write(path: str | os.PathLike[str], write: Writer, *, argument: str =
         have no suffix).
     argument : str, default "-o"
         The option that named ``path``, for error messages.
+    create_folder : bool, default False
+        Create the destination's folder (and its parents) if missing.
 
     Returns
     -------
@@ -92,12 +95,25 @@ def atomic_write(path: str | os.PathLike[str], write: Writer, *, argument: str =
         full, name too long). The message names ``path`` and the reason.
     """
     destination = Path(path)
+    if create_folder:
+        _create_folder(destination, argument)
     existing = check_target(destination, argument)
     with _refusals(destination, argument), _staged(destination, argument) as stage:
         write(stage.path)
         stage.finish(existing)
         stage.commit()
     return destination
+
+
+def _create_folder(destination: Path, argument: str) -> None:
+    """Create the destination's folder; a file in the way is left to :func:`check_target` to name."""
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        pass
+    except OSError as error:
+        raise OutputError(argument, destination, f'cannot create the folder "{destination.parent}": '
+                                                 f"{_reason(error)}") from None
 
 
 def check_target(destination: Path, argument: str = "-o") -> os.stat_result | None:

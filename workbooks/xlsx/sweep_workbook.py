@@ -17,7 +17,7 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Font
 
 from ..outputs.safe_io import atomic_write, set_text_cell
-from .package import save_deterministic
+from .package import deterministic_bytes
 
 #: The error value a cell shows for a result that is not a finite number.
 NOT_A_NUMBER = "#NUM!"
@@ -65,6 +65,6 @@ def write_sweep_xlsx(table: pd.DataFrame, path: str | Path) -> Path:
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        save_deterministic(workbook, target, {})
+        target.write_bytes(deterministic_bytes(workbook, {}))
 
     return atomic_write(path, write)
