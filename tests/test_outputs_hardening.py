@@ -138,6 +138,32 @@ def test_two_processes_writing_one_path_leave_one_whole_file(tmp_path: Path) -> 
     assert os.listdir(tmp_path) == ["shared.csv"]
 
 
+@pytest.mark.parametrize(("signal_number", "after"), [(signal.SIGKILL, 3), (signal.SIGINT, 6)])
+def test_report_all_killed_midway_leaves_whole_reports(tmp_path: Path, signal_number: int, after: int) -> None:
+    """``flopsheet report all`` killed after some reports: each file is the old one or the whole new one."""
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    names = flopsheet.workbooks.model.spec.spec_names()
+    for name in names:
+        flopsheet.report(name, reference / f"{name}.md")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in names:
+        (out / f"{name}.md").write_bytes(OLD)
+    child = subprocess.Popen([sys.executable, "-m", "flopsheet", "report", "all", "-o", str(out), "--format", "md"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for _ in range(after):
+        assert child.stdout.readline().strip()
+    child.send_signal(signal_number)
+    child.wait(timeout=60)
+    assert child.returncode != 0, "report all finished before the signal"
+    assert sorted(os.listdir(out)) == sorted(f"{name}.md" for name in names)
+    replaced = [name for name in names if (out / f"{name}.md").read_bytes() != OLD]
+    assert after <= len(replaced) < len(names)
+    for name in replaced:
+        assert (out / f"{name}.md").read_bytes() == (reference / f"{name}.md").read_bytes(), name
+
+
 @pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
 def test_new_files_get_the_umask_permissions(tmp_path: Path, mask: int) -> None:
     previous = os.umask(mask)
