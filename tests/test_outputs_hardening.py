@@ -500,7 +500,8 @@ out = Path(sys.argv[1])
 for suffix in ("csv", "md", "json"):
     flopsheet.report("table5_kimi_training", out / f"t5.{suffix}", duration="105 days", data="37,580,963,840 kB")
     flopsheet.report("table6_kimi_inference", out / f"t6.{suffix}")
-assert main(["sweep", "table5_kimi_training", "--vary", "duration=60 days..180 days:30 days", "-o", str(out / "one.xlsx")]) == 0
+assert main(["sweep", "table5_kimi_training", "--vary", "duration=60 days..180 days:30 days",
+             "-o", str(out / "one.xlsx")]) == 0
 assert main(["sweep", "table5_kimi_training", "--vary", "duration=2..6:1", "--vary", "utilization=20%..50%:10%",
              "-o", str(out / "two.xlsx")]) == 0
 assert main(["sweep", "table6_kimi_inference", "--vary", "busy_hours=6..24:6", "-o", str(out / "sweep.csv")]) == 0

@@ -69,7 +69,8 @@ def write_csv(frame: pd.DataFrame, spec: ModelSpec, path: Path) -> None:
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: csv_text(value) if isinstance(value, str) else _csv_value(value) for key, value in row.items()})
+        writer.writerow({key: csv_text(value) if isinstance(value, str) else _csv_value(value)
+                         for key, value in row.items()})
     path.write_bytes(buffer.getvalue().encode("utf-8"))
 
 
