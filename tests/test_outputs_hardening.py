@@ -344,10 +344,16 @@ def test_errors_about_other_files_pass_through(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("folder_fd", [True, False], ids=["folder-fd", "paths"])
 @pytest.mark.parametrize("interrupt", [RuntimeError("boom"), KeyboardInterrupt()])
-def test_the_named_fallback_cleans_up_and_keeps_the_suffix(tmp_path: Path, monkeypatch, interrupt) -> None:
-    """Where O_TMPFILE is missing the file is staged under a hidden name, removed on failure."""
+def test_the_named_fallback_cleans_up_and_keeps_the_suffix(tmp_path: Path, monkeypatch, interrupt,
+                                                           folder_fd: bool) -> None:
+    """Where O_TMPFILE is missing the file is staged under a hidden name, removed on failure.
+
+    ``paths`` is how systems without ``dir_fd`` (Windows) name files.
+    """
     monkeypatch.setattr(safe_io, "_unnamed_stage", lambda destination, folder_fd: None)
+    monkeypatch.setattr(safe_io, "_DIR_FD", folder_fd)
     target = tmp_path / "report.xlsx"
     target.write_bytes(OLD)
     staged: list[Path] = []
@@ -361,8 +367,19 @@ def test_the_named_fallback_cleans_up_and_keeps_the_suffix(tmp_path: Path, monke
         atomic_write(target, fails)
     assert staged[0].parent == tmp_path and staged[0].name.startswith(".report.xlsx.") and staged[0].suffix == ".xlsx"
     assert target.read_bytes() == OLD and [path.name for path in tmp_path.iterdir()] == ["report.xlsx"]
+    target.chmod(0o640)
     atomic_write(target, lambda path: path.write_text("new"))
     assert target.read_text() == "new" and [path.name for path in tmp_path.iterdir()] == ["report.xlsx"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    atomic_write(tmp_path / "new.csv", lambda path: path.write_text("x"))
+    assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask (read by setting it, as POSIX offers no other way before Python 3.13)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def test_the_unnamed_stage_is_used_on_this_system(tmp_path: Path) -> None:

@@ -58,8 +58,11 @@ INVISIBLE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 NEW_FILE_MODE = 0o666
 #: Permission bits carried over from a replaced file (no set-id or sticky bits).
 KEPT_MODE_BITS = 0o777
-#: Signals held back while a staged file is being named (SIGKILL cannot be).
-_HELD_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+#: Signals held back while a staged file is being named (SIGKILL cannot be; Windows has no SIGHUP).
+_HELD_SIGNALS = frozenset(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+#: Whether names can be resolved in an open folder (Linux, macOS; not Windows).
+_DIR_FD = hasattr(os, "O_DIRECTORY") and {os.open, os.link, os.unlink} <= os.supports_dir_fd
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 #: Errors meaning "this file system or kernel has no O_TMPFILE" (see open(2)).
 _NO_TMPFILE = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT})
 
@@ -178,34 +181,47 @@ def _is_ours(name: str, destination: Path) -> bool:
 
 
 class _Stage:
-    """A file being written for ``destination``: its path for the writer and how to name it."""
+    """A file being written for ``destination``: its path for the writer and how to name it.
 
-    def __init__(self, destination: Path, folder_fd: int, file_fd: int, hidden_name: str | None) -> None:
-        self.destination, self.folder_fd, self.file_fd = destination, folder_fd, file_fd
+    Names are resolved in the open folder ``folder_fd`` where the system allows it
+    (Linux, macOS), so a folder renamed meanwhile cannot redirect the write; elsewhere
+    (Windows) ``folder_fd`` is None and full paths are used.
+    """
+
+    def __init__(self, destination: Path, folder_fd: int | None, file_fd: int, hidden_name: str | None) -> None:
+        self.destination, self.folder_fd = destination, folder_fd
+        #: The open staged file until it is closed (before a rename on systems that need it).
+        self.file_fd: int | None = file_fd
         #: The hidden name while it exists (named staging, or between link and rename).
         self.hidden_name = hidden_name
+        self._unnamed_path = Path(f"/proc/{os.getpid()}/fd/{file_fd}")
 
     @property
     def path(self) -> Path:
         if self.hidden_name is not None:
             return self.destination.parent / self.hidden_name
-        return Path(f"/proc/{os.getpid()}/fd/{self.file_fd}")
+        return self._unnamed_path
 
     def finish(self, existing: os.stat_result | None) -> None:
         """Carry over the mode (and owner) of the file being replaced; flush to disk."""
-        if existing is not None:
+        assert self.file_fd is not None
+        if existing is not None and hasattr(os, "fchown"):  # POSIX: keep owner and group where allowed
             with contextlib.suppress(PermissionError):
                 if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
                     os.fchown(self.file_fd, existing.st_uid, existing.st_gid)
+        if existing is not None and hasattr(os, "fchmod"):
             os.fchmod(self.file_fd, stat.S_IMODE(existing.st_mode) & KEPT_MODE_BITS)
         os.fsync(self.file_fd)
+        if self.hidden_name is not None:  # a named file can be renamed closed (Windows needs it closed)
+            os.close(self.file_fd)
+            self.file_fd = None
 
     def commit(self) -> None:
         """Give the staged file the destination's name, atomically."""
         name = self.destination.name
         with _signals_held():
             if self.hidden_name is None:
-                source = str(self.path)
+                source = str(self._unnamed_path)
                 try:  # a new name: link the unnamed inode straight to it
                     os.link(source, name, dst_dir_fd=self.folder_fd, follow_symlinks=True)
                     return
@@ -214,7 +230,7 @@ class _Stage:
                 hidden = _hidden_name(self.destination)
                 os.link(source, hidden, dst_dir_fd=self.folder_fd, follow_symlinks=True)
                 self.hidden_name = hidden
-            os.replace(self.hidden_name, name, src_dir_fd=self.folder_fd, dst_dir_fd=self.folder_fd)
+            os.replace(self._at(self.hidden_name), self._at(name), **self._dir_fds("src_dir_fd", "dst_dir_fd"))
             self.hidden_name = None
 
     def discard(self) -> None:
@@ -222,23 +238,33 @@ class _Stage:
         with _signals_held():
             if self.hidden_name is not None:
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.hidden_name, dir_fd=self.folder_fd)
+                    os.unlink(self._at(self.hidden_name), **self._dir_fds("dir_fd"))
                 self.hidden_name = None
-            os.close(self.file_fd)
-            os.close(self.folder_fd)
+            for descriptor in (self.file_fd, self.folder_fd):
+                if descriptor is not None:
+                    os.close(descriptor)
+            self.file_fd = self.folder_fd = None
+
+    def _at(self, name: str) -> str:
+        """``name`` relative to the open folder, or as a full path where there is none."""
+        return name if self.folder_fd is not None else str(self.destination.parent / name)
+
+    def _dir_fds(self, *keywords: str) -> dict[str, int]:
+        return {keyword: self.folder_fd for keyword in keywords} if self.folder_fd is not None else {}
 
 
 @contextlib.contextmanager
 def _staged(destination: Path, argument: str) -> Iterator[_Stage]:
     """Stage a new file in the destination's folder; discard whatever is left at exit."""
     try:
-        folder_fd = os.open(destination.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        folder_fd = os.open(destination.parent, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC) if _DIR_FD else None
     except OSError as error:
         raise OutputError(argument, destination, _reason(error)) from None
     try:
         stage = _unnamed_stage(destination, folder_fd) or _named_stage(destination, folder_fd)
     except OSError as error:
-        os.close(folder_fd)
+        if folder_fd is not None:
+            os.close(folder_fd)
         if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             reason = f'permission denied: cannot create files in the folder "{destination.parent}"'
             if error.errno == errno.EROFS:
@@ -251,13 +277,13 @@ def _staged(destination: Path, argument: str) -> Iterator[_Stage]:
         stage.discard()
 
 
-def _unnamed_stage(destination: Path, folder_fd: int) -> _Stage | None:
+def _unnamed_stage(destination: Path, folder_fd: int | None) -> _Stage | None:
     """An O_TMPFILE stage, or None where the system has none (then a named stage is used)."""
     tmpfile = getattr(os, "O_TMPFILE", None)
-    if tmpfile is None or not Path(f"/proc/{os.getpid()}/fd").is_dir():
+    if tmpfile is None or folder_fd is None or not Path(f"/proc/{os.getpid()}/fd").is_dir():
         return None
     try:
-        file_fd = os.open(destination.parent, tmpfile | os.O_RDWR | os.O_CLOEXEC, NEW_FILE_MODE)
+        file_fd = os.open(destination.parent, tmpfile | os.O_RDWR | _CLOEXEC, NEW_FILE_MODE)
     except OSError as error:
         if error.errno in _NO_TMPFILE:
             return None
@@ -265,14 +291,15 @@ def _unnamed_stage(destination: Path, folder_fd: int) -> _Stage | None:
     return _Stage(destination, folder_fd, file_fd, None)
 
 
-def _named_stage(destination: Path, folder_fd: int) -> _Stage:
+def _named_stage(destination: Path, folder_fd: int | None) -> _Stage:
     """A stage under a hidden name beside the destination (the fallback)."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | _CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     while True:
         hidden = _hidden_name(destination)
+        name = hidden if folder_fd is not None else str(destination.parent / hidden)
         with _signals_held():
             try:
-                file_fd = os.open(hidden, flags, NEW_FILE_MODE, dir_fd=folder_fd)
+                file_fd = os.open(name, flags, NEW_FILE_MODE, **({"dir_fd": folder_fd} if folder_fd is not None else {}))
             except FileExistsError:
                 continue
             return _Stage(destination, folder_fd, file_fd, hidden)
