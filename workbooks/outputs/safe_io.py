@@ -17,13 +17,14 @@ and pandas want a path). Then:
 * a new target is created by ``linkat`` straight from the unnamed inode: atomic, and
   nothing else ever has a name;
 * an existing target is replaced by ``linkat`` to a hidden name (``.<name>.<random>.part``)
-  and ``rename`` over the target. SIGINT and SIGTERM are blocked for those two system
-  calls; only SIGKILL (or a power cut) in the microseconds between them can leave the
+  and ``rename`` over the target. SIGINT, SIGTERM and SIGHUP are blocked for those two
+  system calls; only SIGKILL (or a power cut) in the microseconds between them can leave the
   hidden file behind. Linux has no system call that replaces a name by an unnamed inode.
 
 Where ``O_TMPFILE`` is missing (another OS, NFS, old kernels, no ``/proc``), the file is
 staged under the hidden name from the start and removed on any exception, SIGINT
-included; only SIGKILL during the write can then leave it. Two processes writing the same
+included; only SIGKILL during the write can then leave it (on Windows, which has no
+``dir_fd``, by full paths). Two processes writing the same
 path each stage their own file, so the target ends up as one whole file, the last one
 renamed. New files get the permissions of any file the user creates (``0666 & ~umask``);
 a replaced file keeps its mode (and, where allowed, its owner and group).
@@ -42,8 +43,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell.cell import Cell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 from ...units import OutputError
 
