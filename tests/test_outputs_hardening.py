@@ -477,6 +477,17 @@ def test_terminal_tables_never_print_escape_codes(capsys, hostile_spec) -> None:
     assert "\\x1b[31mred" in out and not any(character in out for character in RAW_CONTROLS)
 
 
+def test_text_safety_is_light_and_matches_openpyxl() -> None:
+    """Terminal tables import neither openpyxl nor pandas; the xlsx rule is openpyxl's own."""
+    code = ("import sys, flopsheet.workbooks.outputs.text_table, flopsheet.workbooks.outputs.safe_io;"
+            "print(sorted({'openpyxl', 'pandas'} & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    assert [bool(safe_io.XLSX_ILLEGAL.match(chr(code))) for code in range(0x3000)] == \
+        [bool(ILLEGAL_CHARACTERS_RE.match(chr(code))) for code in range(0x3000)]
+
+
 def test_xlsx_cells_hold_control_characters_as_visible_text(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
     safe_io.set_text_cell(workbook.active["A1"], "a\x1b[31mb\x00c\nd")

@@ -24,9 +24,11 @@ from .spec import ModelSpec, load_spec
 #: Points in a range given without a step (START..STOP).
 DEFAULT_POINTS = 11
 #: Most model evaluations one request may run, whatever their shape: the points of a
-#: sweep (the product of its axes) and, by the same rule, Monte Carlo samples. About a
-#: minute of pint evaluation and a few MB of results; a typo like 1..1e9:1 or a
-#: 10,000 x 10,000 grid must not run for hours or exhaust memory.
+#: sweep (the product of its axes) and, by the same rule, Monte Carlo samples. The model
+#: runs over arrays in milliseconds; the grid must stay something a spreadsheet and a
+#: terminal can show (a 100 x 100 sweep workbook is written in about 0.5 s, a 1000 x 1000
+#: one took 45 s and 600 MB with openpyxl), and a typo like a 10,000 x 10,000 grid must
+#: not exhaust memory (it reached MemoryError at 5.9 GB).
 MAX_EVALUATIONS = 10_000
 #: Most points on one axis (one axis may use the whole budget).
 MAX_POINTS = MAX_EVALUATIONS

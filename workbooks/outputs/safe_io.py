@@ -41,11 +41,12 @@ import signal
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from typing import TYPE_CHECKING, Any
 
 from ...units import OutputError
+
+if TYPE_CHECKING:  # openpyxl is imported only by the commands that write xlsx
+    from openpyxl.cell.cell import Cell
 
 #: First characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -54,6 +55,8 @@ LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 #: Characters that must not reach a terminal or a plain-text report: C0 controls, DEL, C1
 #: controls (CSI is U+009B) and the bidirectional overrides and isolates ("Trojan Source").
 INVISIBLE_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: Characters an xlsx cell cannot hold (XML 1.0 forbids them; openpyxl's ILLEGAL_CHARACTERS_RE).
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Permission bits a new file asks for; the kernel takes the umask off (as for any file).
 NEW_FILE_MODE = 0o666
 #: Permission bits carried over from a replaced file (no set-id or sticky bits).
@@ -375,7 +378,7 @@ def set_text_cell(cell: Cell, value: Any) -> Cell:
     escapes (``\\x1b``) instead of failing the whole workbook.
     """
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub(_escape, value)
+        value = XLSX_ILLEGAL.sub(_escape, value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
