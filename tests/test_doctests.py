@@ -22,6 +22,7 @@ MODULES = [
     "flopsheet.formulas.scaling",
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",
+    "flopsheet.workbooks.outputs.safe_io",
 ]
 
 

@@ -20,6 +20,7 @@ SAMPLES = [
     errors.UnitInputError("data", "30 tokenz", "a known unit", "unknown unit"),
     errors.InputRangeError("utilization", "130%", "in (0, 100%]"),
     errors.UnknownNameError("card", "A1000", "A100, H100", "accelerator"),
+    errors.OutputError("-o", "out/report.xlsx", 'the folder "out" does not exist'),
     errors.ExpressionError("attribute access is not allowed"),
     errors.SpecError(Path("/tmp/my_model.toml"), "cycle: a -> b -> a", "a", "b * 2"),
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from flopsheet.units import OutputError
 from flopsheet.workbooks.outputs.safe_io import atomic_write, inert_text, set_text_cell
 from flopsheet.workbooks.outputs.text_table import display_width, render_table
 
@@ -33,7 +34,7 @@ def test_successful_write_replaces(tmp_path: Path) -> None:
 
 
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="output folder does not exist"):
+    with pytest.raises(OutputError, match='the folder ".*nope" does not exist'):
         atomic_write(tmp_path / "nope" / "x.csv", lambda temporary: temporary.write_text("x"))
 
 

@@ -62,6 +62,19 @@ class UnknownNameError(InputError, KeyError):
         return self.args[0] if self.args else ""
 
 
+class OutputError(InputError):
+    """A file flopsheet cannot write (missing folder, not a regular file, read-only, no permission).
+
+    ``given`` is the path as the user gave it and ``expected`` the reason, so the
+    message reads ``-o: cannot write "out/r.xlsx": the folder "out" does not exist``.
+    """
+
+    def _message(self) -> str:
+        where = f"{self.argument}: " if self.argument else ""
+        text = f"{where}cannot write {_show(str(self.given))}: {self.expected}"
+        return f"{text}; {self.detail}" if self.detail else text
+
+
 class ExpressionError(FlopsheetError):
     """A spec expression outside the safe grammar; the message says what is not allowed."""
 

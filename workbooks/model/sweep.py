@@ -7,6 +7,7 @@ writes it with a native chart.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -22,8 +23,15 @@ from .spec import ModelSpec, load_spec
 
 #: Points in a range given without a step (START..STOP).
 DEFAULT_POINTS = 11
-#: Most points a sweep may evaluate (a typo like 1..1e9:1 must not run for hours).
-MAX_POINTS = 10_000
+#: Most model evaluations one request may run, whatever their shape: the points of a
+#: sweep (the product of its axes) and, by the same rule, Monte Carlo samples. The model
+#: runs over arrays in milliseconds; the grid must stay something a spreadsheet and a
+#: terminal can show (a 100 x 100 sweep workbook is written in about 0.5 s, a 1000 x 1000
+#: one took 45 s and 600 MB with openpyxl), and a typo like a 10,000 x 10,000 grid must
+#: not exhaust memory (it reached MemoryError at 5.9 GB).
+MAX_EVALUATIONS = 10_000
+#: Most points on one axis (one axis may use the whole budget).
+MAX_POINTS = MAX_EVALUATIONS
 #: Significant digits kept on a sweep axis.
 AXIS_DIGITS = 12
 #: Seconds after which a sweep starts reporting progress.
@@ -82,6 +90,35 @@ def parse_range(text: str, name: str, unit: str) -> pint.Quantity:
     return Q(np.array([float(f"{value:.{AXIS_DIGITS}g}") for value in values]), start.units)
 
 
+def check_evaluations(counts: Sequence[int], option: str = "--vary") -> int:
+    """Return the number of evaluations ``counts`` asks for (their product), or refuse it.
+
+    The one size rule of flopsheet for anything that evaluates a model many times:
+    a sweep passes the points of each axis, a Monte Carlo run its sample count.
+
+    Raises
+    ------
+    InputRangeError
+        More than :data:`MAX_EVALUATIONS` in total; the message states the limit and
+        the product asked for.
+
+    Examples
+    --------
+    >>> check_evaluations([5, 4])
+    20
+    >>> check_evaluations([1000, 1000])
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.InputRangeError: --vary: must be at most 10,000 evaluations in total (the product of the axes), got "1,000 x 1,000 = 1,000,000"
+    """
+    total = math.prod(counts)
+    if total > MAX_EVALUATIONS:
+        shape = " x ".join(f"{count:,}" for count in counts)
+        raise InputRangeError(option, f"{shape} = {total:,}" if len(counts) > 1 else f"{total:,}",
+                              f"at most {MAX_EVALUATIONS:,} evaluations in total (the product of the axes)")
+    return total
+
+
 def sweep(model: str | ModelSpec, vary: Mapping[str, str], target: str | None = None,
           progress: Progress | None = None, **overrides: Any) -> pd.DataFrame:
     """Evaluate ``model`` over a one- or two-way grid of input values.
@@ -119,6 +156,7 @@ def sweep(model: str | ModelSpec, vary: Mapping[str, str], target: str | None = 
     chosen = target or rows[-1]
     if chosen not in rows:
         raise UnknownNameError("--target", chosen, ", ".join(rows), "result row")
+    check_evaluations([len(values) for _, values in axes])
     mesh = np.meshgrid(*(values.magnitude for _, values in axes), indexing="ij")
     point_overrides = dict(overrides)
     point_overrides.update({name: Q(grid.ravel(), values.units) for (name, values), grid in zip(axes, mesh)})

@@ -1,6 +1,11 @@
 """Plain report outputs: the JSON document, CSV and Markdown tables, number formatting.
 
-User text is written inert (see :mod:`.safe_io`): no cell or line of ours starts a formula.
+User text is written inert (see :mod:`.safe_io`): no cell or line of ours starts a formula,
+no label adds a line to a CSV or Markdown file (CSV is quoted per RFC 4180 with CR LF line
+ends, line breaks inside text become spaces), and no control character (ANSI escape codes,
+C1 controls, bidirectional overrides) reaches a terminal that shows the file: CSV and
+Markdown show them as ``\\x1b``, JSON as ``\\u001b`` escapes (the same data when parsed).
+The same inputs give the same bytes.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +23,13 @@ from ..model.spec import ModelSpec
 if TYPE_CHECKING:
     import pandas as pd
 from .formats import _number, format_value  # noqa: F401 - re-exported for the report modules
-from .safe_io import inert_text
+from .safe_io import inert_text, visible_text
+
+#: Characters JSON may carry raw but a terminal or a JavaScript reader should not get raw:
+#: C1 controls, line and paragraph separators, bidirectional overrides (written as \\uXXXX).
+_JSON_RAW_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Characters with a meaning in a Markdown table cell, and their escapes.
+_MARKDOWN_ESCAPES = {"\\": "\\\\", "|": "\\|", "<": "&lt;"}
 
 
 def report_dict(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Any]:
@@ -40,18 +52,31 @@ def table_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{column: getattr(row, column) for column in columns} for row in frame.itertuples()]
 
 
+def json_text(document: Any) -> str:
+    """Serialise ``document`` as UTF-8 JSON text whose raw bytes carry no control character."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return _JSON_RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+
+
 def write_json(frame: pd.DataFrame, spec: ModelSpec, path: Path) -> None:
-    path.write_text(json.dumps(report_dict(frame, spec), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_bytes(json_text(report_dict(frame, spec)).encode("utf-8"))
 
 
 def write_csv(frame: pd.DataFrame, spec: ModelSpec, path: Path) -> None:
     rows = table_rows(frame)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    # RFC 4180: CR LF ends a record, and a field holding CR, LF, a comma or a quote is quoted.
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: inert_text(value) if isinstance(value, str) else _csv_value(value) for key, value in row.items()})
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+        writer.writerow({key: csv_text(value) if isinstance(value, str) else _csv_value(value)
+                         for key, value in row.items()})
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+
+
+def csv_text(text: str) -> str:
+    """User text for a CSV field: one line, controls shown as escapes, inert."""
+    return inert_text(visible_text(text))
 
 
 def _csv_value(value: Any) -> Any:
@@ -61,23 +86,24 @@ def _csv_value(value: Any) -> Any:
     return repr(float(value)) if isinstance(value, float) else value
 
 
-def _markdown_cell(text: str) -> str:
-    """User text for a Markdown table cell: inert, pipes escaped, one line."""
-    return inert_text(text).replace("|", "\\|").replace("\n", " ")
+def markdown_text(text: str) -> str:
+    """User text for Markdown: one line, controls shown, inert, ``\\``, ``|`` and ``<`` escaped."""
+    return "".join(_MARKDOWN_ESCAPES.get(character, character) for character in inert_text(visible_text(text)))
 
 
 def write_markdown(frame: pd.DataFrame, spec: ModelSpec, path: Path) -> None:
-    lines = [f"# {spec.title_en} / {spec.title_zh}", "", f"Source: {spec.citation}", "",
+    title, source = markdown_text(f"{spec.title_en} / {spec.title_zh}"), markdown_text(str(spec.citation))
+    lines = [f"# {title}", "", f"Source: {source}", "",
              "| name | label | value | unit | printed | difference |", "| --- | --- | ---: | --- | ---: | ---: |"]
     for row in frame.itertuples():
         marker = " (set)" if row.overridden else ""
-        text_cells = [_markdown_cell(cell) for cell in (row.name + marker, f"{row.label_en} / {row.label_zh}")]
-        number_cells = [format_value(row.value), _markdown_cell(row.unit), format_value(row.printed),
+        text_cells = [markdown_text(cell) for cell in (row.name + marker, f"{row.label_en} / {row.label_zh}")]
+        number_cells = [format_value(row.value), markdown_text(row.unit), format_value(row.printed),
                         format_value(row.difference)]
         lines.append("| " + " | ".join(text_cells + number_cells) + " |")
     warnings_list = frame.attrs.get("warnings", [])
     if warnings_list:
-        lines += ["", "## Warnings", ""] + [f"- {_markdown_cell(text)}" for text in warnings_list]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines += ["", "## Warnings", ""] + [f"- {markdown_text(text)}" for text in warnings_list]
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
 
 

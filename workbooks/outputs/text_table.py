@@ -1,9 +1,15 @@
-"""Plain-text tables for the terminal, aligned by display width (汉字 take two columns)."""
+"""Plain-text tables for the terminal, aligned by display width (汉字 take two columns).
+
+Every cell goes through :func:`.safe_io.visible_text`: a label's line break or ANSI
+escape code (``\\x1b[2J``) is shown as text, never acted on by the terminal.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+
+from .safe_io import visible_text
 
 #: Characters East Asian Width classes that occupy two terminal columns.
 WIDE_CLASSES = "WF"
@@ -21,11 +27,15 @@ def pad(text: str, width: int, align: str = "<") -> str:
 
 
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
-    """Render rows under a header; ``align`` gives "<" or ">" per column (default "<")."""
+    """Render rows under a header; ``align`` gives "<" or ">" per column (default "<").
+
+    One line per row: cells are shown with :func:`.safe_io.visible_text`.
+    """
     columns = len(header)
     alignment = (align or "<" * columns).ljust(columns, "<")
-    widths = [max(display_width(str(row[index])) for row in [header, *rows]) for index in range(columns)]
-    lines = ["  ".join(pad(str(cell), widths[index], alignment[index]) for index, cell in enumerate(row)).rstrip()
-             for row in [header, *rows]]
+    shown = [[visible_text(str(cell)) for cell in row] for row in [header, *rows]]
+    widths = [max(display_width(row[index]) for row in shown) for index in range(columns)]
+    lines = ["  ".join(pad(cell, widths[index], alignment[index]) for index, cell in enumerate(row)).rstrip()
+             for row in shown]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)

@@ -87,7 +87,5 @@ def save_deterministic(workbook: Workbook, path: Path, cached: CachedValues) -> 
 
     The parent folder is created; the file appears at ``path`` only when complete.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = deterministic_bytes(workbook, cached)
-    return atomic_write(path, lambda target: target.write_bytes(data))
+    return atomic_write(path, lambda target: target.write_bytes(data), create_folder=True)

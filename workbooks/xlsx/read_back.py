@@ -1,56 +1,98 @@
 """Read the assumptions back from a template a user edited (``report --from``).
 
-The workbook is untrusted input: it is opened with openpyxl (no macros, no external
-links, formulas never evaluated by us), capped in size, and only the cells behind the
-input defined names (``<name>`` and ``<name>_unit``) are read. Each value is checked
-by the same parser and dimension rules as ``--set``.
+The workbook is untrusted input: someone may have sent it. Before openpyxl parses a
+byte of it, :func:`read_assumptions`
+
+1. opens it without following it into a FIFO or device and refuses anything but a
+   regular file of at most :data:`MAX_WORKBOOK_BYTES`;
+2. checks the zip directory: at most :data:`MAX_PARTS` parts, none encrypted or
+   compressed other than stored/deflate, each part unpacking to at most
+   :data:`MAX_PART_BYTES` and all together to at most :data:`MAX_UNPACKED_BYTES`
+   (a zip bomb is refused from its directory, in milliseconds). Python's zipfile never
+   unpacks more than a part's declared size, so a directory that lies about sizes
+   fails its CRC check instead of growing;
+3. streams every part through expat and refuses any document type declaration
+   (``<!DOCTYPE``), so no entity is ever declared, let alone expanded (billion
+   laughs, external entities). openpyxl then parses with defusedxml (a dependency;
+   openpyxl uses it whenever it is installed), which forbids entities as well.
+
+It then opens the workbook read-only (only the sheets holding the inputs are parsed,
+and only down to the input rows), reads the cell behind each input's defined name
+(``<name>`` and ``<name>_unit``), and checks each value with the same parser and
+dimension rules as ``--set``. A cell holding a formula is read as the value the
+spreadsheet program saved with it (flopsheet never evaluates it); macros, external
+links, embedded objects and data connections are never run or followed, and each kind
+found is reported in :attr:`Assumptions.notes` and as a logged warning.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
+import os
+import re
+import stat
+import warnings
+import xml.parsers.expat
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 import pint
+from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from ...units import InputError
 from ..model.spec import ModelSpec
 
-#: Largest workbook we open (bytes): templates are ~30 kB; this blocks zip bombs and mistakes.
-MAX_WORKBOOK_BYTES = 20 * 1024 * 1024
+#: Largest workbook we open (bytes): templates are ~30 kB, reports ~40 kB.
+MAX_WORKBOOK_BYTES = 20 * 2**20
+#: Largest unpacked size of one part of the workbook (a template's largest is ~30 kB).
+MAX_PART_BYTES = 16 * 2**20
+#: Largest unpacked size of all parts together (a template unpacks to ~100 kB).
+MAX_UNPACKED_BYTES = 32 * 2**20
+#: Most parts (files inside the zip) a workbook may have (a report has ~20).
+MAX_PARTS = 1_000
+#: Longest text read from an input or unit cell (an input is "37,580,963,840 kB").
+MAX_CELL_CHARACTERS = 1_000
 #: Relative tolerance under which an edited value still counts as the default.
 SAME_VALUE_RTOL = 1e-12
+#: Excel's grid: the last row and column a defined name may point to.
+MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
+#: Zip compression methods of real workbooks (stored, deflate); bzip2/lzma are refused
+#: because Python unpacks them without a bound per read.
+ALLOWED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+#: Bytes read from a part per expat call.
+_SCAN_CHUNK = 64 * 1024
 #: Cells whose first character would make a spreadsheet compute them.
 _FORMULA_START = "="
+#: Parts flopsheet ignores on purpose, and what the user is told about them.
+IGNORED_CONTENT: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(^|/)vbaProject\.bin$|^xl/macrosheets/|^xl/dialogsheets/", re.IGNORECASE),
+     "macros were ignored (flopsheet never runs them)"),
+    (re.compile(r"^xl/externalLinks/", re.IGNORECASE),
+     "external links were ignored (cells linked to other workbooks are read as their saved values)"),
+    (re.compile(r"^xl/(embeddings|activeX)/", re.IGNORECASE), "embedded objects and ActiveX controls were ignored"),
+    (re.compile(r"^xl/(connections\.xml|queryTables/)", re.IGNORECASE),
+     "data connections and queries were ignored (never refreshed)"),
+)
+
+logger = logging.getLogger(__name__)
 
 
-def _cell_value(workbook: Workbook, name: str, source: Path) -> Any:
-    """Return the value of the single cell a defined name points to (None if absent)."""
-    defined = workbook.defined_names.get(name)
-    if defined is None:
-        return None
-    destinations = list(defined.destinations)
-    if len(destinations) != 1:
-        raise InputError(f"--from {source.name}", name, "a defined name that points to one cell")
-    sheet_name, reference = destinations[0]
-    if sheet_name not in workbook.sheetnames:
-        raise InputError(f"--from {source.name}", name, f"a defined name on an existing sheet, not {sheet_name!r}")
-    cell = workbook[sheet_name][reference.replace("$", "").split(":")[0]]
-    return cell.value
+class Assumptions(dict[str, str]):
+    """``{input name: "value unit"}`` read from a workbook, with ``notes`` on what was ignored."""
+
+    def __init__(self, values: dict[str, str], notes: list[str]) -> None:
+        super().__init__(values)
+        #: One sentence per kind of content ignored or read specially (macros, links, formulas).
+        self.notes = list(notes)
 
 
-def _same(edited: Any, default: Any) -> bool:
-    """True when an edited quantity equals the default (in any unit) to 1e-12."""
-    try:
-        return math.isclose(edited.to(default.units).magnitude, default.magnitude, rel_tol=SAME_VALUE_RTOL)
-    except pint.DimensionalityError:
-        return False
-
-
-def read_assumptions(path: str | Path, spec: ModelSpec) -> dict[str, str]:
+def read_assumptions(path: str | Path, spec: ModelSpec) -> Assumptions:
     """Return the inputs of ``spec`` as typed in the edited workbook at ``path``.
 
     Parameters
@@ -62,42 +104,213 @@ def read_assumptions(path: str | Path, spec: ModelSpec) -> dict[str, str]:
 
     Returns
     -------
-    dict of str to str
-        ``{input name: "value unit"}`` for the inputs that differ from the spec's
-        defaults, ready to pass as overrides.
+    Assumptions
+        A dict ``{input name: "value unit"}`` of the inputs that differ from the spec's
+        defaults, ready to pass as overrides; its ``notes`` say what was ignored
+        (macros, external links, ...) or read as a saved formula result.
 
     Raises
     ------
     InputError
-        Not an xlsx, too large, not a template of this model, or a cell without a value.
+        Not a regular file, too large, too large unpacked, not an xlsx, XML with a
+        document type declaration, not a template of this model (names or sheet gone,
+        a name pointing at more than one cell), or a cell without a usable value.
     """
     source = Path(path)
-    option = f"--from {source.name}"
-    if not source.is_file():
-        raise InputError("--from", str(source), "an existing .xlsx file")
-    if source.stat().st_size > MAX_WORKBOOK_BYTES:
-        raise InputError("--from", str(source), f"a workbook under {MAX_WORKBOOK_BYTES // 2**20} MiB")
+    with _opened(source) as handle:
+        if not zipfile.is_zipfile(handle):
+            _not_a_workbook(source)
+        with zipfile.ZipFile(handle) as archive:
+            notes = _check_archive(archive, source)
+        values, formulas = (_load(handle, source, data_only) for data_only in (True, False))
+        try:
+            overrides = _read_inputs(values, formulas, spec, source, notes)
+        finally:
+            values.close()
+            formulas.close()
+    for note in notes:
+        logger.warning("warning: --from %s: %s", source.name, note)
+    return Assumptions(overrides, notes)
+
+
+@contextlib.contextmanager
+def _opened(source: Path) -> Iterator[IO[bytes]]:
+    """Open ``source`` for reading if it is a regular file within the size limit."""
+    try:  # O_NONBLOCK: a FIFO put at the path must not block the open
+        descriptor = os.open(source, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        reason = "it does not exist" if isinstance(error, FileNotFoundError) else (error.strerror or "unreadable")
+        raise InputError("--from", str(source), "an existing .xlsx file", reason) from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise InputError("--from", str(source), "an .xlsx file", "it is not a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
+        if status.st_size > MAX_WORKBOOK_BYTES:
+            raise InputError("--from", str(source), f"a workbook of at most {MAX_WORKBOOK_BYTES // 2**20} MiB",
+                             f"it has {status.st_size / 2**20:,.1f} MiB")
+        yield handle
+
+
+def _not_a_workbook(source: Path, detail: str = "it is not a zip archive") -> Any:
+    raise InputError("--from", str(source), "an .xlsx workbook", detail)
+
+
+def _check_archive(archive: zipfile.ZipFile, source: Path) -> list[str]:
+    """Refuse zip bombs, odd compression and DTDs; return notes on ignored content."""
+    parts = archive.infolist()
+    if len(parts) > MAX_PARTS:
+        _not_a_workbook(source, f"it has {len(parts):,} parts; a workbook may have at most {MAX_PARTS:,}")
+    limit = (f"a workbook whose parts unpack to at most {MAX_PART_BYTES // 2**20} MiB each and "
+             f"{MAX_UNPACKED_BYTES // 2**20} MiB in total")
+    for part in parts:
+        if part.file_size > MAX_PART_BYTES:
+            raise InputError("--from", str(source), limit,
+                             f"part {part.filename} unpacks to {part.file_size / 2**20:,.1f} MiB")
+        if part.flag_bits & 0x1:
+            _not_a_workbook(source, f"part {part.filename} is encrypted")
+        if part.compress_type not in ALLOWED_COMPRESSION:
+            _not_a_workbook(source, f"part {part.filename} uses zip compression method {part.compress_type}")
+    total = sum(part.file_size for part in parts)
+    if total > MAX_UNPACKED_BYTES:
+        raise InputError("--from", str(source), limit, f"its parts unpack to {total / 2**20:,.1f} MiB")
     try:
-        workbook = openpyxl.load_workbook(source, data_only=True, keep_vba=False, keep_links=False)
-    except Exception as error:  # openpyxl raises many types for a non-xlsx file
-        raise InputError("--from", str(source), "an .xlsx workbook", f"{type(error).__name__}: {error}") from None
-    values: dict[str, str] = {}
-    missing = []
+        for part in parts:
+            _refuse_doctype(archive, part, source)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        _not_a_workbook(source, f"the zip archive is damaged ({error})")
+    return [note for pattern, note in IGNORED_CONTENT if any(pattern.search(part.filename) for part in parts)]
+
+
+class _DoctypeFound(Exception):
+    """Raised from expat's handler at the first ``<!DOCTYPE``."""
+
+
+def _refuse_doctype(archive: zipfile.ZipFile, part: zipfile.ZipInfo, source: Path) -> None:
+    """Stream ``part`` through expat; refuse a document type declaration (entities live there).
+
+    A part that is not XML (a picture, a macro binary) stops expat at its first bytes.
+    """
+    parser = xml.parsers.expat.ParserCreate()
+
+    def refuse(*_: Any) -> None:
+        raise _DoctypeFound
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(_SCAN_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _DoctypeFound:
+        raise InputError("--from", str(source), "a workbook whose XML declares no document type or entities",
+                         f"part {part.filename} has a <!DOCTYPE> (entity expansion is refused)") from None
+    except xml.parsers.expat.ExpatError:
+        return  # not XML, or broken XML that openpyxl will refuse in turn
+
+
+def _load(handle: IO[bytes], source: Path, data_only: bool) -> Workbook:
+    """Open the workbook read-only: saved values (``data_only``) or formulas; never run anything."""
+    handle.seek(0)
+    try:
+        with warnings.catch_warnings():  # openpyxl warns (with its file paths) about parts it drops
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(handle, read_only=True, data_only=data_only, keep_vba=False,
+                                          keep_links=False)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many types for a broken workbook
+        _not_a_workbook(source, _plain_reason(error))
+        raise  # unreachable: _not_a_workbook raises
+
+
+def _plain_reason(error: Exception) -> str:
+    """A short reason without library class names or paths."""
+    text = str(error).split("\n")[0][:200]
+    return f"it cannot be read as one ({text})" if text else "it cannot be read as one"
+
+
+def _read_inputs(values: Workbook, formulas: Workbook, spec: ModelSpec, source: Path,
+                 notes: list[str]) -> dict[str, str]:
+    """Read every input of ``spec``; the workbook must define all of their names."""
+    option = f"--from {source.name}"
+    missing = [item.name for item in spec.inputs if item.name not in values.defined_names]
+    if missing:
+        found = (f"none of its input names ({', '.join(missing)}) is defined in the workbook"
+                 if len(missing) == len(spec.inputs) else f"the defined names {', '.join(missing)} are missing")
+        raise InputError("--from", source.name, f"a {spec.name} template (from flopsheet build or report)", found)
+    overrides: dict[str, str] = {}
+    from_formulas = []
     for item in spec.inputs:
-        value = _cell_value(workbook, item.name, source)
-        unit = _cell_value(workbook, f"{item.name}_unit", source)
-        if item.name not in workbook.defined_names:
-            missing.append(item.name)
-            continue
+        value = _input_cell(values, formulas, item.name, source, from_formulas)
+        unit = (_input_cell(values, formulas, f"{item.name}_unit", source, from_formulas)
+                if f"{item.name}_unit" in values.defined_names else None)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise InputError(option, item.name, "a value in the input cell",
-                             "the cell is empty, or holds a formula that was never calculated (save it in Excel or LibreOffice)")
-        text = repr(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value).strip()
+                             "the cell is empty, or holds a formula that was never calculated (save it in Excel or "
+                             "LibreOffice)")
+        text = _cell_text(value, option, item.name)
         if text.startswith(_FORMULA_START):
             raise InputError(option, item.name, "a value, not formula text")
-        typed = f"{text} {unit}".strip() if isinstance(unit, str) and unit.strip() else text
+        unit_text = _cell_text(unit, option, f"{item.name}_unit") if unit is not None else ""
+        typed = f"{text} {unit_text}".strip() if unit_text.strip() else text
         if not _same(item.read(typed).quantity, item.read().quantity):
-            values[item.name] = typed
-    if missing:
-        raise InputError("--from", source.name, f"a {spec.name} template (defined names {', '.join(missing)} are missing)")
-    return values
+            overrides[item.name] = typed
+    if from_formulas:
+        notes.append(f"formulas in {', '.join(from_formulas)} were read as their saved values (flopsheet does not "
+                     "recalculate them)")
+    return overrides
+
+
+def _input_cell(values: Workbook, formulas: Workbook, name: str, source: Path, from_formulas: list[str]) -> Any:
+    """The saved value of the one cell ``name`` points to; records the name if it holds a formula."""
+    sheet, coordinate = _single_cell(values, name, source)
+    cell = values[sheet][coordinate]
+    if cell.data_type == "e":
+        raise InputError(f"--from {source.name}", name, "a value in the input cell",
+                         f"the cell shows the error {cell.value}")
+    if formulas[sheet][coordinate].data_type == "f":
+        from_formulas.append(name)
+    return cell.value
+
+
+def _single_cell(workbook: Workbook, name: str, source: Path) -> tuple[str, str]:
+    """Sheet title and coordinate ("C7") of the single cell a defined name points to."""
+    option = f"--from {source.name}"
+    defined = workbook.defined_names[name]
+    destinations = list(defined.destinations) if defined.type == "RANGE" else []
+    if len(destinations) != 1:
+        raise InputError(option, name, "a defined name that points to one cell",
+                         f"it refers to {defined.attr_text!r} (was its sheet or cell deleted?)")
+    sheet, reference = destinations[0]
+    if sheet not in workbook.sheetnames:
+        raise InputError(option, name, f"a defined name on an existing sheet, not {sheet!r}",
+                         f"the workbook has {', '.join(workbook.sheetnames)}")
+    try:
+        first_column, first_row, last_column, last_row = range_boundaries(reference.replace("$", ""))
+    except (ValueError, TypeError):
+        first_column = first_row = last_column = last_row = None
+    bounds = (first_column, first_row, last_column, last_row)
+    if (None in bounds or first_column != last_column or first_row != last_row
+            or not (1 <= first_row <= MAX_ROW and 1 <= first_column <= MAX_COLUMN)):  # type: ignore[operator]
+        raise InputError(option, name, "a defined name that points to one cell",
+                         f"it refers to {defined.attr_text}")
+    return sheet, f"{openpyxl.utils.get_column_letter(first_column)}{first_row}"  # type: ignore[arg-type]
+
+
+def _cell_text(value: Any, option: str, name: str) -> str:
+    """A cell's value as the text ``--set`` would get: numbers in full precision."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    text = str(value).strip()
+    if len(text) > MAX_CELL_CHARACTERS:
+        raise InputError(option, name, f"a value of at most {MAX_CELL_CHARACTERS:,} characters",
+                         f"the cell holds {len(text):,}")
+    return text
+
+
+def _same(edited: Any, default: Any) -> bool:
+    """True when an edited quantity equals the default (in any unit) to 1e-12."""
+    try:
+        return math.isclose(edited.to(default.units).magnitude, default.magnitude, rel_tol=SAME_VALUE_RTOL)
+    except pint.DimensionalityError:
+        return False

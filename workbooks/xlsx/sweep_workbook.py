@@ -1,7 +1,13 @@
-"""The sweep workbook: a sweep grid with a native chart (line one-way, colour scale two-way)."""
+"""The sweep workbook: a sweep grid with a native chart (line one-way, colour scale two-way).
+
+Saved once, atomically, with fixed timestamps: the same sweep gives the same bytes. A
+result that overflowed (inf) or is undefined (NaN) is written as the error value
+``#NUM!``, which every spreadsheet program reads, never as text Excel would call corrupt.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import openpyxl
@@ -11,6 +17,16 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Font
 
 from ..outputs.safe_io import atomic_write, set_text_cell
+from .package import deterministic_bytes
+
+#: The error value a cell shows for a result that is not a finite number.
+NOT_A_NUMBER = "#NUM!"
+
+
+def _number_cell(value: float) -> float | str:
+    """A finite number as itself, inf or NaN as the error value ``#NUM!``."""
+    number = float(value)
+    return number if math.isfinite(number) else NOT_A_NUMBER
 
 
 def write_sweep_xlsx(table: pd.DataFrame, path: str | Path) -> Path:
@@ -29,9 +45,9 @@ def write_sweep_xlsx(table: pd.DataFrame, path: str | Path) -> Path:
         for column, header in enumerate(headers, start=2):
             set_text_cell(sheet.cell(3, column), float(header) if not isinstance(header, str) else header).font = Font(bold=True)
         for row_offset, (label, values) in enumerate(table.iterrows(), start=4):
-            sheet.cell(row_offset, 1, float(label))
+            sheet.cell(row_offset, 1, _number_cell(label))
             for column, value in enumerate(values, start=2):
-                sheet.cell(row_offset, column, float(value)).number_format = "#,##0.00"
+                sheet.cell(row_offset, column, _number_cell(value)).number_format = "#,##0.00"
         last_row, last_column = 3 + len(table), 1 + len(headers)
         sheet.column_dimensions["A"].width = max(len(corner) + 2, 14)
         if len(names) == 1:
@@ -49,6 +65,6 @@ def write_sweep_xlsx(table: pd.DataFrame, path: str | Path) -> Path:
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        workbook.save(target)
+        target.write_bytes(deterministic_bytes(workbook, {}))
 
     return atomic_write(path, write)
