@@ -21,6 +21,8 @@ from flopsheet.workbooks import cli as workbooks_cli
 
 #: Exit codes: success, anything unexpected, bad usage or bad input.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 #: Every layer's commands, in the order ``--help`` lists them.
@@ -70,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except BrokenPipeError:
         return _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        print("flopsheet: interrupted; nothing was written at a final name", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except FlopsheetError as error:
         print(f"flopsheet: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -306,3 +306,17 @@ def test_a_sweep_is_one_evaluation_over_arrays_and_equals_point_by_point() -> No
         for utilization in grid.columns:
             point = flopsheet.evaluate(T5, duration=f"{duration} day", utilization=utilization).set_index("name")
             assert grid.loc[duration, utilization] == pytest.approx(point.loc["cards", "value"], rel=1e-12)
+
+
+def test_report_all_into_a_file_and_build_into_a_file_are_clear_errors(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["report", "all", "-o", str(blocker)]) == 2
+    assert "-o: cannot write" in capsys.readouterr().err
+    assert main(["build", "--outdir", str(blocker / "sub")]) == 2
+    assert "--outdir: cannot write" in capsys.readouterr().err
+
+
+def test_sweep_with_a_number_instead_of_a_range_is_a_clear_error() -> None:
+    with pytest.raises(flopsheet.InputError, match="--vary duration: expected a range as text"):
+        flopsheet.sweep(T5, {"duration": 5})

@@ -13,9 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..units import InputError
+from ..units import InputError, OutputError
 from .model.spec import load_spec, spec_names
 from .outputs.formats import FORMATS, format_value
+from .outputs.safe_io import visible_text
 from .outputs.text_table import render_table
 
 # Each handler imports what it needs (pandas, openpyxl, the xlsx writers) when it runs,
@@ -112,12 +113,12 @@ def _show(options: argparse.Namespace) -> int:
              row["unit"], shown(row["name"], row["printed"]), shown(row["name"], row["difference"]))
             for row in records]
     title = spec.title_zh if options.lang == "zh" else spec.title_en
-    print(f"{title}\n{spec.citation}\n")
+    print(f"{visible_text(title)}\n{visible_text(spec.citation)}\n")
     print(render_table(("name", "label", "value", "unit", "printed", "difference"), rows, align="<<><>>"))
     if any(row["overridden"] for row in records):
         print("\n* set by --set/--from")
     for text in notes:
-        print(f"warning: {text}")
+        print(f"warning: {visible_text(text)}")
     return EXIT_OK
 
 
@@ -128,7 +129,12 @@ def _report(options: argparse.Namespace) -> int:
     names = spec_names() if options.model == "all" else [options.model]
     output = Path(options.output)
     if options.model == "all":
-        output.mkdir(parents=True, exist_ok=True)
+        if output.exists() and not output.is_dir():
+            raise OutputError("-o", str(output), "with all, -o names a folder, and this is a file")
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError("-o", str(output), f"the folder cannot be created ({error.strerror})") from None
         fmt = options.format or "xlsx"
         targets = [output / f"{name}{FORMATS[fmt]}" for name in names]
     else:

@@ -150,6 +150,8 @@ def sweep(model: str | ModelSpec, vary: Mapping[str, str], target: str | None = 
     for name, text in vary.items():
         if name not in inputs:
             raise UnknownNameError("--vary", name, ", ".join(inputs), "input")
+        if not isinstance(text, str):
+            raise InputError(f"--vary {name}", text, 'a range as text, START..STOP[:STEP], e.g. "60 days..180 days"')
         axes.append((name, parse_range(text, name, inputs[name].unit)))
     axis_units = [format(values.units, "~P") if not values.dimensionless else "" for _, values in axes]
     rows = [row.name for row in spec.rows]

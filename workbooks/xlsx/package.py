@@ -82,10 +82,10 @@ def deterministic_bytes(workbook: Workbook, cached: CachedValues) -> bytes:
     return output.getvalue()
 
 
-def save_deterministic(workbook: Workbook, path: Path, cached: CachedValues) -> Path:
+def save_deterministic(workbook: Workbook, path: Path, cached: CachedValues, *, argument: str = "-o") -> Path:
     """Save ``workbook`` to ``path`` once, atomically and reproducibly, with cached values.
 
     The parent folder is created; the file appears at ``path`` only when complete.
     """
     data = deterministic_bytes(workbook, cached)
-    return atomic_write(path, lambda target: target.write_bytes(data), create_folder=True)
+    return atomic_write(path, lambda target: target.write_bytes(data), argument=argument, create_folder=True)

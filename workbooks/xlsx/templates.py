@@ -395,7 +395,7 @@ def build_workbook(spec_or_name: ModelSpec | str | Path, *, variant: str = "nati
 
 
 def compile_workbook(spec_or_name: ModelSpec | str | Path, path: str | Path, *, variant: str = "native",
-                     overrides: Mapping[str, Any] | None = None) -> Path:
+                     overrides: Mapping[str, Any] | None = None, argument: str = "-o") -> Path:
     """Compile a spec into an .xlsx template (see the module docstring for the layout).
 
     Parameters
@@ -416,7 +416,7 @@ def compile_workbook(spec_or_name: ModelSpec | str | Path, path: str | Path, *, 
         ``path``. The same spec, variant and overrides always give the same bytes.
     """
     workbook, cached = build_workbook(spec_or_name, variant=variant, overrides=overrides)
-    return save_deterministic(workbook, Path(path), cached)
+    return save_deterministic(workbook, Path(path), cached, argument=argument)
 
 
 def template_name(spec_name: str, variant: str = "native") -> str:
@@ -433,6 +433,7 @@ def build_templates(outdir: str | Path = TEMPLATE_DIR) -> list[Path]:
         The written files: natives in ``spec_names()`` order, then the add-in variants.
     """
     outdir = Path(outdir)
-    written = [compile_workbook(name, outdir / template_name(name)) for name in spec_names()]
-    written += [compile_workbook(name, outdir / template_name(name, "addin"), variant="addin") for name in addin_specs()]
+    written = [compile_workbook(name, outdir / template_name(name), argument="--outdir") for name in spec_names()]
+    written += [compile_workbook(name, outdir / template_name(name, "addin"), variant="addin", argument="--outdir")
+                for name in addin_specs()]
     return written
