@@ -42,9 +42,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PYODIDE_VERSION = "0.27.7"
-#: The Python of Pyodide 0.27 (pip downloads wheels for it).
-PYODIDE_PYTHON = "3.12"
+from flopsheet.addin import lite
+
+#: The Pyodide the bundle is tested in, and its Python (pip downloads wheels for it).
+PYODIDE_VERSION, PYODIDE_PYTHON = lite.TESTED_PYODIDE, lite.TESTED_PYTHON
 #: Pyodide's own builds, from the shared folder; everything else comes from pip download.
 SHARED_WHEELS = ("numpy", "micropip", "packaging")
 CACHE_ENV, WHEELS_ENV = "FLOPSHEET_PYODIDE_CACHE", "FLOPSHEET_PYODIDE_WHEELS"
@@ -330,8 +331,6 @@ def run_pyodide(bundle: Path, calls: list[dict[str, Any]], workdir: Path) -> dic
 
 def run_both(workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Write the bundle into ``workdir``; return (Pyodide run, CPython probe) of :func:`lite_calls`."""
-    from flopsheet.addin import lite
-
     bundle = workdir / "bundle"
     lite.write_bundle(bundle)
     calls = lite_calls()
