@@ -2,7 +2,7 @@
 
 Usage (from the repository root; prints the checks and the timings)::
 
-    .venv/bin/python tests/pyodide_lite.py
+    .venv/bin/python tests/pyodide_lite.py [--runs N]
 
 What it does, as xlwings Lite does it:
 
@@ -368,8 +368,18 @@ def _show(seconds: float) -> str:
     return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.1f} ms"
 
 
-def report(pyodide: dict[str, Any], cpython: dict[str, Any]) -> str:
-    """The text the script prints: what ran, whether it was offline, what differs, the timings."""
+
+def _timing_row(samples: list[float]) -> str:
+    """One step's median, with the range when there are several runs."""
+    if not samples:
+        return ""
+    spread = f" ({_show(min(samples))}-{_show(max(samples))})" if len(samples) > 1 else ""
+    return _show(statistics.median(samples)) + spread
+
+
+def report(runs: list[tuple[dict[str, Any], dict[str, Any]]]) -> str:
+    """The text the script prints: what ran, whether it was offline, what differs, the timings of every run."""
+    pyodide, cpython = runs[0]
     packages = pyodide["packages"]
     lines = [f"Pyodide {pyodide['pyodide']} (Python {pyodide['python']}, {pyodide['platform']}) under Node.js; "
              f"CPython {cpython['python']}",
@@ -378,32 +388,40 @@ def report(pyodide: dict[str, Any], cpython: dict[str, Any]) -> str:
              f"{len(pyodide['requests']['refused'])} refused {pyodide['requests']['refused']}, "
              f"{len(pyodide['requests']['not_found'])} not in the index {pyodide['requests']['not_found']}",
              f"canary: installing {pyodide['canary']['package']} (not on disk) was refused "
-             f"{pyodide['canary']['refused']}, installed: {pyodide['canary']['installed']}"]
-    different = differences(pyodide["probe"], cpython)
-    lines.append(f"{len(pyodide['probe']['results'])} calls, metadata of {len(pyodide['probe']['meta']['functions'])} "
-                 f"functions: " + (f"DIFFERENT in {different}" if different else "equal in Pyodide and CPython"))
-    in_pyodide, in_cpython = timings(pyodide["probe"], pyodide["seconds"]), timings(cpython)
-    lines.append(f"{'step':<22}{'Pyodide':>12}{'CPython':>12}")
-    for step, seconds in in_pyodide.items():
-        lines.append(f"{step:<22}{_show(seconds):>12}{_show(in_cpython[step]) if step in in_cpython else '':>12}")
+             f"{pyodide['canary']['refused']}, installed: {pyodide['canary']['installed']}",
+             f"{len(pyodide['probe']['results'])} calls, metadata of {len(pyodide['probe']['meta']['functions'])} "
+             f"functions: " + ("; ".join(found for run in runs for found in problems(*run))
+                                or f"equal in Pyodide and CPython ({len(runs)} run(s))")]
+    in_pyodide = [timings(run[0]["probe"], run[0]["seconds"]) for run in runs]
+    in_cpython = [timings(run[1]) for run in runs]
+    title = f"median of {len(runs)} runs (min-max)" if len(runs) > 1 else "one run"
+    lines.append(f"{'step, ' + title:<38} {'Pyodide':>30} {'CPython':>30}")
+    for step in in_pyodide[0]:
+        cpython_samples = [figures[step] for figures in in_cpython if step in figures]
+        lines.append(f"{step:<38} {_timing_row([figures[step] for figures in in_pyodide]):>30} "
+                     f"{_timing_row(cpython_samples):>30}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both, print the report; exit 1 when the runs differ or a request was refused."""
+    """Run both (--runs times), print the report; exit 1 when a run differs, was not offline or failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="flopsheet-pyodide-") as folder:
-        try:
-            pyodide, cpython = run_both(Path(folder))
-        except MissingPiece as error:
-            print(f"pyodide_lite: {error}", file=sys.stderr)
-            return 2
-    if not pyodide["ok"]:
-        print(pyodide["log"][-3000:], pyodide["error"], pyodide["requests"], sep="\n", file=sys.stderr)
-        return 1
-    print(report(pyodide, cpython))
-    return 0 if not problems(pyodide, cpython) else 1
+    parser.add_argument("--runs", type=int, default=1, help="boot Pyodide this many times and give each step's median")
+    options = parser.parse_args(argv)
+    runs = []
+    for _ in range(max(options.runs, 1)):
+        with tempfile.TemporaryDirectory(prefix="flopsheet-pyodide-") as folder:
+            try:
+                pyodide, cpython = run_both(Path(folder))
+            except MissingPiece as error:
+                print(f"pyodide_lite: {error}", file=sys.stderr)
+                return 2
+        if not pyodide["ok"]:
+            print(pyodide["log"][-3000:], pyodide["error"], pyodide["requests"], sep="\n", file=sys.stderr)
+            return 1
+        runs.append((pyodide, cpython))
+    print(report(runs))
+    return 1 if any(problems(*run) for run in runs) else 0
 
 
 if __name__ == "__main__":
