@@ -211,15 +211,19 @@ def download_wheels(cache: Path, requirements: list[str], lock: dict[str, dict[s
     key = hashlib.sha256(json.dumps([wanted, constraints]).encode()).hexdigest()[:16]
     folder = cache / "wheels" / key
     if not folder.is_dir():
-        partial = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=cache))
-        pins = partial / "constraints.txt"
-        pins.write_text("\n".join(constraints) + "\n", encoding="utf-8")
-        _run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-              "--only-binary=:all:", "--platform", "any", "--python-version", PYODIDE_PYTHON,
-              "-d", str(partial), "-c", str(pins), *wanted], "pip download of the Lite requirements")
-        pins.unlink()
         folder.parent.mkdir(parents=True, exist_ok=True)
-        partial.rename(folder)
+        partial = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=folder.parent))
+        try:
+            pins = partial / "constraints.txt"
+            pins.write_text("\n".join(constraints) + "\n", encoding="utf-8")
+            _run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                  "--only-binary=:all:", "--platform", "any", "--python-version", PYODIDE_PYTHON,
+                  "-d", str(partial), "-c", str(pins), *wanted], "pip download of the Lite requirements")
+            pins.unlink()
+            if not folder.is_dir():  # another run may have finished the same download meanwhile
+                partial.rename(folder)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
     return [Wheel(project_name(path.name.split("-")[0]), path, _sha256(path))
             for path in sorted(folder.glob("*.whl")) if project_name(path.name.split("-")[0]) not in SHARED_WHEELS]
 

@@ -59,6 +59,9 @@ def test_runtime_is_pyodide_0_27_7_with_the_lite_requirements(runs: Runs, tmp_pa
     assert pyodide["requirements"][0].startswith("xlwings==") and pyodide["requirements"][1:] == bundle_lines
     for line in pyodide["requirements"]:
         assert pyodide_lite.requirement_project(line) in pyodide["packages"], line
+    lock = pyodide_lite.lock_packages(pyodide_lite.install_pyodide(pyodide_lite.cache_dir()))
+    for name in pyodide_lite.SHARED_WHEELS:
+        assert pyodide["packages"][name] == lock[name]["version"], name
     for probe in (pyodide["probe"], cpython):
         assert "/flopsheet-" in probe["flopsheet_file"] and "site-packages" not in probe["flopsheet_file"]
 
