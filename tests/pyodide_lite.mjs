@@ -1,10 +1,10 @@
 // Run the xlwings Lite bundle inside real Pyodide under Node.js, offline.
 //
 // Usage: node tests/pyodide_lite.mjs CONFIG.json   (tests/pyodide_lite.py writes CONFIG and reads the
-// JSON this prints on stdout; Pyodide's own messages go to stderr).
+// JSON this writes to CONFIG.output; Pyodide's own messages go to stderr).
 //
 // CONFIG: {pyodide_dir, package_cache_dir, files_url, wheels: [{project, filename, path, sha256}],
-//          preinstall: [filename], requirements: [line], main_py, probe_py, calls, env, canary}
+//          preinstall: [filename], requirements: [line], main_py, probe_py, calls, env, canary, output}
 //
 // Steps, as xlwings Lite takes them: boot Pyodide, load micropip, install the requirement lines with
 // micropip and its default index (so packages listed in pyodide-lock.json come from the lock first),
@@ -16,7 +16,7 @@
 // micropip installs CONFIG.canary, a lock package that is not on disk, so Pyodide asks its CDN;
 // that request must be refused ("canary.refused") and the package must stay absent.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 
@@ -128,5 +128,5 @@ try {
 } catch (error) {
   output = { ok: false, error: String(error?.stack ?? error), seconds };
 }
-process.stdout.write(JSON.stringify({ ...output, requests }));
+writeFileSync(config.output, JSON.stringify({ ...output, requests }));
 process.exit(0);

@@ -319,16 +319,17 @@ def run_pyodide(bundle: Path, calls: list[dict[str, Any]], workdir: Path) -> dic
                     "sha256": wheel.sha256} for wheel in wheels],
         "preinstall": [wheel.path.name for wheel in wheels if wheel.project in lock],
         "requirements": requirements, "main_py": str(bundle / "main.py"), "probe_py": str(PROBE),
-        "calls": calls, "env": LITE_ENV, "canary": CANARY_PACKAGE,
+        "calls": calls, "env": LITE_ENV, "canary": CANARY_PACKAGE, "output": str(workdir / "pyodide-result.json"),
     }
     config_path = workdir / "pyodide-config.json"
     config_path.write_text(json.dumps(config), encoding="utf-8")
     completed = subprocess.run([node_path, str(RUNNER), str(config_path)], capture_output=True, text=True,
                                check=False, timeout=SUBPROCESS_SECONDS)
-    if completed.returncode != 0 or not completed.stdout.strip():
+    output = Path(config["output"])
+    if completed.returncode != 0 or not output.is_file():
         raise RuntimeError(f"node {RUNNER.name} failed ({completed.returncode}): {completed.stderr[-3000:]}")
-    result = json.loads(completed.stdout)
-    result["log"] = completed.stderr
+    result = json.loads(output.read_text(encoding="utf-8"))
+    result["log"] = completed.stdout + completed.stderr
     result["requirements"] = requirements
     return result
 
@@ -360,12 +361,15 @@ def problems(pyodide: dict[str, Any], cpython: dict[str, Any]) -> list[str]:
 
 
 def timings(probe: dict[str, Any], steps: dict[str, float] | None = None) -> dict[str, float]:
-    """Seconds per step: boot and install (Pyodide only), import main, first call, scalar, 1,000-cell column."""
+    """Seconds per step: boot and install (Pyodide only), import main, first call, a scalar call and a
+    1,000-cell column (each also without xlwings' request handling: the registered function alone)."""
     calls = probe["seconds"]["calls"]
     first = next(iter(calls.values()))[0]
     figures = {name: steps[name] for name in ("boot", "load_micropip", "install") if steps and name in steps}
+    alone = probe["seconds"]["function_only"]
     return {**figures, "import_main": probe["seconds"]["import_main"], "first_call": first,
-            "scalar_call": statistics.median(calls["scalar"]), "column_1000": statistics.median(calls["column"])}
+            "scalar_call": statistics.median(calls["scalar"]), "scalar_function_only": statistics.median(alone["scalar"]),
+            "column_1000": statistics.median(calls["column"]), "column_function_only": statistics.median(alone["column"])}
 
 
 def _show(seconds: float) -> str:
