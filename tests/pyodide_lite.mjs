@@ -42,7 +42,8 @@ async function offlineFetch(resource) {
     return new Response(readFileSync(wheel.path), { headers: { "content-type": "application/octet-stream" } });
   }
   if (indexBase !== null && url.startsWith(indexBase)) {
-    const page = indexPage(url.slice(indexBase.length).replace(/^\/+|\/+$/g, ""));
+    const project = url.slice(indexBase.length).replace(/^\/+|\/+$/g, "").replace(/[-_.]+/g, "-").toLowerCase();
+    const page = indexPage(project); // PEP 503 names, as tests/pyodide_lite.py spells them
     if (page.files.length) {
       requests.served.push(url);
       return new Response(JSON.stringify(page), { headers: { "content-type": PEP691 } });
