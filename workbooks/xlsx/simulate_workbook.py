@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -83,6 +84,10 @@ def _formula(sheet: Worksheet, row: int, column: int, text: str, value: float, c
 
 
 def _title(sheet: Worksheet, simulation: Simulation, what: str) -> None:
+    """Title and subtitle lines; the sheet prints landscape, one page wide."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     spec = load_spec(simulation.model)
     set_text_cell(sheet.cell(1, 1), f"{spec.title_en} / {spec.title_zh}: {what}").font = styles.TITLE_FONT
     set_text_cell(sheet.cell(2, 1), f"{simulation.n:,} samples, seed {simulation.seed}; inputs sampled "
@@ -105,8 +110,7 @@ def _simulation_sheet(sheet: Worksheet, simulation: Simulation) -> None:
     row += 2
     set_text_cell(sheet.cell(row, 1), "Percentiles 分位数 (over all samples)").font = styles.SECTION_FONT
     headers = ["row", "label", "unit", "base", *PERCENTILES, "mean"]
-    _headers(sheet, row + 1, headers)
-    sheet.column_dimensions["B"].width = 34
+    _headers(sheet, row + 1, headers, [22, 34, 12, *[18] * (len(headers) - 3)])
     for row, record in enumerate(simulation.percentiles.itertuples(), start=row + 2):
         for column, text in ((1, record.Index), (2, f"{record.label_en} / {record.label_zh}"), (3, record.unit)):
             set_text_cell(sheet.cell(row, column), text)
@@ -143,9 +147,16 @@ def _histogram_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -
     chart.x_axis.title, chart.y_axis.title = f"{simulation.target} ({unit})", "share of samples"
     chart.y_axis.number_format = "0%"
     chart.add_data(Reference(sheet, min_col=5, min_row=TABLE_HEADER_ROW, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=3, min_row=first, max_row=last))
+    _text_categories(chart, Reference(sheet, min_col=3, min_row=first, max_row=last))
     chart.width, chart.height = CHART_SIZE
     sheet.add_chart(chart, "G4")
+
+
+def _text_categories(chart: BarChart, reference: Reference) -> None:
+    """Category labels read from text cells (openpyxl's set_categories would declare numbers); axes shown."""
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides both axes in Excel otherwise
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(reference)))
 
 
 def _short(value: float) -> str:
@@ -179,10 +190,11 @@ def _tornado_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -> 
     chart.type, chart.grouping, chart.overlap, chart.gapWidth = "bar", "clustered", 100, 40
     chart.title = f"{simulation.target}: change from base ({unit}) with each input at its low / high"
     chart.x_axis.scaling.orientation = "maxMin"  # the largest swing on top
+    chart.x_axis.tickLblPos = "low"  # input names left of the bars, not on the zero line
     chart.y_axis.title = f"change of {simulation.target} ({unit})"
     chart.add_data(Reference(sheet, min_col=7, max_col=8, min_row=TABLE_HEADER_ROW, max_row=last),
                    titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=first, max_row=last))
+    _text_categories(chart, Reference(sheet, min_col=1, min_row=first, max_row=last))
     chart.width, chart.height = CHART_SIZE[0], max(6, 2 + 1.2 * len(simulation.tornado))
     sheet.add_chart(chart, "A" + str(last + 3))
 
