@@ -8,6 +8,8 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import flopsheet
 from flopsheet import InputError, InputRangeError, UnitInputError, parse_distribution
@@ -46,6 +48,8 @@ def test_docstring_examples() -> None:
     ("triangular 20%,30%,46%", None, "triangular", "dimensionless", 0.20, 0.46),
     ("triangular 1,000; 1,500; 2,000 tokens", None, "triangular", "token", 1000, 2000),
     ("90..90 days", None, "uniform", "day", 90, 90),                        # zero width: a constant
+    ("90．．120 days", None, "uniform", "day", 90, 120),                     # full-width punctuation
+    ("triangular 20%，30%，46%", None, "triangular", "dimensionless", 0.20, 0.46),
 ])
 def test_forms(text: str, default: str | None, kind: str, unit: str, low: float, high: float) -> None:
     distribution = parse_distribution(text, default)
@@ -139,3 +143,16 @@ def test_to_another_unit_keeps_the_distribution() -> None:
     assert (hours.low, hours.high) == (pytest.approx(1440), pytest.approx(4320))
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     assert hours.sample(rng_a, 100).magnitude == pytest.approx(days.sample(rng_b, 100).magnitude * 24, rel=1e-12)
+
+
+@settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80) | st.from_regex(r"(lognormal |normal |triangular )?[-0-9.e%, ±万亿]{0,20}(\.\.[-0-9.e% ]{0,12})?"
+                                            r"( ?(days|TB|%|tokens|card))?", fullmatch=True))
+def test_any_text_gives_a_distribution_or_a_clear_error(text: str) -> None:
+    """Hypothesis: no text makes the reader raise anything but flopsheet's ValueErrors."""
+    try:
+        distribution = parse_distribution(text, "day", argument="duration")
+    except flopsheet.FlopsheetError as error:
+        assert str(error).startswith("duration: ")
+    else:
+        assert distribution.low <= distribution.high and all(map(math.isfinite, distribution.parameters))

@@ -153,6 +153,8 @@ def test_a_peak_range_in_flops_is_read_per_card() -> None:
     ({"duration": "normal 30 days ± 12 days"}, InputRangeError,
      ["duration: must be a range whose samples are all greater than 0", "lognormal or triangular"]),
     ({"utilization": "lognormal 30%..90%"}, InputRangeError, ["utilization: must be a range whose samples are all"]),
+    ({"duration": "lognormal 50% CI 1e-300..1e300 days"}, InputRangeError,
+     ["duration: must be a range whose samples are finite numbers"]),
     ({"durations": "90..120 days"}, UnknownNameError, ["unknown input of table5_kimi_training", "duration"]),
     ({"cards": "1..2"}, UnknownNameError, ["unknown input"]),
     ({"duration": "abc"}, UnitInputError, ["duration:"]),

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from .errors import InputError, InputRangeError, UnitInputError
+from .errors import FlopsheetError, InputError, InputRangeError, UnitInputError
 from .parse import Q
 from .registry import Quantity, ureg
 
@@ -46,6 +46,8 @@ KINDS: tuple[str, ...] = ("uniform", "normal", "lognormal", "triangular")
 #: What every refusal of unreadable range text expects.
 RANGE_FORMS = ('a range such as "30%..46%", "90..120 days", "lognormal 90% CI 60..180 days", '
                '"normal 105 days ± 10 days" or "triangular 20%, 30%, 46%"')
+#: What an unreadable end should have been.
+_NUMBER_EXPECTED = 'a number or a quantity such as "30 TB"'
 #: Two units of different dimensions, neither of data: an end read with both keeps its
 #: own unit only when it has one (see :func:`_has_own_unit`).
 _PROBE_UNITS = ("card", "token")
@@ -54,6 +56,9 @@ _HEAD = re.compile(r"\s*(?P<kind>uniform|normal|lognormal|log-normal|triangular)
 _CI = re.compile(r"(?P<level>[0-9]{1,3}(?:\.[0-9]{1,6})?)\s*%\s*CI(?![\w])\s*", re.IGNORECASE)
 _PLUS_MINUS = re.compile(r"±|\+/-|\+-")
 _LIST_SEPARATOR = re.compile(r";|,(?=\s)")
+#: Full-width punctuation a range may be typed with ("90．．120", "20%，30%，46%"), folded to ASCII
+#: before the range is split; each end is then read by Q with its own folding.
+_FOLDS = str.maketrans({"．": ".", "，": ", ", "；": ";", "＋": "+", "－": "-", "／": "/"})
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,8 @@ def looks_like_range(value: Any) -> bool:
         return True
     if not isinstance(value, str):
         return False
-    return ".." in value or _HEAD.match(value[:MAX_RANGE_TEXT]) is not None
+    folded = value[:MAX_RANGE_TEXT].translate(_FOLDS)
+    return ".." in folded or _HEAD.match(folded) is not None
 
 
 def parse_distribution(text: str | Distribution, default_unit: str | pint.Unit | None = None, *,
@@ -198,9 +204,10 @@ def parse_distribution(text: str | Distribution, default_unit: str | pint.Unit |
         raise InputError(argument, text, RANGE_FORMS)
     if len(text) > MAX_RANGE_TEXT:
         raise UnitInputError(argument, text, f"a range of at most {MAX_RANGE_TEXT} characters")
-    head = _HEAD.match(text)
+    folded = text.translate(_FOLDS)
+    head = _HEAD.match(folded)
     kind = head.group("kind").lower().replace("-", "") if head else "uniform"
-    body = text[head.end():] if head else text
+    body = folded[head.end():] if head else folded
     level = DEFAULT_CI
     ci = _CI.match(body)
     if ci is not None:
@@ -292,6 +299,11 @@ def _end(text: str, end: str, unit: str | pint.Unit | None, argument: str | None
     except UnitInputError as error:
         detail = f'in the end "{end}"' + (f": {error.detail}" if error.detail else "")
         raise type(error)(argument, text, error.expected, detail) from None
+    except FlopsheetError:
+        raise
+    except Exception as error:  # noqa: BLE001 - pint's parser can fail outside the family; refuse, never crash
+        raise UnitInputError(argument, text, _NUMBER_EXPECTED,
+                             f'in the end "{end}": unreadable ({type(error).__name__})') from None
 
 
 def _unit_of(default_unit: str | pint.Unit | None, argument: str | None) -> pint.Unit:

@@ -247,6 +247,10 @@ def simulate(model: str | ModelSpec, n: Any = DEFAULT_SAMPLES, seed: int | None 
     streams = np.random.default_rng(seed).spawn(len(spec.inputs))
     position = {item.name: index for index, item in enumerate(spec.inputs)}
     drawn = {name: distribution.sample(streams[position[name]], count) for name, distribution in distributions.items()}
+    for name, samples in drawn.items():
+        if not np.all(np.isfinite(samples.magnitude)):
+            raise InputRangeError(name, distributions[name].text, "a range whose samples are finite numbers",
+                                  "some overflow; use a narrower range")
     values, _ = _evaluate(spec, {**fixed, **drawn}, distributions)
     base = evaluate(spec, fixed)
     percentiles = _percentiles(spec, values, base)
