@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from flopsheet.workbooks.model.spread import spread
 from flopsheet.workbooks.xlsx.recalc import convert
 from flopsheet.workbooks.xlsx.simulate_workbook import (HISTOGRAM_BINS, SHEET_SAMPLES, write_simulation_xlsx)
 from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, default_ranges, template_name
+from test_workbooks_libreoffice import _edit, _value  # reading and editing cells by defined name
 
 TABLE5, TABLE6 = "table5_kimi_training", "table6_kimi_inference"
 #: Ranges a user types into a template's low/high cells (defined name -> value), per edited copy.
@@ -41,23 +41,6 @@ SIMULATIONS: dict[str, tuple[str, dict[str, Any]]] = {
                         "data": "37,580,963,840 kB"}),
     "sim_t6": (TABLE6, {"tokens_per_call": "lognormal 90% CI 1000..2000 tokens", "busy_hours": "12..24"}),
 }
-
-
-def _cell(workbook: openpyxl.Workbook, name: str) -> Any:
-    (sheet, reference), = workbook.defined_names[name].destinations
-    return workbook[sheet][reference.replace("$", "")]
-
-
-def _value(workbook: openpyxl.Workbook, name: str) -> float:
-    return float(_cell(workbook, name).value)
-
-
-def _edit(template: Path, edits: Mapping[str, Any], target: Path) -> Path:
-    workbook = openpyxl.load_workbook(template)
-    for name, value in edits.items():
-        _cell(workbook, name).value = value
-    workbook.save(target)
-    return target
 
 
 @pytest.fixture(scope="module")
