@@ -116,3 +116,12 @@ def test_every_error_exits_2_with_a_clear_line(capsys: pytest.CaptureFixture[str
 def test_a_model_without_ranges_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "simulate", "table4_mfu")
     assert code == 2 and "at least one input given as a range" in err
+
+
+def test_help_defaults_are_simulates_and_the_command_imports_lightly() -> None:
+    from flopsheet.workbooks import cli_simulate
+    from flopsheet.workbooks.model import simulate
+
+    assert (cli_simulate.DEFAULT_SAMPLES, cli_simulate.DEFAULT_SEED) == (simulate.DEFAULT_SAMPLES, simulate.DEFAULT_SEED)
+    code = "import sys, flopsheet.workbooks.cli_simulate; print(sorted({'openpyxl', 'pandas'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..units import InputError
-from .model.simulate import DEFAULT_SAMPLES, DEFAULT_SEED, PERCENTILES, Simulation, simulate
 from .model.spec import load_spec
-from .outputs.plain import format_value
-from .outputs.safe_io import atomic_write
-from .outputs.simulation_json import write_simulation_json
+from .outputs.formats import format_value
+from .outputs.safe_io import visible_text
 from .outputs.text_table import render_table
-from .report import parse_assignments
-from .xlsx.simulate_workbook import write_simulation_xlsx
+
+if TYPE_CHECKING:  # the handler imports pandas and openpyxl only when it runs
+    from .model.simulate import Simulation
 
 #: Exit code of a command that succeeded.
 EXIT_OK = 0
 #: Output suffixes ``-o`` accepts.
 SUFFIXES = (".xlsx", ".json")
+#: Defaults shown in ``--help`` (the same as :func:`flopsheet.simulate`'s, checked by the tests).
+DEFAULT_SAMPLES, DEFAULT_SEED = 100_000, 0
 
 
 def shown(value: float, unit: str) -> str:
@@ -35,8 +37,11 @@ def shown(value: float, unit: str) -> str:
 
 def simulation_text(simulation: Simulation) -> str:
     """The percentile table and the tornado, as printed."""
+    from .model.simulate import PERCENTILES
+
     spec = load_spec(simulation.model)
-    lines = [f"{spec.title_en} / {spec.title_zh}: {simulation.n:,} samples, seed {simulation.seed}", "ranges:"]
+    lines = [visible_text(f"{spec.title_en} / {spec.title_zh}: {simulation.n:,} samples, seed {simulation.seed}"),
+             "ranges:"]
     units = simulation.tornado.set_index("input")["unit"]
     for name, distribution in simulation.ranges.items():
         unit = f" {units[name]}" if units[name] else ""
@@ -55,12 +60,18 @@ def simulation_text(simulation: Simulation) -> str:
                for record in simulation.tornado.itertuples()]
     lines.append(render_table(["input", "low", "high", "unit", "at low", "at high", "swing"], tornado,
                               align="<>><>>>"))
-    lines += [f"warning: {text}" for text in simulation.warnings]
+    lines += [visible_text(f"warning: {text}") for text in simulation.warnings]
     return "\n".join(lines) + "\n"
 
 
 def _simulate(options: argparse.Namespace) -> int:
     """Run the simulation; print it or write it."""
+    from .cli import parse_assignments
+    from .model.simulate import simulate
+    from .outputs.safe_io import atomic_write
+    from .outputs.simulation_json import write_simulation_json
+    from .xlsx.simulate_workbook import write_simulation_xlsx
+
     output = Path(options.output) if options.output else None
     if output is not None and output.suffix.lower() not in SUFFIXES:
         raise InputError("-o", str(output), "a .xlsx or .json file")

@@ -14,13 +14,12 @@ keys, so readers of the report JSON read this too), with two additions:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ..model.simulate import PERCENTILES, Simulation
 from ..model.spec import load_spec
-from .plain import _number, report_dict
+from .plain import _number, json_text, report_dict
 
 
 def simulation_dict(simulation: Simulation) -> dict[str, Any]:
@@ -47,6 +46,5 @@ def simulation_dict(simulation: Simulation) -> dict[str, Any]:
 
 
 def write_simulation_json(simulation: Simulation, path: Path) -> None:
-    """Write :func:`simulation_dict` as UTF-8 JSON."""
-    text = json.dumps(simulation_dict(simulation), ensure_ascii=False, indent=2) + "\n"
-    path.write_text(text, encoding="utf-8")
+    """Write :func:`simulation_dict` as UTF-8 JSON (control characters escaped, as the report JSON)."""
+    path.write_bytes(json_text(simulation_dict(simulation)).encode("utf-8"))
