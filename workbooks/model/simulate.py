@@ -46,6 +46,8 @@ PERCENTILE_COLUMNS: tuple[str, ...] = ("label_en", "label_zh", "unit", "base", *
 #: Columns of :attr:`Simulation.tornado`, in order.
 TORNADO_COLUMNS: tuple[str, ...] = ("input", "unit", "low", "high", "distribution", "target_at_low",
                                     "target_at_high", "swing")
+#: Distributions whose samples are not bounded by their ends (a draw may overflow).
+_UNBOUNDED = frozenset({"normal", "lognormal"})
 #: Longest refused sample text an error message quotes.
 _SHOWN_SAMPLE = 40
 #: Where a FLOPS range for a per-card peak is read per card.
@@ -247,8 +249,8 @@ def simulate(model: str | ModelSpec, n: Any = DEFAULT_SAMPLES, seed: int | None 
     streams = np.random.default_rng(seed).spawn(len(spec.inputs))
     position = {item.name: index for index, item in enumerate(spec.inputs)}
     drawn = {name: distribution.sample(streams[position[name]], count) for name, distribution in distributions.items()}
-    for name, samples in drawn.items():
-        if not np.all(np.isfinite(samples.magnitude)):
+    for name, samples in drawn.items():  # uniform and triangular samples lie between finite ends
+        if distributions[name].kind in _UNBOUNDED and not np.all(np.isfinite(samples.magnitude)):
             raise InputRangeError(name, distributions[name].text, "a range whose samples are finite numbers",
                                   "some overflow; use a narrower range")
     values, _ = _evaluate(spec, {**fixed, **drawn}, distributions)
