@@ -42,6 +42,7 @@ from .formulas import (
     train_duration,
     train_flops,
 )
+from .units.ranges import Distribution, parse_distribution
 from .units import (
     AssumptionWarning,
     DimensionalityError,
@@ -80,6 +81,7 @@ __all__ = [
     "InputRangeError",
     "OutputError",
     "ModelShape",
+    "Distribution",
     "Peak",
     "Q",
     "Quantity",
@@ -105,7 +107,9 @@ __all__ = [
     "model_names",
     "model_shape",
     "model_shapes",
+    "parse_distribution",
     "report",
+    "simulate",
     "sweep",
     "train_card_hours",
     "train_cards",
@@ -118,11 +122,12 @@ __all__ = [
 #: use so that ``import flopsheet`` stays light and the xlwings Lite bundle (units,
 #: formulas and addin only) imports without it.
 _WORKBOOK_API = {"evaluate": "flopsheet.workbooks.model.evaluate", "report": "flopsheet.workbooks.report",
-                 "sweep": "flopsheet.workbooks.model.sweep", "audit": "flopsheet.workbooks.model.audit"}
+                 "sweep": "flopsheet.workbooks.model.sweep", "audit": "flopsheet.workbooks.model.audit",
+                 "simulate": "flopsheet.workbooks.model.simulate"}
 
 
 def __getattr__(name: str) -> object:
-    """Import ``evaluate``, ``report``, ``sweep`` and ``audit`` from flopsheet.workbooks on first use."""
+    """Import ``evaluate``, ``report``, ``sweep``, ``audit`` and ``simulate`` from flopsheet.workbooks on first use."""
     if name in _WORKBOOK_API:
         import importlib
 

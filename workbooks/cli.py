@@ -1,7 +1,7 @@
 """The workbook-side commands of ``flopsheet``: a thin layer over the Python API.
 
 :func:`register` adds the sub-parsers (summary, build, list, show, report, audit,
-sweep, functions) and sets ``handler=callable(options) -> int`` on each.
+sweep, simulate from :mod:`.cli_simulate`, functions) and sets ``handler=callable(options) -> int`` on each.
 ``flopsheet.__main__`` composes the registrars of ``workbooks`` and ``addin`` (which
 must not import each other) into the one command line.
 """
@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..units import InputError, OutputError
+from . import cli_simulate
 from .model.spec import load_spec, spec_names
 from .outputs.formats import FORMATS, format_value
 from .outputs.safe_io import visible_text
@@ -246,3 +247,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep_parser.add_argument("-o", "--output", help="write .xlsx (with chart) or .csv instead of printing")
     _add_overrides(sweep_parser)
     sweep_parser.set_defaults(handler=_sweep)
+
+    cli_simulate.add_command(commands, HELP_FORMAT)

@@ -23,6 +23,9 @@ A spec is the single source of a template workbook and of the headless evaluator
     note = "..."
     source = "..."
     # optional: kind = "utilization", measured_on = "A100 bf16", format = "0.0%"
+    low = "90 days"                          # optional, with high: the input's range (read
+    high = "105 days"                        # like value); the templates' low/high columns,
+                                             # flopsheet simulate's default ranges
 
     [[row]]                                  # a derived row (a formula cell)
     name = "cards"
@@ -59,6 +62,7 @@ from ...formulas import Peak, Utilization, as_peak, as_utilization
 from ...formulas.utilization import parse_reference
 from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
                      UnknownNameError, parse_unit)
+from ...units.ranges import Distribution
 from . import unit_choices
 from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression  # noqa: F401 - re-exported
 
@@ -72,7 +76,7 @@ UNIT_FORBIDDEN = frozenset('",;')
 #: Listing position of a spec without an ``order`` key: after every ordered one.
 DEFAULT_ORDER = 1000.0
 #: Suffixes the compiler appends to a row name for its helper cells.
-HELPER_SUFFIXES: tuple[str, ...] = ("_unit", "_factor", "_base", "_printed")
+HELPER_SUFFIXES: tuple[str, ...] = ("_unit", "_factor", "_base", "_printed", "_low", "_high")
 #: Names the compiler itself defines on the Units sheet.
 RESERVED_NAMES = frozenset({"unit_names", "unit_factors", "true", "false"})
 #: A valid name: lower-case letters, digits, underscores; starts with a letter.
@@ -82,7 +86,7 @@ _CELL_LIKE = re.compile(r"^([a-z]{1,3}\d+|r\d*c?\d*|c\d*)$")
 #: Rate dimension of a per-card peak (TFLOPS/card).
 _PEAK_UNIT = "TFLOPS/card"
 _INPUT_KEYS = {"name", "label_en", "label_zh", "value", "unit", "note", "source", "printed", "printed_unit",
-               "kind", "measured_on", "format"}
+               "kind", "measured_on", "format", "low", "high"}
 _ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format",
              "solve_for"}
 _TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row", "order", "case"}
@@ -136,6 +140,8 @@ class InputSpec:
     kind : "quantity", "peak" (per-card rate, catalogue references allowed) or
         "utilization" (a fraction in (0, 100%], possibly measured on a card/precision).
     measured_on : str, for a utilization: the peak it was measured against ("A100 bf16").
+    low, high : float or str or None, the input's range, read like ``value`` (both or
+        neither; low <= value <= high).
     """
 
     name: str
@@ -150,6 +156,8 @@ class InputSpec:
     kind: str = "quantity"
     measured_on: str = ""
     format: str = ""
+    low: str | float | None = None
+    high: str | float | None = None
 
     @property
     def dimensionality(self) -> Any:
@@ -165,6 +173,16 @@ class InputSpec:
     def choices(self) -> tuple[str, ...]:
         """The units the workbook's dropdown offers (none for a fraction)."""
         return _dropdown(self.unit)
+
+    @property
+    def spread(self) -> Distribution | None:
+        """The spec's range (``low`` to ``high``) as a uniform distribution in ``unit``; None without one."""
+        if self.low is None or self.high is None:
+            return None
+        reading = self.read(self.low)
+        unit = reading.quantity.units
+        low, high = (float(self.read(end).quantity.to(unit).magnitude) for end in (self.low, self.high))
+        return Distribution("uniform", f"{self.low}..{self.high}", unit, low, high, (low, high))
 
     def read(self, value: Any = None) -> Reading:
         """Read ``value`` (the default when None) as this input, checking dimension and range.
@@ -524,7 +542,8 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
             name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
             value=_require(path, table, "value", name, (str, int, float)), unit=unit, note=_text(path, table, "note", name),
             source=_text(path, table, "source", name), printed=printed, printed_unit=printed_unit, kind=kind,
-            measured_on=_text(path, table, "measured_on", name), format=_text(path, table, "format", name)))
+            measured_on=_text(path, table, "measured_on", name), format=_text(path, table, "format", name),
+            low=_optional_value(path, table, "low", name), high=_optional_value(path, table, "high", name)))
     rows = []
     for table in _tables(path, document, "row"):
         name = _require(path, table, "name", None)
@@ -546,6 +565,13 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
         list_order=_order(path, document), cases=[_case(path, table) for table in _tables(path, document, "case")],
         printed_text={table["name"]: table["printed"] for key in ("input", "row") for table in document.get(key, [])
                       if "printed" in table})
+
+
+def _optional_value(path: Path, table: Mapping[str, Any], key: str, row: str) -> str | float | None:
+    """An optional value key (``low``, ``high``): a number or text, None when absent."""
+    if key not in table:
+        return None
+    return _require(path, table, key, row, (str, int, float))
 
 
 def _text(path: Path, table: Mapping[str, Any], key: str, row: str | None) -> str:
@@ -679,6 +705,23 @@ def _check_cases(spec: ModelSpec) -> None:
             raise SpecError(spec.path, f"'set' names {', '.join(unknown)}, which are not inputs", where)
 
 
+def _check_spread(spec: ModelSpec, item: InputSpec, reading: Reading) -> None:
+    """``low`` and ``high`` come together, read as the input, and bracket its value."""
+    if (item.low is None) != (item.high is None):
+        raise SpecError(spec.path, "give both low and high (the input's range), or neither", item.name)
+    if item.low is None:
+        return
+    ends = []
+    for key, end in (("low", item.low), ("high", item.high)):
+        try:
+            ends.append(item.read(end).quantity.to(reading.quantity.units).magnitude)
+        except FlopsheetError as error:
+            raise SpecError(spec.path, f"{key} {end!r}: {error}", item.name) from None
+    if not ends[0] <= reading.quantity.magnitude <= ends[1]:
+        raise SpecError(spec.path, f"low {item.low!r} <= value {item.value!r} <= high {item.high!r} does not hold",
+                        item.name)
+
+
 def _check(spec: ModelSpec) -> None:
     """Check names, expressions, dependencies, cases and dimensions (by evaluating the defaults)."""
     _check_names(spec)
@@ -689,6 +732,7 @@ def _check(spec: ModelSpec) -> None:
             readings[item.name] = item.read()
         except FlopsheetError as error:
             raise SpecError(spec.path, f"value {item.value!r}: {error}", item.name) from None
+        _check_spread(spec, item, readings[item.name])
     spec.solve(readings, building=True)
     inputs = {item.name for item in spec.inputs}
     for row in spec.rows:

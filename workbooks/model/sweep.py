@@ -24,7 +24,8 @@ from .spec import ModelSpec, load_spec
 #: Points in a range given without a step (START..STOP).
 DEFAULT_POINTS = 11
 #: Most model evaluations one request may run, whatever their shape: the points of a
-#: sweep (the product of its axes) and, by the same rule, Monte Carlo samples. The model
+#: sweep (the product of its axes). (Monte Carlo samples are summarised, never shown: their
+#: cap is memory, ``simulate.MAX_SAMPLES``.) The model
 #: runs over arrays in milliseconds; the grid must stay something a spreadsheet and a
 #: terminal can show (a 100 x 100 sweep workbook is written in about 0.5 s, a 1000 x 1000
 #: one took 45 s and 600 MB with openpyxl), and a typo like a 10,000 x 10,000 grid must

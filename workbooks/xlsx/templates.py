@@ -11,20 +11,26 @@ Sheet ``Model`` (the first sheet)
     ====  ==========================================  ==============================
     A     label (中文)
     B     label (English)
-    C     value, in the unit of column D              ``<name>``
+    C     value (the base case), in column D's unit   ``<name>``
     D     unit (dropdown of that dimension's units)   ``<name>_unit``
-    E     printed in the report, in column D's unit   ``<name>_printed``
-    F     difference C - E (red when negative)
-    G     difference C / E - 1
-    H     note and source
-    I     the row's defined name
-    J     factor from column D's unit to base unit    ``<name>_factor``
-    K     value in base units                         ``<name>_base``
-    L     base unit (registry base: s, bit, FLOP ...)
+    E     low, in column D's unit                     ``<name>_low``
+    F     high, in column D's unit                    ``<name>_high``
+    G     printed in the report, in column D's unit   ``<name>_printed``
+    H     difference C - G (red when negative)
+    I     difference C / G - 1
+    J     note and source
+    K     the row's defined name
+    L     factor from column D's unit to base unit    ``<name>_factor``
+    M     value in base units                         ``<name>_base``
+    N     base unit (registry base: s, bit, FLOP ...)
     ====  ==========================================  ==============================
 
-    Input values (column C) and all unit cells (column D) are blue on light yellow:
-    type there. A fraction (utilization, unit "") has an empty unit cell, a percent
+    Input values (column C), their low and high (E, F) and all unit cells (column D)
+    are blue on light yellow: type there. An input without a range in its spec has
+    ``=<name>`` as its low and high (no spread until a range is typed). A result's low
+    and high are native formulas: its expression with each value it reads at the end
+    that lowers (raises) it (:mod:`flopsheet.workbooks.model.spread`), so they bracket
+    the base value. A fraction (utilization, unit "") has an empty unit cell, a percent
     format, and no J/K helpers: formulas read ``<name>`` itself.
     Derived rows compute in base units (``cards_base = flops_base/(peak_base*
     utilization*duration_base)``) and show ``<name> = <name>_base/<name>_factor``,
@@ -65,7 +71,11 @@ from ..model.evaluate import evaluate
 from ..model.expressions import FUNCTIONS, Call, Name, excel_formula, formula_call, number_text
 from .readme_sheet import write_readme
 from ..model.spec import InputSpec, ModelSpec, RowSpec, load_spec, spec_names
+from ..model.spread import Spread, spread
 from .package import save_deterministic
+
+#: Input name -> (low, high) quantities: the ranges a template's low/high columns start with.
+Ranges = Mapping[str, tuple[pint.Quantity, pint.Quantity]]
 
 #: Where ``flopsheet build`` writes the templates (package data).
 TEMPLATE_DIR = Path(__file__).parents[1] / "templates"
@@ -73,14 +83,17 @@ VARIANTS: tuple[str, ...] = ("native", "addin")
 MODEL_SHEET, UNITS_SHEET, README_SHEET = "Model", "Units", "README"
 HEADER_ROW = 5
 #: Column letters of the Model sheet.
-COL = {"zh": "A", "en": "B", "value": "C", "unit": "D", "printed": "E", "difference": "F", "ratio": "G",
-       "note": "H", "name": "I", "factor": "J", "base": "K", "base_unit": "L"}
-HEADERS = {"zh": "项目", "en": "Item", "value": "Value 数值", "unit": "Unit 单位", "printed": "Printed 报告数值",
+COL = {"zh": "A", "en": "B", "value": "C", "unit": "D", "low": "E", "high": "F", "printed": "G", "difference": "H",
+       "ratio": "I", "note": "J", "name": "K", "factor": "L", "base": "M", "base_unit": "N"}
+#: The two ends of a row's range, as COL keys and defined-name suffixes (``<name>_low``).
+SIDES: tuple[str, ...] = ("low", "high")
+HEADERS = {"zh": "项目", "en": "Item", "value": "Value 数值", "unit": "Unit 单位", "low": "Low 低值",
+           "high": "High 高值", "printed": "Printed 报告数值",
            "difference": "Difference 差异", "ratio": "Diff % 差异率", "note": "Note and source 说明与来源",
            "name": "Name (defined name)", "factor": "Factor to base", "base": "Value in base unit",
            "base_unit": "Base unit"}
 #: Column widths that do not depend on content.
-FIXED_WIDTHS = {"value": 20, "printed": 20, "difference": 18, "ratio": 12, "note": 56, "factor": 14, "base": 16,
+FIXED_WIDTHS = {"value": 20, "low": 18, "high": 18, "printed": 20, "difference": 18, "ratio": 12, "note": 56, "factor": 14, "base": 16,
                 "base_unit": 16}
 
 
@@ -94,6 +107,8 @@ class Line:
     unit: str
     quantity: pint.Quantity
     row: int
+    low: float
+    high: float
 
     @property
     def name(self) -> str:
@@ -133,11 +148,19 @@ def _addin_call(lines: Mapping[str, Line], result: Line) -> Any:
     return render
 
 
-def _lines(spec: ModelSpec, overrides: Mapping[str, Any] | None,
-           frame: pd.DataFrame | None = None) -> tuple[dict[str, Line], list[str]]:
+def default_ranges(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> Ranges:
+    """The spec's ``low``/``high`` of every input that has them and is not overridden."""
+    return {item.name: (item.read(item.low).quantity, item.read(item.high).quantity) for item in spec.inputs
+            if item.low is not None and item.high is not None and item.name not in (overrides or {})}
+
+
+def _lines(spec: ModelSpec, overrides: Mapping[str, Any] | None, frame: pd.DataFrame | None = None,
+           ranges: Ranges | None = None) -> tuple[dict[str, Line], list[str], Spread]:
     """Place the spec's rows on the Model sheet; evaluate it unless ``frame`` already holds the evaluation."""
     if frame is None:
         frame = evaluate(spec, overrides)
+    ranges = default_ranges(spec, overrides) if ranges is None else ranges
+    ends = spread(spec, dict(zip(frame["name"], frame["quantity"])), dict(zip(frame["name"], frame["unit"])), ranges)
     items: dict[str, InputSpec | RowSpec] = {item.name: item for item in [*spec.inputs, *spec.rows]}
     lines: dict[str, Line] = {}
     row = HEADER_ROW + 2  # header, then the "Assumptions" section row
@@ -145,9 +168,9 @@ def _lines(spec: ModelSpec, overrides: Mapping[str, Any] | None,
         if record.kind == "derived" and record.Index == len(spec.inputs):
             row += 1  # the "Results" section row
         lines[record.name] = Line(items[record.name], record.kind, float(record.value), record.unit,
-                                  record.quantity, row)
+                                  record.quantity, row, ends.low[record.name], ends.high[record.name])
         row += 1
-    return lines, list(frame.attrs["warnings"])
+    return lines, list(frame.attrs["warnings"]), ends
 
 
 def _define(workbook: Workbook, name: str, sheet: str, reference: str) -> None:
@@ -194,7 +217,7 @@ def _unit_validation(line: Line) -> DataValidation:
 
 
 def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping[str, Line], variant: str,
-                cached: dict[str, float]) -> None:
+                cached: dict[str, float], ends: Spread, ranged: bool) -> None:
     """Write one row: labels, value or formula, unit, printed, difference, note, helpers."""
     item, name = line.item, line.name
     is_input = line.kind == "input"
@@ -229,7 +252,39 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
             _write_base(sheet, line, Formula(f"={name}*{name}_factor"))
     else:
         _write_formula(sheet, line, lines, variant, value_format, cached)
+    _write_ends(sheet, workbook, line, lines, value_format, cached, ends, ranged)
     _write_printed(sheet, workbook, line, value_format, cached)
+
+
+def _write_ends(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping[str, Line], value_format: str,
+                cached: dict[str, float], ends: Spread, ranged: bool) -> None:
+    """The low and high cells: typed numbers (or ``=<name>``) for an input, native formulas for a result."""
+    name = line.name
+    for side, value in zip(SIDES, (line.low, line.high)):
+        reference = line.cell(side)
+        _define(workbook, f"{name}_{side}", MODEL_SHEET, reference)
+        if line.kind == "input":
+            typed: Any = value if ranged else Formula(f"={name}")
+            _set(sheet, reference, typed, font=styles.INPUT_FONT, fill=styles.INPUT_FILL, number_format=value_format,
+                 alignment=styles.TOP)
+            if not ranged:
+                cached[reference] = value
+            continue
+        row: RowSpec = line.item  # type: ignore[assignment]
+        formula = excel_formula(row.parsed, _end_reference(lines, ends, name, side))
+        display = Formula(f"={formula}" if line.fraction else f"=({formula})/{name}_factor")
+        _set(sheet, reference, display, font=styles.FORMULA_FONT, number_format=value_format, alignment=styles.TOP)
+        cached[reference] = value
+
+
+def _end_reference(lines: Mapping[str, Line], ends: Spread, row: str, side: str) -> Any:
+    """How the ``side`` formula of ``row`` refers to a value it reads: that value's end that gives the side, in base units."""
+
+    def reference(name: str) -> str:
+        end = f"{name}_{ends.end(row, name, side)}"
+        return end if lines[name].fraction else f"({end}*{name}_factor)"
+
+    return reference
 
 
 def _write_base(sheet: Worksheet, line: Line, formula: Formula) -> None:
@@ -285,7 +340,7 @@ def _write_printed(sheet: Worksheet, workbook: Workbook, line: Line, value_forma
 
 
 def _write_model_sheet(workbook: Workbook, spec: ModelSpec, lines: dict[str, Line], variant: str,
-                       cached: dict[str, float]) -> None:
+                       cached: dict[str, float], ends: Spread, ranged: set[str]) -> None:
     """The Model sheet: title, header, assumptions, results, layout and print setup."""
     sheet = workbook.active
     sheet.title = MODEL_SHEET
@@ -295,7 +350,8 @@ def _write_model_sheet(workbook: Workbook, spec: ModelSpec, lines: dict[str, Lin
     months = " A month is 1/12 Julian year = 30.4375 days." if any(
         "month" in line.item.choices for line in lines.values()) else ""
     _set(sheet, "A3", "Blue cells on yellow are assumptions: type a value, pick its unit from the list in "
-         f"column D. Black cells are formulas. Grey columns I-L convert to base units.{months}",
+         "column D, type its low and high in columns E-F. Black cells are formulas; a result's low and high are "
+         f"the lowest and highest it gets from the ranges. Grey columns K-N convert to base units.{months}",
          font=styles.SUBTITLE_FONT)
     for key, header in HEADERS.items():
         _set(sheet, f"{COL[key]}{HEADER_ROW}", header, font=styles.HEADER_FONT, fill=styles.HEADER_FILL,
@@ -306,7 +362,7 @@ def _write_model_sheet(workbook: Workbook, spec: ModelSpec, lines: dict[str, Lin
             _set(sheet, f"{COL[key]}{row}", None, fill=styles.SECTION_FILL)
         _set(sheet, f"A{row}", title, font=styles.SECTION_FONT, fill=styles.SECTION_FILL)
     for line in lines.values():
-        _write_line(sheet, workbook, line, lines, variant, cached)
+        _write_line(sheet, workbook, line, lines, variant, cached, ends, line.name in ranged)
     _layout(sheet, lines)
 
 
@@ -372,21 +428,24 @@ def _spec(spec_or_name: ModelSpec | str | Path) -> ModelSpec:
 
 
 def build_workbook(spec_or_name: ModelSpec | str | Path, *, variant: str = "native",
-                   overrides: Mapping[str, Any] | None = None, frame: pd.DataFrame | None = None
-                   ) -> tuple[Workbook, dict[str, dict[str, float]]]:
+                   overrides: Mapping[str, Any] | None = None, frame: pd.DataFrame | None = None,
+                   ranges: Ranges | None = None) -> tuple[Workbook, dict[str, dict[str, float]]]:
     """Build a spec's template in memory: the workbook and the cached values of its formulas.
 
     ``frame`` is the evaluation of the spec with ``overrides`` when the caller already
-    has it (a report evaluates once); otherwise the spec is evaluated here. Callers add
-    sheets as they need, then save once with :func:`.package.save_deterministic`.
+    has it (a report evaluates once); otherwise the spec is evaluated here. ``ranges``
+    (input name -> (low, high) quantities) fill the low/high columns; by default the
+    spec's ``low``/``high`` of the inputs not overridden (:func:`default_ranges`).
+    Callers add sheets as they need, then save once with :func:`.package.save_deterministic`.
     """
     if variant not in VARIANTS:
         raise InputError("variant", variant, " or ".join(f'"{name}"' for name in VARIANTS))
     spec = _spec(spec_or_name)
-    lines, notes = _lines(spec, overrides, frame)
+    ranges = default_ranges(spec, overrides) if ranges is None else ranges
+    lines, notes, ends = _lines(spec, overrides, frame, ranges)
     workbook = Workbook()
     cached: dict[str, float] = {}
-    _write_model_sheet(workbook, spec, lines, variant, cached)
+    _write_model_sheet(workbook, spec, lines, variant, cached, ends, set(ranges))
     _write_units_sheet(workbook, lines)
     write_readme(workbook.create_sheet(README_SHEET), spec, lines, notes, variant)
     workbook.properties.creator = "flopsheet build"
