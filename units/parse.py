@@ -353,7 +353,7 @@ def _split_cell(text: str, given: str, argument: str | None, letters_are_magnitu
         if not bare_word:
             raise UnitInputError(argument, given, NUMBER_EXPECTED)
     if percent and "%" in unit:
-        raise UnitInputError(argument, given, NUMBER_EXPECTED, 'one "%" sign: "45%" is 0.45')
+        raise UnitInputError(argument, given, 'a percentage with one "%" sign ("45%" is 0.45)')
     return _Reading(number, factor, percent, unit, magnitude_text)
 
 
