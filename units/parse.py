@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -128,7 +129,7 @@ def normalise_text(text: str) -> str:
 def check_length(text: str, argument: str | None) -> None:
     """Refuse text longer than :data:`MAX_CELL_TEXT` before anything else reads it."""
     if len(text) > MAX_CELL_TEXT:
-        raise UnitInputError(argument, text, f"at most {MAX_CELL_TEXT} characters")
+        raise UnitInputError(argument, text, f"a text of at most {MAX_CELL_TEXT} characters")
 
 
 def parse_unit(text: str, *, argument: str | None = None) -> pint.Unit:
@@ -378,9 +379,9 @@ def _exact_value(reading: _Reading, given: str, argument: str | None) -> float:
     number = float(exact)
     if not math.isfinite(number):
         raise UnitInputError(argument, given, "a finite number", "too large for a float (over 1.8e308)")
-    if number == 0 and exact != 0:
-        raise UnitInputError(argument, given, "a number of at least 1e-308 in size, or 0",
-                             "too small: a float would read it as 0")
+    if exact != 0 and abs(number) < sys.float_info.min:
+        raise UnitInputError(argument, given, "a number of at least 2.2e-308 in size, or 0",
+                             "too small: a float would lose its digits or read it as 0")
     return number
 
 
@@ -394,10 +395,7 @@ def _parse_text(text: str, default_unit: str | pint.Unit | None, argument: str |
     reading = _split_cell(cleaned, text, argument, _letters_are_magnitudes(default))
     number = _exact_value(reading, text, argument)
     if reading.unit in ENGLISH_MAGNITUDE_LETTERS and reading.unit not in ureg:
-        word = next(w for w, f in ENGLISH_MAGNITUDE_WORDS.items() if f == ENGLISH_MAGNITUDE_LETTERS[reading.unit])
-        raise UnitInputError(argument, text, UNIT_EXPECTED,
-                             f'"{reading.unit}" alone is a magnitude only where a count is expected: write '
-                             f'"{reading.number} {word}" or give the unit ("{reading.number}{reading.unit} tokens")')
+        raise UnitInputError(argument, text, UNIT_EXPECTED, _lone_letter_hint(reading, default))
     if reading.unit:
         if reading.unit.startswith("%"):
             raise UnitInputError(argument, text, NUMBER_EXPECTED, '"%" comes right after the number: "45%"')
@@ -415,6 +413,17 @@ def _parse_text(text: str, default_unit: str | pint.Unit | None, argument: str |
         unit = ureg.dimensionless
     _check_scale(number, unit, text, argument)
     return Quantity(number, unit)
+
+
+def _lone_letter_hint(reading: _Reading, default: pint.Unit | None) -> str:
+    """Say how to write "15T" where a lone letter is not a magnitude (data or no default)."""
+    letter, number = reading.unit, reading.number
+    if default is not None:  # a data size: the letter was meant as a byte prefix
+        prefix = "k" if letter == "K" else letter
+        return f'"{letter}" alone is not a unit: write "{number} {prefix}B" for bytes'
+    word = next(w for w, f in ENGLISH_MAGNITUDE_WORDS.items() if f == ENGLISH_MAGNITUDE_LETTERS[letter])
+    return (f'"{letter}" alone is a magnitude only where a count is expected: write "{number} {word}" '
+            f'or give the unit ("{number}{letter} tokens")')
 
 
 def _default_unit(default_unit: str | pint.Unit | None, argument: str | None) -> pint.Unit | None:
