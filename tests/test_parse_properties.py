@@ -114,18 +114,10 @@ magnitudes = st.floats(min_value=-1e200, max_value=1e200, allow_nan=False, allow
 
 
 @FAST
-@given(magnitudes, st.sampled_from(UNITS), st.integers(min_value=2, max_value=15))
-def test_Q_reads_back_what_format_eng_writes(magnitude: float, unit: str, digits: int) -> None:
+@given(magnitudes, st.sampled_from(UNITS), st.integers(min_value=2, max_value=15), st.sampled_from([format_eng, format_zh]))
+def test_Q_reads_back_what_the_formatters_write(magnitude: float, unit: str, digits: int, formatter: Any) -> None:
     quantity = Quantity(magnitude, unit)
-    back = Q(format_eng(quantity, digits=digits))
-    assert back.to(quantity.units).magnitude == _approx(magnitude, digits)
-
-
-@FAST
-@given(magnitudes, st.sampled_from(UNITS), st.integers(min_value=2, max_value=15))
-def test_Q_reads_back_what_format_zh_writes(magnitude: float, unit: str, digits: int) -> None:
-    quantity = Quantity(magnitude, unit)
-    back = Q(format_zh(quantity, digits=digits))
+    back = Q(formatter(quantity, digits=digits))
     assert back.to(quantity.units).magnitude == _approx(magnitude, digits)
 
 
