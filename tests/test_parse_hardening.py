@@ -119,6 +119,7 @@ CASES: list[tuple[str, tuple[Any, ...], type[ValueError], str]] = [
     ("mfu", ("x" * MEGABYTE,), UnknownNameError, 'utilization: unknown MFU run "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..." (1,000,000 characters); known: GPT-3, Gopher, Megatron-Turing NLG, PaLM'),
     ("infer_cards", (8e14, "300万", "A10 fp16", "30%", 24.0000001), InputRangeError, 'busy_hours: must be at most 24 hours a day, got "24.0000001 h"'),
     ("infer_cards", (8e14, "300万", "A10 fp16", "30%", np.array([12.0, 25.5])), InputRangeError, 'busy_hours: must be at most 24 hours a day, got "25.5 h"'),
+    ("train_flops", (10**400, 1), UnitInputError, "params: expected a finite number, got 1000000000000000000000000000000000000000... (401 characters); NaN, infinity or over 1.8e308"),
     ("train_flops", ("70B", "30TB"), UnitInputError, 'tokens: expected a token count (e.g. "4.9万亿 tokens"), got "30TB"'),
     ("train_flops", ("abc", "15T"), UnitInputError, 'params: expected a parameter count (e.g. "2000亿"), got "abc"'),
     ("train_flops", ("70B", "15T", "6 %%"), UnitInputError, 'flop_per_param_token: expected a percentage with one "%" sign ("45%" is 0.45), got "6 %%"'),
