@@ -18,6 +18,8 @@ import pytest
 import flopsheet
 from flopsheet import Q
 from flopsheet.formulas import as_peak, as_utilization, card_peak
+from flopsheet.formulas.runs import run_names
+from flopsheet.formulas.utilization import mfu_runs
 from flopsheet.units import InputRangeError, UnitInputError, UnknownNameError, format_eng, format_zh, parse_unit
 from flopsheet.units.parse import MAX_CELL_TEXT
 
@@ -25,6 +27,8 @@ MEGABYTE = 1_000_000
 KNOWN_CARDS = ("A100, A800, H100, H800, H20, H200, B200, A10, L40S, V100, MI300X, TPU v3, TPU v4, TPU v5e, "
                "TPU v5p, Ascend 910B")
 A100_PRECISIONS = "A100 fp64, A100 fp32, A100 tf32, A100 bf16, A100 fp16, A100 int8"
+#: Every run mfu() knows, as its refusal lists them (read from the tables, not copied).
+KNOWN_RUNS = ", ".join([*mfu_runs(), *run_names()])
 CHINESE_WORDS = "use one of 万, 亿, 万亿, 十万, 百万, 千万, 十亿, 百亿, 千亿 (small to large)"
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Q": Q, "parse_unit": parse_unit, "as_peak": as_peak, "as_utilization": as_utilization, "card_peak": card_peak,
@@ -115,8 +119,8 @@ CASES: list[tuple[str, tuple[Any, ...], type[ValueError], str]] = [
     ("as_utilization", ("@" * MEGABYTE,), UnitInputError, 'utilization: expected a text of at most 256 characters, got "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@..." (1,000,000 characters)'),
     ("card_peak", ("A100", "bf16", "no"), UnitInputError, 'sparse: expected True or False (or the text "TRUE", "FALSE", "sparse", "dense"), got "no"'),
     ("card_peak", ("A100", "bf16", 1), UnitInputError, 'sparse: expected True or False (or the text "TRUE", "FALSE", "sparse", "dense"), got 1'),
-    ("mfu", (0,), UnknownNameError, "utilization: unknown MFU run 0; known: GPT-3, Gopher, Megatron-Turing NLG, PaLM"),
-    ("mfu", ("x" * MEGABYTE,), UnknownNameError, 'utilization: unknown MFU run "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..." (1,000,000 characters); known: GPT-3, Gopher, Megatron-Turing NLG, PaLM'),
+    ("mfu", (0,), UnknownNameError, f"utilization: unknown MFU run 0; known: {KNOWN_RUNS}"),
+    ("mfu", ("x" * MEGABYTE,), UnknownNameError, f'utilization: unknown MFU run "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..." (1,000,000 characters); known: {KNOWN_RUNS}'),
     ("infer_cards", (8e14, "300万", "A10 fp16", "30%", 24.0000001), InputRangeError, 'busy_hours: must be at most 24 hours a day, got "24.0000001 h"'),
     ("infer_cards", (8e14, "300万", "A10 fp16", "30%", np.array([12.0, 25.5])), InputRangeError, 'busy_hours: must be at most 24 hours a day, got "25.5 h"'),
     ("train_flops", (10**400, 1), UnitInputError, "params: expected a finite number, got 1000000000000000000000000000000000000000... (401 characters); NaN, infinity or over 1.8e308"),
