@@ -71,7 +71,7 @@ class OutputError(InputError):
 
     def _message(self) -> str:
         where = f"{self.argument}: " if self.argument else ""
-        text = f"{where}cannot write {_show(str(self.given))}: {self.expected}"
+        text = f"{where}cannot write {_show(str(self.given), cut=False)}: {self.expected}"
         return f"{text}; {self.detail}" if self.detail else text
 
 
@@ -106,10 +106,10 @@ MAX_SHOWN_TEXT = 60
 SHOWN_PREFIX = 40
 
 
-def _show(value: Any) -> str:
-    """Render a given value for a message: text quoted (cut when long), quantities as typed."""
+def _show(value: Any, cut: bool = True) -> str:
+    """Render a given value for a message: text quoted (cut when long, unless a path), quantities as typed."""
     if isinstance(value, str):
-        if len(value) > MAX_SHOWN_TEXT:
+        if cut and len(value) > MAX_SHOWN_TEXT:
             return f'"{value[:SHOWN_PREFIX]}..." ({len(value):,} characters)'
         return f'"{value}"'
     text = f"{value}"
