@@ -16,6 +16,7 @@ import pint
 
 from ..units import InputRangeError, Q, UnitInputError, ureg
 from ..units.format import unit_text
+from ..units.parse import NUMBER_EXPECTED
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,33 @@ def dimensionality_of(unit: str) -> Any:
     return ureg.Unit(unit).dimensionality
 
 
+#: Significant digits of a number in an error message: enough that 24.0000001 h is not
+#: shown as "24 h" (a float has 15-17).
+MESSAGE_DIGITS = 15
+
+
+def number_text(number: float) -> str:
+    """A number for a message, with every digit that matters ("24.0000001", "1e+300")."""
+    return f"{number:.{MESSAGE_DIGITS}g}"
+
+
 def shown(value: Any) -> Any:
     """Return the value as the user gave it, for error messages (text stays text)."""
     if isinstance(value, pint.Quantity):
         if np.ndim(value.magnitude) == 0:
-            return f"{value.magnitude:g} {unit_text(value)}".strip()
-        return f"{value:~P}"
+            return f"{number_text(float(value.magnitude))} {unit_text(value)}".strip()
+        first = np.asarray(value.magnitude).ravel()
+        where = f"first of {np.shape(value.magnitude)}" if first.size else "empty range"
+        head = f"{number_text(float(first[0]))} " if first.size else ""
+        return f"{head}{unit_text(value)} ({where})".strip()
     return value
+
+
+def reshaped(error: UnitInputError, kind: ArgKind) -> UnitInputError:
+    """Say what the argument expects instead of Q's generic 'a number ... such as "30 TB"'."""
+    if error.expected != NUMBER_EXPECTED:
+        return error
+    return UnitInputError(error.argument, error.given, kind.expected, error.detail)
 
 
 def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = True) -> pint.Quantity:
@@ -95,7 +116,10 @@ def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = T
     InputRangeError
         A value that is zero or negative where ``positive`` is required.
     """
-    quantity = Q(value, kind.unit, argument=argument)
+    try:
+        quantity = Q(value, kind.unit, argument=argument)
+    except UnitInputError as error:
+        raise reshaped(error, kind) from None
     if quantity.dimensionality != kind.dimensionality:
         raise UnitInputError(argument, shown(value) if not isinstance(value, str) else value, kind.expected)
     quantity = quantity.to(kind.unit)
@@ -109,7 +133,8 @@ def require_positive(quantity: pint.Quantity, argument: str, given: Any) -> None
     magnitudes = np.asarray(quantity.magnitude, dtype=float)
     if np.any(magnitudes <= 0):
         bad = magnitudes.ravel()[np.argmax(magnitudes.ravel() <= 0)]
-        shown_value = given if isinstance(given, str) and magnitudes.ndim == 0 else f"{bad:g} {unit_text(quantity)}".strip()
+        shown_value = (given if isinstance(given, str) and magnitudes.ndim == 0
+                       else f"{number_text(bad)} {unit_text(quantity)}".strip())
         raise InputRangeError(argument, shown_value, "greater than 0")
 
 

@@ -11,14 +11,18 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pint
 
-from ..units import Q, UnknownNameError
+from ..units import Q, UnitInputError, UnknownNameError
 
 CATALOGUE_FILE = Path(__file__).with_name("data") / "accelerators.toml"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
 _PER_CARD = "card"
+#: Text accepted for the ``sparse`` switch of :func:`card_peak`.
+SPARSE_WORDS: dict[str, bool] = {"true": True, "false": False, "sparse": True, "dense": False}
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,28 @@ def find_card(name: str, argument: str = "card") -> Accelerator:
     return catalogue()[record_name]
 
 
+def read_sparse(value: Any, argument: str = "sparse") -> bool:
+    """Read the sparsity switch: a bool, or the text TRUE/FALSE/sparse/dense (any case).
+
+    Any other value is refused: a truthy string such as "no" must not select the
+    sparse figure.
+
+    Examples
+    --------
+    >>> read_sparse(True), read_sparse("FALSE"), read_sparse("sparse")
+    (True, False, True)
+    >>> read_sparse("no")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.UnitInputError: sparse: expected True or False (or the text "TRUE", "FALSE", "sparse", "dense"), got "no"
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in SPARSE_WORDS:
+        return SPARSE_WORDS[value.strip().lower()]
+    raise UnitInputError(argument, value, 'True or False (or the text "TRUE", "FALSE", "sparse", "dense")')
+
+
 def card_peak(name: str, precision: str, sparse: bool = False) -> pint.Quantity:
     """Return a card's peak throughput per card at a precision.
 
@@ -115,7 +141,8 @@ def card_peak(name: str, precision: str, sparse: bool = False) -> pint.Quantity:
     precision : str
         One of fp64, fp32, tf32, bf16, fp16, fp8, int8, fp4 (where the card has it).
     sparse : bool, default False
-        Return the 2:4 structured-sparsity figure instead of the dense one.
+        Return the 2:4 structured-sparsity figure instead of the dense one. Also the
+        text "TRUE"/"FALSE"/"sparse"/"dense"; anything else is refused.
 
     Returns
     -------
@@ -134,6 +161,7 @@ def card_peak(name: str, precision: str, sparse: bool = False) -> pint.Quantity:
     flopsheet.units.errors.UnknownNameError: card: unknown accelerator "A1000"; known: A100, A800, H100, ...
     """
     record = find_card(name)
+    sparse = read_sparse(sparse)
     table = record.sparse if sparse else record.dense
     precision_key = key(precision) if isinstance(precision, str) else ""
     if precision_key not in table:

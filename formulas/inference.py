@@ -92,7 +92,7 @@ def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization:
     rate, factor, message = fast.effective_rate(peak, utilization)
     if np.any(fast.magnitude(busy_hours, "busy_hours", args.BUSY_HOURS) > HOURS_PER_DAY):
         hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
-        raise InputRangeError("busy_hours", args.shown(hours), f"at most {HOURS_PER_DAY} hours a day")
+        raise InputRangeError("busy_hours", args.shown(hours.max()), f"at most {HOURS_PER_DAY} hours a day")
     hours = fast.magnitude(busy_hours, "busy_hours", args.BUSY_HOURS)
     fast.same_shape(flops_per_call=per_call, calls_per_day=calls, peak_and_utilization=rate, busy_hours=hours)
     scale = fast.conversion(_CARDS_UNITS, "card")

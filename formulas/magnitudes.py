@@ -19,6 +19,7 @@ is exactly what the slow path says.
 from __future__ import annotations
 
 import math
+import sys
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,8 @@ from .utilization import Utilization, as_peak, as_utilization, throughput
 #: Distinct argument texts remembered per kind (cell text repeats: "30.2%", "A100 tf32").
 TEXT_CACHE_SIZE = 4096
 _PEAK_UNIT = args.PEAK.unit
+#: Largest finite float: a bigger int (10**400) or inf takes the slow path and its message.
+_LARGEST = sys.float_info.max
 
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
@@ -64,7 +67,7 @@ def magnitude(value: Any, argument: str, kind: args.ArgKind, *, positive: bool =
     """
     kind_of_value = type(value)
     if kind_of_value is float or kind_of_value is int:
-        if (value > 0 if positive else True) and -math.inf < value < math.inf:
+        if (value > 0 if positive else True) and -_LARGEST < value < _LARGEST:
             return float(value)
     elif kind_of_value is str:
         return _text(value, argument, kind, positive)
@@ -79,7 +82,7 @@ def magnitude(value: Any, argument: str, kind: args.ArgKind, *, positive: bool =
             if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
                 if _checked_array(raw, positive):
                     return raw if factor == 1.0 else raw * factor
-            elif isinstance(raw, (int, float)) and (raw > 0 if positive else True) and -math.inf < raw < math.inf:
+            elif isinstance(raw, (int, float)) and (raw > 0 if positive else True) and -_LARGEST < raw < _LARGEST:
                 return float(raw) * factor
     # Anything else, or anything that failed a check: the slow path, for its exact message.
     return args.quantity_arg(value, argument, kind, positive=positive).magnitude

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -23,16 +24,23 @@ import pint
 
 from ..units import AssumptionWarning, InputRangeError, Q, UnitInputError, UnknownNameError
 from ..units.format import unit_text
+from ..units.parse import MAX_CELL_TEXT, check_length, normalise_text
 from . import args
-from .cards import PRECISIONS, card_peak, catalogue, find_card, key
+from .cards import PRECISIONS, card_names, card_peak, catalogue, find_card, key
 
 MFU_FILE = Path(__file__).with_name("data") / "mfu.toml"
 #: Largest allowed utilization: 100%.
 MAX_UTILIZATION = 1.0
 #: Relative tolerance when matching a bare peak number to a catalogue figure.
 PEAK_MATCH_RTOL = 1e-6
-_REFERENCE = re.compile(r"^\s*(?P<card>[^\d\s].*?)\s+(?P<precision>[A-Za-z]+\d+)(?:\s+(?P<sparsity>sparse|dense))?\s*$", re.IGNORECASE)
-_MEASURED = re.compile(r"^(?P<value>[^@]+?)\s*(?:@|\bof\b|\bvs\.?\b)\s*(?P<reference>.+)$")
+#: A precision as written in a reference: letters then digits ("bf16", "tf32", "int8").
+_PRECISION_SHAPE = re.compile(r"[A-Za-z]+[0-9]+")
+#: The optional last word of a peak reference.
+_SPARSITY = {"sparse": True, "dense": False}
+#: What separates a utilization from the peak it was measured against ("30.2% @ A100 bf16").
+_MEASURED_ON = re.compile(r"@|\bof\b|\bvs\b\.?")
+#: How a number starts (after folding): such text is a quantity, not a catalogue reference.
+_NUMBER_START = frozenset("0123456789+-.")
 
 
 @dataclass(frozen=True)
@@ -70,38 +78,97 @@ def _format_rate(rate: pint.Quantity) -> str:
     return f"{np.asarray(rate.to('TFLOPS/card').magnitude).ravel()[0]:g} TFLOPS/card"
 
 
+def _split_reference(text: str) -> tuple[str, str, bool] | None:
+    """Split "A100 tf32 [sparse]" into (card, precision, sparse) by shape alone (linear)."""
+    words = normalise_text(text).split()
+    sparse = False
+    if len(words) >= 3 and words[-1].lower() in _SPARSITY:
+        sparse = _SPARSITY[words.pop().lower()]
+    if len(words) < 2 or not _PRECISION_SHAPE.fullmatch(words[-1]) or words[0][0].isdigit():
+        return None
+    return " ".join(words[:-1]), words[-1], sparse
+
+
 def parse_reference(text: str) -> tuple[str, str, bool] | None:
     """Split "A100 tf32 [sparse]" into (card, precision, sparse); None if not that shape."""
-    match = _REFERENCE.match(text)
-    if match is None or key(match.group("precision")) not in PRECISIONS:
+    if not isinstance(text, str) or len(text) > MAX_CELL_TEXT:
         return None
-    return match.group("card"), key(match.group("precision")), (match.group("sparsity") or "").lower() == "sparse"
+    split = _split_reference(text)
+    if split is None or key(split[1]) not in PRECISIONS:
+        return None
+    return split[0], key(split[1]), split[2]
+
+
+def looks_like_reference(text: str) -> bool:
+    """True for text that names a catalogue peak rather than a number ("H100", not "156 TFLOPS")."""
+    folded = normalise_text(text)
+    return bool(folded) and folded[0] not in _NUMBER_START
+
+
+def catalogue_peak(text: str, argument: str = "peak") -> Peak:
+    """Look a reference "A100 tf32" ("H100 SXM bf16 sparse") up in the catalogue.
+
+    Raises UnknownNameError listing the known cards when no card starts the text, and
+    the card's precisions when the rest is not one of them.
+
+    Examples
+    --------
+    >>> catalogue_peak("A100 fp7")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.UnknownNameError: peak: unknown precision "A100 fp7"; known: A100 fp64, A100 fp32, A100 tf32, A100 bf16, A100 fp16, A100 int8
+    """
+    check_length(text, argument)
+    words = normalise_text(text).split()
+    card_keys = _card_keys()
+    length = next((n for n in range(len(words), 0, -1) if key(" ".join(words[:n])) in card_keys), 0)
+    if length == 0:
+        shape = _split_reference(text)
+        raise UnknownNameError(argument, shape[0] if shape else text.strip(), ", ".join(card_names()), "accelerator")
+    record = find_card(" ".join(words[:length]), argument)
+    rest = words[length:]
+    sparse = False
+    if len(rest) > 1 and rest[-1].lower() in _SPARSITY:
+        sparse = _SPARSITY[rest.pop().lower()]
+    table = record.sparse if sparse else record.dense
+    suffix = " sparse" if sparse else ""
+    known = ", ".join(f"{record.name} {precision}{suffix}" for precision in table) or "none"
+    if not rest:
+        raise UnknownNameError(argument, text, known, "precision for")
+    if len(rest) > 1 or key(rest[0]) not in table:
+        raise UnknownNameError(argument, text, known, "sparse precision" if sparse else "precision")
+    precision = key(rest[0])
+    return Peak(table[precision], record.name, precision)
 
 
 def as_peak(value: Any, argument: str = "peak") -> Peak:
     """Read a peak argument: catalogue reference, quantity, text or bare TFLOPS number.
 
-    A rate without "/card" ("156 TFLOPS") is taken as per card.
+    A rate without "/card" ("156 TFLOPS") is taken as per card. Text that does not
+    start like a number is a catalogue reference (see :func:`catalogue_peak`).
     """
     if isinstance(value, Peak):
+        _checked_rate(value.rate, argument, args.shown(value.rate))
         return value
     if isinstance(value, str):
-        reference = parse_reference(value)
-        if reference is not None:
-            card_name, precision, sparse = reference
-            record = find_card(card_name, argument)
-            return Peak(card_peak(record.name, precision, sparse=sparse), record.name, precision)
-        if value.strip() and key(value) in _card_keys():
-            record = find_card(value, argument)
-            raise UnknownNameError(argument, value, ", ".join(f"{record.name} {p}" for p in record.dense),
-                                   "precision for")
-    quantity = Q(value, args.PEAK.unit, argument=argument)
+        check_length(value, argument)
+        if looks_like_reference(value):
+            return catalogue_peak(value, argument)
+    return Peak(_checked_rate(value, argument, value))
+
+
+def _checked_rate(value: Any, argument: str, given: Any) -> pint.Quantity:
+    """A peak rate per card from a quantity, number or text, checked finite and positive."""
+    try:
+        quantity = Q(value, args.PEAK.unit, argument=argument)
+    except UnitInputError as error:
+        raise args.reshaped(error, args.PEAK) from None
     if quantity.dimensionality == args.dimensionality_of("FLOPS"):
         quantity = quantity / Q(1, "card")
     if quantity.dimensionality != args.PEAK.dimensionality:
-        raise UnitInputError(argument, args.shown(value), args.PEAK.expected)
-    args.require_positive(quantity, argument, value)
-    return Peak(quantity.to(args.PEAK.unit))
+        raise UnitInputError(argument, args.shown(given), args.PEAK.expected)
+    args.require_positive(quantity, argument, given)
+    return quantity.to(args.PEAK.unit)
 
 
 def _card_keys() -> set[str]:
@@ -135,11 +202,12 @@ def mfu(model: str) -> Utilization:
     from .runs import find_run, run_names, run_utilization
 
     table4 = mfu_runs()
-    for name, run in table4.items():
-        if key(name) == key(model):
-            return run
-    if find_run(model) is not None:
-        return run_utilization(model)
+    if isinstance(model, str) and len(model) <= MAX_CELL_TEXT:
+        for name, run in table4.items():
+            if key(name) == key(model):
+                return run
+        if find_run(model) is not None:
+            return run_utilization(model)
     known = ", ".join([*table4, *run_names()])
     raise UnknownNameError("utilization", model, known, "MFU run")
 
@@ -154,13 +222,16 @@ def as_utilization(value: Any, argument: str = "utilization") -> Utilization:
         return Utilization(checked, value.card, value.precision, value.source)
     card = precision = None
     if isinstance(value, str):
-        measured = _MEASURED.match(value.strip())
-        if measured is not None:
-            reference = parse_reference(measured.group("reference"))
-            if reference is None:
-                raise UnknownNameError(argument, measured.group("reference"), "a card and precision like \"A100 bf16\"", "measurement reference")
-            card, precision = find_card(reference[0]).name, reference[1]
-            value = measured.group("value")
+        check_length(value, argument)
+        measured = _MEASURED_ON.search(value)
+        if measured is not None and value[:measured.start()].strip():
+            reference = value[measured.end():].strip()
+            if not reference:
+                raise UnknownNameError(argument, value, 'a card and precision like "A100 bf16"',
+                                       "measurement reference in")
+            peak = catalogue_peak(reference, argument)
+            card, precision = peak.card, peak.precision
+            value = value[:measured.start()].strip()
     quantity = Q(value, "dimensionless", argument=argument)
     return Utilization(_check_fraction(quantity, argument, value), card, precision)
 
@@ -173,8 +244,21 @@ def _check_fraction(quantity: pint.Quantity, argument: str, given: Any) -> Any:
     bad = (fraction <= 0) | (fraction > MAX_UTILIZATION)
     if np.any(bad):
         worst = float(fraction.ravel()[np.argmax(bad.ravel())])
-        raise InputRangeError(argument, f"{worst * 100:g}%", "in (0, 100%]")
+        raise InputRangeError(argument, percent_text(worst), "in (0, 100%]")
     return float(fraction) if fraction.ndim == 0 else fraction
+
+
+def percent_text(fraction: float) -> str:
+    """A fraction as a percentage with every digit it has ("100.00001%", not "100%").
+
+    Examples
+    --------
+    >>> percent_text(1.0000001), percent_text(1.3), percent_text(0.302)
+    ('100.00001%', '130%', '30.2%')
+    """
+    if not math.isfinite(fraction):
+        return f"{fraction * 100}%"
+    return f"{(Decimal(repr(fraction)) * 100).normalize():f}%"
 
 
 def throughput(peak: Any, utilization: Any) -> tuple[pint.Quantity, float | None, str]:

@@ -71,7 +71,7 @@ class OutputError(InputError):
 
     def _message(self) -> str:
         where = f"{self.argument}: " if self.argument else ""
-        text = f"{where}cannot write {_show(str(self.given))}: {self.expected}"
+        text = f"{where}cannot write {_show(str(self.given), cut=False)}: {self.expected}"
         return f"{text}; {self.detail}" if self.detail else text
 
 
@@ -100,8 +100,19 @@ class AssumptionWarning(UserWarning):
     """Inputs that combine assumptions inconsistently (e.g. MFU measured at another precision)."""
 
 
-def _show(value: Any) -> str:
-    """Render a given value for a message: text quoted, quantities as typed."""
+#: Longest given text a message repeats in full; longer text is cut, with its length.
+MAX_SHOWN_TEXT = 60
+#: How much of a longer text a message shows.
+SHOWN_PREFIX = 40
+
+
+def _show(value: Any, cut: bool = True) -> str:
+    """Render a given value for a message: text quoted (cut when long, unless a path), quantities as typed."""
     if isinstance(value, str):
+        if cut and len(value) > MAX_SHOWN_TEXT:
+            return f'"{value[:SHOWN_PREFIX]}..." ({len(value):,} characters)'
         return f'"{value}"'
-    return f"{value}"
+    text = f"{value}"
+    if len(text) > MAX_SHOWN_TEXT:
+        return f"{text[:SHOWN_PREFIX]}... ({len(text):,} characters)"
+    return text

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pint
 
-from .parse import QuantityLike, Q
+from .errors import InputError, UnitInputError
+from .parse import Q, QuantityLike, parse_unit
 
 #: Chinese magnitudes used when formatting, largest first.
 CHINESE_FORMAT_STEPS: tuple[tuple[str, float], ...] = (("万亿", 1e12), ("亿", 1e8), ("万", 1e4))
+#: Largest multiple of a Chinese magnitude written out in digits ("2000亿"); beyond it
+#: the multiple takes an exponent ("1.230e+20万亿"), so no text grows past what Q reads.
+WHOLE_NUMBER_LIMIT = 1e16
 
 
 def unit_text(quantity: pint.Quantity) -> str:
@@ -20,9 +25,14 @@ def unit_text(quantity: pint.Quantity) -> str:
 
 def _scalar(value: QuantityLike, unit: str | None) -> tuple[float, str]:
     """The magnitude (in ``unit`` when given) and short unit text of a scalar quantity."""
-    quantity = Q(value)
+    quantity = Q(value, argument="value")
+    if np.ndim(quantity.magnitude) != 0:
+        raise UnitInputError("value", f"a range of shape {np.shape(quantity.magnitude)}", "a single value")
     if unit is not None:
-        quantity = quantity.to(unit)
+        target = parse_unit(unit, argument="unit")
+        if target.dimensionality != quantity.dimensionality:
+            raise UnitInputError("unit", unit, f'a unit of the same dimension as "{unit_text(quantity) or "1"}"')
+        quantity = quantity.to(target)
     return float(quantity.magnitude), unit_text(quantity)
 
 
@@ -65,7 +75,12 @@ def format_zh(value: QuantityLike, digits: int = 3, unit: str | None = None) -> 
     for name, factor in CHINESE_FORMAT_STEPS:
         if abs(magnitude) >= factor:
             scaled = magnitude / factor
-            body = f"{scaled:.{digits}g}" if abs(scaled) < 10**digits else f"{scaled:.0f}"
+            if abs(scaled) < 10**digits:
+                body = f"{scaled:.{digits}g}"
+            elif abs(scaled) < WHOLE_NUMBER_LIMIT:
+                body = f"{scaled:.0f}"
+            else:
+                body = f"{scaled:.{max(digits - 1, 0)}e}"
             return f"{body}{name} {suffix}".strip()
     return f"{magnitude:,.{digits}g} {suffix}".strip()
 
@@ -76,4 +91,4 @@ def format_quantity(value: QuantityLike, style: str = "eng", digits: int = 4, un
         return format_zh(value, digits=digits, unit=unit)
     if style == "eng":
         return format_eng(value, digits=digits, unit=unit)
-    raise ValueError(f'style: expected "eng" or "zh", got "{style}"')
+    raise InputError("style", style, '"eng" or "zh"')

@@ -59,7 +59,7 @@ import numpy as np
 import pint
 
 from ...formulas import Peak, Utilization, as_peak, as_utilization
-from ...formulas.utilization import parse_reference
+from ...formulas.utilization import looks_like_reference
 from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
                      UnknownNameError, parse_unit)
 from ...units.ranges import Distribution
@@ -205,13 +205,13 @@ class InputSpec:
                 given = f"{given} @ {self.measured_on}"
             used = as_utilization(given, argument=self.name)
             return Reading(Q(used.value), "", used)
-        quantity = self._checked(Q(given, self.unit or None, argument=self.name), given)
+        quantity = self._checked(Q(given, self.unit or "dimensionless", argument=self.name), given)
         shown, unit = self._shown(quantity)
         return Reading(shown, unit, None)
 
     def _read_peak(self, given: Any) -> Reading:
         """A peak: a catalogue reference ("A100 bf16"), a rate, or a number in ``unit``."""
-        if isinstance(given, str) and parse_reference(given) is not None:
+        if isinstance(given, str) and looks_like_reference(given):
             peak = as_peak(given, argument=self.name)
             rate = peak.rate
         elif isinstance(given, Peak):
