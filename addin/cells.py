@@ -15,6 +15,7 @@ import numpy as np
 import pint
 
 from ..units import InputRangeError, Q, UnitInputError, parse_unit
+from ..formulas.magnitudes import NOT_FINITE
 from .catalogue import Param, ResultUnit
 
 #: The types a cell holding a number arrives as (JSON gives int for whole numbers).
@@ -152,7 +153,7 @@ def to_cells(quantity: pint.Quantity) -> float | list[list[float]]:
     """A quantity's magnitude as a cell value: a float, or a 2-D list that spills."""
     magnitude = np.asarray(quantity.magnitude, dtype=float)
     if not np.all(np.isfinite(magnitude)):
-        raise InputRangeError("result", "infinity or NaN", "a finite number (an input is too large)")
+        raise InputRangeError(*NOT_FINITE)
     if magnitude.ndim == 0:
         return float(magnitude)
     return np.atleast_2d(magnitude).tolist()

@@ -22,6 +22,7 @@ _FLOPS_UNITS = f"{args.PARAMETERS.unit}*{args.TOKENS.unit}*({args.FLOP_PER_PARAM
 _CARDS_UNITS = f"({args.FLOP_PER_CALL.unit})*({args.CALL_RATE.unit})*day/(({args.PEAK.unit})*{args.BUSY_HOURS.unit})"
 
 
+@fast.guarded
 def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP_PER_PARAM_TOKEN) -> pint.Quantity:
     """Return the compute of one inference call: ``2 * params * tokens``.
 
@@ -60,6 +61,7 @@ def _per_call_to_count(value: Any, unit: str) -> Any:
     return value
 
 
+@fast.guarded
 def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization: Any,
                 busy_hours: Any = HOURS_PER_DAY) -> pint.Quantity:
     """Return the cards that serve a day's calls within its busy hours.

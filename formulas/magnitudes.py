@@ -18,7 +18,9 @@ is exactly what the slow path says.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 import sys
 from functools import lru_cache
 from typing import Any
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import Quantity, UnitInputError, ureg
+from ..units import InputRangeError, Quantity, UnitInputError, ureg
 from . import args
 from .utilization import Utilization, as_peak, as_utilization, throughput
 
@@ -135,9 +137,38 @@ def conversion(source: str, target: str) -> float:
     return float(ureg.Quantity(1.0, source).to(target).magnitude)
 
 
+#: What a result that is not a finite number says (the same text on every face).
+NOT_FINITE = ("result", "infinity or NaN", "a finite number (an input is too large or too small for a float)")
+
+
 def result(value: Any, unit_text: str) -> pint.Quantity:
-    """The formula's result: one pint quantity in ``unit_text``."""
+    """The formula's result: one pint quantity in ``unit_text``; inf or NaN is an InputRangeError.
+
+    Every input is finite and checked, so a non-finite result means the arithmetic left
+    the float range (``train_flops(1e300, 1e300)``).
+    """
+    if type(value) is float:
+        if not -math.inf < value < math.inf:
+            raise InputRangeError(*NOT_FINITE)
+    elif not _checked_array(np.asarray(value), positive=False):
+        raise InputRangeError(*NOT_FINITE)
     return Quantity(value, unit(unit_text))
+
+
+def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn float arithmetic errors of a formula (a division by an underflowed zero) into :data:`NOT_FINITE`."""
+
+    @functools.wraps(function)
+    def formula(*arguments: Any, **keywords: Any) -> Any:
+        try:
+            if any(isinstance(argument, np.ndarray) for argument in arguments):
+                with np.errstate(all="raise"):  # an overflow is our error, not a RuntimeWarning with a path
+                    return function(*arguments, **keywords)
+            return function(*arguments, **keywords)
+        except (ZeroDivisionError, OverflowError, FloatingPointError):
+            raise InputRangeError(*NOT_FINITE) from None
+
+    return formula
 
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)

@@ -38,6 +38,7 @@ _DURATION_UNITS = f"{args.FLOP.unit}/({args.CARDS.unit}*({args.PEAK.unit}))"
 _CARD_HOURS_UNITS = f"{args.FLOP.unit}/({args.PEAK.unit})"
 
 
+@fast.guarded
 def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
                 chars_per_word: Any = DEFAULT_CHARS_PER_WORD,
                 words_per_token: Any = DEFAULT_WORDS_PER_TOKEN) -> pint.Quantity:
@@ -81,6 +82,7 @@ def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
     return fast.result(data_bytes * (scale / (per_char * per_word * per_token)), "token")
 
 
+@fast.guarded
 def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP_PER_PARAM_TOKEN,
                 seq_len: Any = None, recompute: bool = False) -> pint.Quantity:
     """Return the training compute: ``params * tokens * 6``, or counted from a model shape.
@@ -154,6 +156,7 @@ def _seq_len_from_third(value: Any) -> Any:
     return value
 
 
+@fast.guarded
 def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.Quantity:
     """Return the cards needed to do ``flops`` of training within ``duration``.
 
@@ -200,6 +203,7 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.
     return cards
 
 
+@fast.guarded
 def train_duration(flops: Any, cards: Any, peak: Any, utilization: Any) -> pint.Quantity:
     """Return the wall-clock time ``cards`` need for ``flops`` of training.
 
@@ -233,6 +237,7 @@ def train_duration(flops: Any, cards: Any, peak: Any, utilization: Any) -> pint.
     return duration
 
 
+@fast.guarded
 def train_card_hours(flops: Any, peak: Any, utilization: Any) -> pint.Quantity:
     """Return the accelerator time ``flops`` of training consume.
 

@@ -137,3 +137,15 @@ def test_no_warning_when_precisions_agree_or_are_unknown() -> None:
 def test_table4_mfu_runs() -> None:
     runs = {name: run.value for name, run in flopsheet.formulas.mfu_runs().items()}
     assert runs == {"GPT-3": 0.213, "Gopher": 0.325, "Megatron-Turing NLG": 0.302, "PaLM": 0.462}
+
+
+@pytest.mark.parametrize("call", [
+    lambda: flopsheet.train_flops(1e300, 1e300),
+    lambda: flopsheet.train_flops(np.array([1.0, 1e300]), 1e300),
+    lambda: flopsheet.train_cards(1e300, 1e-300, 1e-300, 1e-300),
+    lambda: flopsheet.data_tokens(1e300),
+    lambda: flopsheet.infer_cards(1e300, 1e300, 1e-300, 1e-300, 1e-300),
+], ids=["train_flops", "array", "train_cards", "data_tokens", "infer_cards"])
+def test_a_result_outside_the_float_range_is_a_clear_error(call) -> None:
+    with pytest.raises(flopsheet.InputRangeError, match="result: must be a finite number"):
+        call()
