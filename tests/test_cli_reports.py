@@ -174,7 +174,7 @@ def test_report_from_a_template_with_a_bad_cell_exits_2(tmp_path: Path, capsys) 
 BAD_SETS = [
     (["--set", "duration=30 TB"], 'duration: expected a quantity', '"30 TB"'),
     (["--set", "nosuch=3"], 'unknown input of table5_kimi_training "nosuch"', "known: params, data"),
-    (["--set", "duration=abc"], "duration: expected a number or a quantity", '"abc"'),
+    (["--set", "duration=abc"], "duration: expected a quantity in units like month", '"abc"'),
     (["--set", "duration"], "--set: expected NAME=VALUE", '"duration"'),
     (["--set", "utilization=130%"], "utilization: must be in (0, 100%]", "130%"),
     (["--set", "params=-5"], "params: must be greater than 0", "-5"),

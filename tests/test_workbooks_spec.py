@@ -334,7 +334,7 @@ def test_overrides_parse_like_cells_and_catalogue_references() -> None:
     ({"cards": 1}, flopsheet.UnknownNameError, "cards: unknown row (only inputs can be set) of table5_kimi_training"),
     ({"data": "30 tokens"}, flopsheet.UnitInputError,
      'data: expected a quantity in units like TB ([information]), e.g. "30 TB", got "30 tokens"'),
-    ({"duration": "three months"}, flopsheet.UnitInputError, 'duration: expected a number or a quantity'),
+    ({"duration": "three months"}, flopsheet.UnitInputError, 'duration: expected a quantity in units like month'),
     ({"duration": "0 days"}, flopsheet.InputRangeError, 'duration: must be greater than 0, got "0 days"'),
     ({"params": -5}, flopsheet.InputRangeError, "params: must be greater than 0, got -5"),
     ({"utilization": "130%"}, flopsheet.InputRangeError, 'utilization: must be in (0, 100%], got "130%"'),

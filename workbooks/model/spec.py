@@ -60,6 +60,7 @@ import pint
 
 from ...formulas import Peak, Utilization, as_peak, as_utilization
 from ...formulas.utilization import looks_like_reference
+from ...units.parse import NUMBER_EXPECTED
 from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
                      UnknownNameError, parse_unit)
 from ...units.ranges import Distribution
@@ -205,7 +206,13 @@ class InputSpec:
                 given = f"{given} @ {self.measured_on}"
             used = as_utilization(given, argument=self.name)
             return Reading(Q(used.value), "", used)
-        quantity = self._checked(Q(given, self.unit or "dimensionless", argument=self.name), given)
+        try:
+            quantity = Q(given, self.unit or "dimensionless", argument=self.name)
+        except UnitInputError as error:
+            if error.expected != NUMBER_EXPECTED:
+                raise
+            raise UnitInputError(self.name, error.given, self._expected(), error.detail) from None
+        quantity = self._checked(quantity, given)
         shown, unit = self._shown(quantity)
         return Reading(shown, unit, None)
 
@@ -224,11 +231,17 @@ class InputSpec:
         quantity, unit = self._shown(rate)
         return Reading(quantity, unit, peak)
 
+    def _expected(self) -> str:
+        """What this input takes, for messages: 'a quantity in units like month ([time]), e.g. "3 month"'."""
+        if not self.unit:
+            return f'a plain number, e.g. "{_example(self)}"'
+        return (f"a quantity in units like {self.unit} ({unit_choices.dimension_text(self.unit)}), "
+                f"e.g. \"{_example(self)}\"")
+
     def _checked(self, quantity: pint.Quantity, given: Any) -> pint.Quantity:
         """Check dimension and sign; return the quantity unchanged."""
         if quantity.dimensionality != self.dimensionality:
-            raise UnitInputError(self.name, _given(given), f"a quantity in units like {self.unit} "
-                                 f"({unit_choices.dimension_text(self.unit)}), e.g. \"{_example(self)}\"")
+            raise UnitInputError(self.name, _given(given), self._expected())
         magnitudes = np.asarray(quantity.magnitude, dtype=float)
         if np.any(magnitudes <= 0):
             shown = _given(given) if magnitudes.ndim == 0 else f"{magnitudes.ravel()[np.argmax(magnitudes.ravel() <= 0)]:g}"
