@@ -46,11 +46,12 @@ def _text(text: str, argument: str, kind: args.ArgKind, positive: bool) -> float
 
 
 @lru_cache(maxsize=256)
-def _unit_factor(units: pint.Unit, kind: args.ArgKind) -> float | None:
-    """The factor from ``units`` to ``kind.unit``, or None for another dimension."""
-    if units.dimensionality != kind.dimensionality:
+def _unit_factor(units: Any, kind: args.ArgKind) -> float | None:
+    """The factor from ``units`` (a pint UnitsContainer) to ``kind.unit``, or None for another dimension."""
+    quantity = ureg.Quantity(1.0, units)
+    if quantity.dimensionality != kind.dimensionality:
         return None
-    return float(ureg.Quantity(1.0, units).to(kind.unit).magnitude)
+    return float(quantity.to(kind.unit).magnitude)
 
 
 def _checked_array(values: np.ndarray, positive: bool) -> bool:
@@ -78,7 +79,7 @@ def magnitude(value: Any, argument: str, kind: args.ArgKind, *, positive: bool =
         if _checked_array(values, positive):
             return values
     elif isinstance(value, pint.Quantity) and value._REGISTRY is ureg:
-        factor = _unit_factor(value.units, kind)
+        factor = _unit_factor(value._units, kind)  # the UnitsContainer: hashable, no Unit object built
         raw = value.magnitude
         if factor is not None:
             if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
@@ -106,7 +107,8 @@ def same_shape(**arguments: Any) -> None:
     ...
     flopsheet.units.errors.UnitInputError: tokens: expected values of a shape that combines with params (3,): one value, or a range of the same shape, got a range of shape (2,)
     """
-    shaped = [(name, np.shape(value)) for name, value in arguments.items() if np.ndim(value)]
+    shaped = [(name, value.shape) for name, value in arguments.items()
+              if type(value) is np.ndarray and value.ndim]  # plain numbers: nothing to check
     if len(shaped) < 2:
         return
     combined = shaped[0][1]
@@ -123,6 +125,12 @@ def same_shape(**arguments: Any) -> None:
 def unit(text: str) -> pint.Unit:
     """A unit of flopsheet's registry, parsed once."""
     return ureg.Unit(text)
+
+
+@lru_cache(maxsize=64)
+def _units_container(text: str) -> Any:
+    """The UnitsContainer of a unit text (what a Quantity stores; building from it skips a conversion)."""
+    return unit(text)._units
 
 
 @lru_cache(maxsize=256)
@@ -152,7 +160,7 @@ def result(value: Any, unit_text: str) -> pint.Quantity:
             raise InputRangeError(*NOT_FINITE)
     elif not _checked_array(np.asarray(value), positive=False):
         raise InputRangeError(*NOT_FINITE)
-    return Quantity(value, unit(unit_text))
+    return Quantity(value, _units_container(unit_text))
 
 
 def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,7 +170,10 @@ def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
     def formula(*arguments: Any, **keywords: Any) -> Any:
         try:
             if any(isinstance(argument, np.ndarray) for argument in arguments):
-                with np.errstate(all="raise"):  # an overflow is our error, not a RuntimeWarning with a path
+                # Overflow or a zero divisor in an array gives inf or NaN, which result() refuses as
+                # our error; numpy must not print a RuntimeWarning with a file path ("raise" would
+                # also cost a third of the arithmetic).
+                with np.errstate(all="ignore"):
                     return function(*arguments, **keywords)
             return function(*arguments, **keywords)
         except (ZeroDivisionError, OverflowError, FloatingPointError):
