@@ -33,6 +33,7 @@ from .formulas import (
     data_tokens,
     infer_cards,
     infer_flops,
+    load_catalogue,
     mfu,
     model_names,
     model_shape,
@@ -41,6 +42,7 @@ from .formulas import (
     train_cards,
     train_duration,
     train_flops,
+    unload_catalogue,
 )
 from .units.ranges import Distribution, parse_distribution
 from .units import (
@@ -103,6 +105,7 @@ __all__ = [
     "format_zh",
     "infer_cards",
     "infer_flops",
+    "load_catalogue",
     "mfu",
     "model_names",
     "model_shape",
@@ -115,6 +118,7 @@ __all__ = [
     "train_cards",
     "train_duration",
     "train_flops",
+    "unload_catalogue",
     "ureg",
 ]
 

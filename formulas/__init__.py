@@ -4,7 +4,8 @@ Middle layer: imports only from flopsheet.units. Each formula is written once he
 the Excel add-in, the template compiler and the CLI all call these.
 """
 
-from .cards import Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card
+from .cards import (Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card,
+                    load_catalogue, unload_catalogue)
 from .inference import infer_cards, infer_flops
 from .shapes import ModelShape, model_names, model_shape, model_shapes
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
@@ -44,6 +45,7 @@ __all__ = [
     "find_card",
     "infer_cards",
     "infer_flops",
+    "load_catalogue",
     "mfu",
     "model_names",
     "model_shape",
@@ -53,4 +55,5 @@ __all__ = [
     "train_cards",
     "train_duration",
     "train_flops",
+    "unload_catalogue",
 ]

@@ -26,7 +26,7 @@ from ..units import AssumptionWarning, InputRangeError, Q, UnitInputError, Unkno
 from ..units.format import unit_text
 from ..units.parse import MAX_CELL_TEXT, check_length, normalise_text
 from . import args
-from .cards import PRECISIONS, card_names, card_peak, catalogue, find_card, key
+from .cards import PRECISIONS, card_names, card_peak, catalogue, find_card, key, on_catalogue_change
 
 MFU_FILE = Path(__file__).with_name("data") / "mfu.toml"
 #: Largest allowed utilization: 100%.
@@ -183,6 +183,9 @@ def mfu_runs() -> dict[str, Utilization]:
         runs = tomllib.load(handle)["run"]
     return {run["model"]: Utilization(float(Q(run["mfu"]).magnitude), find_card(run["card"]).name,
                                       key(run["precision"]), run["source"]) for run in runs}
+
+
+on_catalogue_change(mfu_runs.cache_clear)  # the runs name their cards through the catalogue
 
 
 def mfu(model: str) -> Utilization:
