@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from flopsheet._version import __version__
 from flopsheet.addin import cli as addin_cli
+from flopsheet.formulas.cards import CATALOGUE_ENV, using_catalogue
 from flopsheet.units import FlopsheetError
 from flopsheet.workbooks import cli as workbooks_cli
 
@@ -23,6 +24,9 @@ from flopsheet.workbooks import cli as workbooks_cli
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 #: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
+
+#: Help of the global --catalogue option.
+CATALOGUE_HELP = (f"extra accelerators: a TOML file of the built-in catalogue's schema (also {CATALOGUE_ENV}=FILE)")
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 #: Every layer's commands, in the order ``--help`` lists them.
@@ -45,9 +49,12 @@ def build_parser(registrars: Sequence[Registrar] = REGISTRARS) -> argparse.Argum
         epilog="Example: flopsheet summary",
     )
     parser.add_argument("--version", action="version", version=f"flopsheet {__version__}")
+    parser.add_argument("--catalogue", metavar="FILE", help=CATALOGUE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add_commands in registrars:
         add_commands(commands)
+    for command in commands.choices.values():  # also after the command: flopsheet train --catalogue FILE ...
+        command.add_argument("--catalogue", metavar="FILE", default=argparse.SUPPRESS, help=CATALOGUE_HELP)
     return parser
 
 
@@ -67,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        status = handler(options)
+        with using_catalogue(options.catalogue):
+            status = handler(options)
         sys.stdout.flush()
         return status
     except BrokenPipeError:

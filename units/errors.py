@@ -42,6 +42,17 @@ class UnitInputError(InputError):
     """Text that is not a quantity, or a quantity of the wrong dimension."""
 
 
+class MissingUnitError(UnitInputError):
+    """A bare number on the command line where the input's unit must be written (time, data, money...).
+
+    ``expected`` says where the unit is kept and how to write it: the message reads
+    ``duration needs a unit; this model keeps it in month: write "105 days" or "3.45 months"``.
+    """
+
+    def _message(self) -> str:
+        return f"{self.argument} needs a unit; {self.expected}"
+
+
 class InputRangeError(InputError):
     """A number of the right dimension outside its allowed range."""
 

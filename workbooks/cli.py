@@ -1,7 +1,8 @@
 """The workbook-side commands of ``flopsheet``: a thin layer over the Python API.
 
 :func:`register` adds the sub-parsers (summary, build, list, show, report, audit,
-sweep, simulate from :mod:`.cli_simulate`, functions) and sets ``handler=callable(options) -> int`` on each.
+sweep, simulate from :mod:`.cli_simulate`, train, serve, cards, units) and sets
+``handler=callable(options) -> int`` on each.
 ``flopsheet.__main__`` composes the registrars of ``workbooks`` and ``addin`` (which
 must not import each other) into the one command line.
 """
@@ -11,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..units import InputError, OutputError
 from . import cli_simulate
@@ -95,8 +98,17 @@ def _overrides(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
         from .xlsx.read_back import read_assumptions
 
         overrides.update(read_assumptions(options.from_workbook, load_spec(spec_name)))
-    overrides.update(parse_assignments(options.set or []))
+    overrides.update(_typed_assignments(options, spec_name))
     return overrides
+
+
+def _typed_assignments(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
+    """The ``--set`` values, each checked by the command line's bare-number rule."""
+    from .command_values import check_assignments
+
+    assignments = parse_assignments(options.set or [])
+    check_assignments(load_spec(spec_name), assignments)
+    return assignments
 
 
 def _show(options: argparse.Namespace) -> int:
@@ -152,10 +164,13 @@ def _sweep(options: argparse.Namespace) -> int:
     from .outputs.safe_io import atomic_write
     from .xlsx.sweep_workbook import write_sweep_xlsx
 
+    from .command_values import check_ranges
+
     vary = parse_assignments(options.vary, option="--vary")
+    check_ranges(load_spec(options.model), vary)
     progress = ProgressBar(sys.stderr)
     table = sweep(options.model, vary, target=options.target, progress=progress,
-                  **parse_assignments(options.set or []))
+                  **_typed_assignments(options, options.model))
     if options.output:
         output = Path(options.output)
         if output.suffix.lower() == ".xlsx":
@@ -179,7 +194,8 @@ def _sweep(options: argparse.Namespace) -> int:
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", metavar="NAME=VALUE",
-                        help='override an input, e.g. --set duration="105 days" --set params=2000亿')
+                        help='override an input, e.g. --set duration="105 days" --set params=2000亿 (a bare number '
+                             'only for counts and fractions: time, data, rates, money and power need their unit)')
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -236,11 +252,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     sweep_parser = commands.add_parser(
         "sweep", help="one- or two-way sensitivity grid", formatter_class=HELP_FORMAT,
-        description="Vary one or two inputs over START..STOP[:STEP]. Bare numbers are in the input's spec unit "
-                    "(table5 duration: month = 30.4375 days); write units to be explicit (60 days..180 days:30 days).",
-        epilog='Examples:\n  flopsheet sweep table5_kimi_training --vary duration=60..180:30\n'
-               '  flopsheet sweep table5_kimi_training --vary duration=2..6:1 --vary utilization=20%..50%:10% -o grid.xlsx\n'
-               '  flopsheet sweep table6_kimi_inference --vary busy_hours=6..24:6 --target cards')
+        description="Vary one or two inputs over START..STOP[:STEP]. START carries the unit (it sets the axis's: "
+                    "60 days..180 days:30 days); a bare number is accepted only for counts and fractions "
+                    "(params, tokens, cards, utilization).",
+        epilog='Examples:\n  flopsheet sweep table5_kimi_training --vary "duration=60 days..180 days:30 days"\n'
+               '  flopsheet sweep table5_kimi_training --vary "duration=2 months..6 months:1 month" '
+               '--vary utilization=20%..50%:10% -o grid.xlsx\n'
+               '  flopsheet sweep table6_kimi_inference --vary "busy_hours=6 hours..24 hours:6 hours" --target cards')
     sweep_parser.add_argument("model", help="model name")
     sweep_parser.add_argument("--vary", action="append", required=True, metavar="NAME=START..STOP[:STEP]")
     sweep_parser.add_argument("--target", help="result row to tabulate (default: the last row)")
@@ -249,3 +267,151 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep_parser.set_defaults(handler=_sweep)
 
     cli_simulate.add_command(commands, HELP_FORMAT)
+    _register_quick_commands(commands)
+
+
+# --- the quick calculator and the listings (no spec) -----------------------------------
+
+
+def _train(options: argparse.Namespace) -> int:
+    """Training FLOP, cards (or duration), card-hours, cost and energy without a spec."""
+    from ..formulas import args
+    from ..formulas.utilization import as_utilization
+    from . import calculator as calc
+
+    result = calc.train(
+        calc.read_quantity(options.params, "--params", args.PARAMETERS),
+        calc.read_quantity(options.tokens, "--tokens", args.TOKENS), calc.read_peak(options.card),
+        as_utilization(options.mfu, argument="--mfu"),
+        duration=None if options.days is None else calc.read_quantity(options.days, "--days", args.DURATION, "day"),
+        cards=None if options.cards is None else calc.read_quantity(options.cards, "--cards", args.CARDS),
+        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
+                                       args.FLOP_PER_PARAM_TOKEN),
+        price=None if options.price is None else calc.read_price(options.price),
+        pue=None if options.pue is None else calc.read_pue(options.pue),
+        tdp=_optional(options.tdp, "--tdp", calc.TDP))
+    return _print_calculation(result, options.format)
+
+
+def _serve(options: argparse.Namespace) -> int:
+    """Inference FLOP per call and per day and the cards that serve them, without a spec."""
+    from ..formulas import args
+    from ..formulas.utilization import as_utilization
+    from . import calculator as calc
+
+    result = calc.serve(
+        calc.read_quantity(options.params, "--params", args.PARAMETERS),
+        calc.read_quantity(options.tokens_per_call, "--tokens-per-call", args.TOKENS),
+        calc.read_quantity(options.calls_per_day, "--calls-per-day", args.CALL_RATE, "call/day"),
+        calc.read_peak(options.card), as_utilization(options.mfu, argument="--mfu"),
+        busy_hours=None if options.busy_hours is None else
+        calc.read_quantity(options.busy_hours, "--busy-hours", args.BUSY_HOURS, "hour"),
+        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
+                                       args.FLOP_PER_PARAM_TOKEN))
+    return _print_calculation(result, options.format)
+
+
+def _optional(text: str | None, option: str, kind: Any) -> Any:
+    """An optional quantity option: None when absent, else read under the bare-number rule."""
+    from .calculator import read_quantity
+
+    return None if text is None else read_quantity(text, option, kind)
+
+
+def _print_calculation(result: Any, fmt: str) -> int:
+    from .calculator import render
+
+    if fmt == "json":
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(result), end="")
+    return EXIT_OK
+
+
+def _cards(options: argparse.Namespace) -> int:
+    """List the accelerator catalogue (built-in and the user's)."""
+    from .listings import card_records, render_cards
+
+    if options.format == "json":
+        print(json.dumps(card_records(options.precision), ensure_ascii=False, indent=2))
+    else:
+        print(render_cards(options.precision), end="")
+    return EXIT_OK
+
+
+def _units(options: argparse.Namespace) -> int:
+    """List what a user may type: units by dimension, aliases, magnitudes, refused spellings."""
+    from .listings import render_units, unit_listing
+
+    if options.format == "json":
+        print(json.dumps(unit_listing(), ensure_ascii=False, indent=2))
+    else:
+        print(render_units(), end="")
+    return EXIT_OK
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
+
+
+def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
+    """Add train, serve (the quick calculator), cards and units."""
+    train = commands.add_parser(
+        "train", help="training FLOP, cards, card-hours, cost and energy without a spec", formatter_class=HELP_FORMAT,
+        description="Training compute from parameters and tokens, and the cards for a duration (--days) or the "
+                    "duration on a number of cards (--cards); cost with --price, energy (card TDP x PUE) with --pue. "
+                    "--days reads a bare number in days; --price and --tdp need their unit.",
+        epilog='Examples:\n  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --days 60\n'
+               '  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --cards 4096 '
+               '--price "2 USD/card_hour" --pue 1.3 --format json')
+    train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10)")
+    train.add_argument("--tokens", required=True, help="training tokens (4.9万亿, 1.5e13)")
+    _add_card_options(train)
+    when = train.add_mutually_exclusive_group(required=True)
+    when.add_argument("--days", metavar="TIME", help='training time: 60 (days) or "2 months"')
+    when.add_argument("--cards", metavar="N", help="number of cards: prints the training time")
+    train.add_argument("--price", help='price per card-hour, e.g. "2 USD/card_hour" (prints the cost)')
+    train.add_argument("--pue", help="power usage effectiveness, e.g. 1.3 (prints the energy: card TDP x PUE)")
+    train.add_argument("--tdp", help='power per card when --card is a rate, e.g. "700 W" (default: the catalogue TDP)')
+    train.add_argument("--flop-per-param-token", help="FLOP per parameter per token (default 6)")
+    _add_format(train)
+    train.set_defaults(handler=_train)
+
+    serve = commands.add_parser(
+        "serve", help="inference FLOP and cards without a spec", formatter_class=HELP_FORMAT,
+        description="Inference compute per call and per day and the cards that serve the day's calls within the "
+                    "busy hours (the compute bound). --calls-per-day and --busy-hours read bare numbers in their units.",
+        epilog='Example (seed 001, Table 6: 1,481 cards):\n  flopsheet serve --params 2000亿 --tokens-per-call 2000 '
+               '--calls-per-day 300万 --card "A10 fp16" --mfu 30% --busy-hours 12')
+    serve.add_argument("--params", required=True, help="parameter count (active parameters for MoE)")
+    serve.add_argument("--tokens-per-call", required=True, help="tokens per call, prompt plus answer")
+    serve.add_argument("--calls-per-day", required=True, help="calls a day (300万)")
+    _add_card_options(serve)
+    serve.add_argument("--busy-hours", help="hours a day the demand is spread over, at most 24 (default 24)")
+    serve.add_argument("--flop-per-param-token", help="FLOP per parameter per token (default 2)")
+    _add_format(serve)
+    serve.set_defaults(handler=_serve)
+
+    cards = commands.add_parser(
+        "cards", help="list the accelerator catalogue", formatter_class=HELP_FORMAT,
+        description="Every card of the catalogue (the built-in one plus --catalogue/FLOPSHEET_CATALOGUE files): "
+                    "dense and sparse peaks at one precision, memory, bandwidth, TDP and source.",
+        epilog="Examples:\n  flopsheet cards\n  flopsheet cards --precision fp8 --format json")
+    cards.add_argument("--precision", help="the precision of the peak columns (default bf16; given: only cards "
+                                           "that have it)")
+    _add_format(cards)
+    cards.set_defaults(handler=_cards)
+
+    units = commands.add_parser(
+        "units", help="list the units and spellings flopsheet reads", formatter_class=HELP_FORMAT,
+        description="What a value may be written in: units by dimension with their aliases (Chinese included), "
+                    "magnitudes, and the spellings refused as ambiguous (KB, kb).",
+        epilog="Example: flopsheet units --format json")
+    _add_format(units)
+    units.set_defaults(handler=_units)
+
+
+def _add_card_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--card", required=True, help='catalogue card and precision ("H100 bf16") or a peak rate '
+                                                      '("989.5 TFLOPS"); see flopsheet cards')
+    parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")

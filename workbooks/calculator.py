@@ -1,0 +1,250 @@
+"""The quick calculator: ``flopsheet train`` and ``flopsheet serve`` without a spec.
+
+Each command reads its options under the command line's bare-number rule
+(:mod:`.command_values`; an option whose name states its unit, ``--days``,
+``--busy-hours``, ``--calls-per-day``, reads a bare number in that unit) and computes
+through the formulas of :mod:`flopsheet.formulas`, the functions the Python API, the
+Excel add-in and the specs call: the numbers are the same on every face.
+
+``flopsheet train --params 70B --tokens 15T --card "H100 bf16" --mfu 40% --days 60``::
+
+    training compute  6.3e+24    FLOP
+    cards             3,070      card
+    card-hours        4,421,634  card_hour
+
+Light on purpose (no pandas, no openpyxl): it starts as fast as ``import flopsheet``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pint
+
+from ..formulas import args, infer_cards, infer_flops, train_card_hours, train_cards, train_duration, train_flops
+from ..formulas.cards import card_power
+from ..formulas.utilization import Peak, Utilization, as_peak, as_utilization
+from ..units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
+from .command_values import is_bare, require_unit
+
+#: How a price per card-hour is checked: either currency per card per hour.
+PRICE_UNITS: tuple[str, ...] = ("USD/card/hour", "CNY/card/hour")
+#: Unit of the energy line.
+ENERGY_UNIT = "MWh"
+#: Smallest power usage effectiveness: the facility draws at least what the cards do.
+MIN_PUE = 1.0
+#: A power per card: what --tdp reads ("700 W" is per card).
+TDP = args.ArgKind("W/card", "a power per card", "700 W")
+#: Where the messages of the quick commands say the unit is kept.
+KEPT_IN = "it is a quantity in units like"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the calculator's output: a quantity shown in ``unit``.
+
+    name : the JSON key ("cards"). label : what the line is ("cards").
+    """
+
+    name: str
+    label: str
+    quantity: pint.Quantity
+    unit: str
+
+    @property
+    def value(self) -> float:
+        """The magnitude in ``unit``."""
+        return float(self.quantity.to(self.unit or "dimensionless").magnitude)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The line as JSON: name, label, value, unit."""
+        return {"name": self.name, "label": self.label, "value": self.value, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """What a quick command computed: its title, the inputs as read, the results, the warnings."""
+
+    command: str
+    title: str
+    inputs: list[Line]
+    results: list[Line]
+    warnings: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stable JSON document (README: "Quick calculator")."""
+        return {"command": self.command, "title": self.title, "inputs": [line.as_dict() for line in self.inputs],
+                "results": [line.as_dict() for line in self.results], "warnings": self.warnings}
+
+
+# --- reading options -----------------------------------------------------------------
+
+
+def read_quantity(text: str, option: str, kind: args.ArgKind, bare_unit: str | None = None) -> pint.Quantity:
+    """Read an option's text as a positive quantity of ``kind``, under the bare-number rule.
+
+    ``bare_unit`` is the unit the option's name states ("day" for ``--days``): a bare
+    number is read in it. Otherwise a bare number needs ``kind`` to be a count.
+    """
+    if bare_unit is not None and is_bare(text):
+        return args.quantity_arg(Q(text, bare_unit, argument=option), option, kind)
+    require_unit(option, text, kind.unit, where=KEPT_IN)
+    return args.quantity_arg(text, option, kind)
+
+
+def read_peak(text: str, option: str = "--card") -> Peak:
+    """Read a catalogue reference ("H100 bf16") or a peak rate with its unit ("989.5 TFLOPS")."""
+    require_unit(option, text, args.PEAK.unit, where=KEPT_IN, also='a catalogue card like "H100 bf16"')
+    return as_peak(text, argument=option)
+
+
+def read_price(text: str, option: str = "--price") -> pint.Quantity:
+    """Read a price per card-hour in USD or CNY ("2 USD/card_hour", "14 元/卡时")."""
+    require_unit(option, text, PRICE_UNITS[0], where=KEPT_IN)
+    price = Q(text, argument=option)
+    if any(price.dimensionality == Q(1, unit).dimensionality for unit in PRICE_UNITS):
+        args.require_positive(price, option, text)
+        return price
+    raise UnitInputError(option, text, 'a price per card-hour (e.g. "2 USD/card_hour" or "14 CNY/card_hour")')
+
+
+def _currency(price: pint.Quantity) -> str:
+    """The currency of a price per card-hour ("USD")."""
+    return next(unit.split("/")[0] for unit in PRICE_UNITS if price.dimensionality == Q(1, unit).dimensionality)
+
+
+def read_pue(text: str, option: str = "--pue") -> float:
+    """Read a power usage effectiveness: a plain number of at least 1."""
+    value = args.quantity_arg(text, option, args.UTILIZATION)
+    number = float(value.magnitude)
+    if number < MIN_PUE:
+        raise InputRangeError(option, text, f"at least {MIN_PUE:g} (facility power / IT power)")
+    return number
+
+
+# --- the calculations ----------------------------------------------------------------
+
+
+def _recorded(compute: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """Run ``compute`` and return its result with the AssumptionWarning texts it emitted."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssumptionWarning)
+        result = compute()
+    return result, [str(item.message) for item in caught if issubclass(item.category, AssumptionWarning)]
+
+
+def _peak_line(peak: Peak) -> Line:
+    label = f"peak per card ({peak.card} {peak.precision})" if peak.card else "peak per card"
+    return Line("peak", label, peak.rate, "TFLOPS/card")
+
+
+def _utilization_line(utilization: Utilization, option: str) -> Line:
+    return Line(option, option, Q(utilization.value), "")
+
+
+def _energy(card_hours: pint.Quantity, peak: Peak, pue: float | None, tdp: pint.Quantity | None) -> Line:
+    """Energy of the card-hours: card TDP x PUE (the TDP from the catalogue unless given)."""
+    if tdp is None:
+        if peak.card is None:
+            raise InputError("--tdp", "", 'a power per card (e.g. "700 W") when --card is a rate, not a catalogue card')
+        tdp = card_power(peak.card)
+    label = f"energy (TDP {tdp.to('W/card').magnitude:g} W x PUE {pue if pue is not None else MIN_PUE:g})"
+    return Line("energy", label, (card_hours * tdp * (pue if pue is not None else MIN_PUE)).to(ENERGY_UNIT), ENERGY_UNIT)
+
+
+def train(params: pint.Quantity, tokens: pint.Quantity, peak: Peak, utilization: Utilization, *,
+          duration: pint.Quantity | None = None, cards: pint.Quantity | None = None,
+          flop_per_param_token: pint.Quantity | None = None, price: pint.Quantity | None = None,
+          pue: float | None = None, tdp: pint.Quantity | None = None) -> Calculation:
+    """Training: FLOP, cards for a duration (or the duration on a number of cards), card-hours, cost, energy.
+
+    Exactly one of ``duration`` and ``cards`` is given. Cost needs ``price`` (per
+    card-hour); energy is computed when ``pue`` or ``tdp`` is given.
+    """
+    if (duration is None) == (cards is None):
+        raise InputError("--days/--cards", "", "exactly one of --days (how long) and --cards (how many)")
+    extra = () if flop_per_param_token is None else (flop_per_param_token,)
+    flops = train_flops(params, tokens, *extra)
+    inputs = [Line("params", "parameters", params, "parameter"), Line("tokens", "training tokens", tokens, "token"),
+              _peak_line(peak), _utilization_line(utilization, "mfu")]
+    if duration is not None:
+        needed, notes = _recorded(lambda: train_cards(flops, peak, utilization, duration))
+        inputs.append(Line("duration", "training time", duration, "day"))
+        results = [Line("flops", "training compute", flops, "FLOP"), Line("cards", "cards", needed, "card")]
+    else:
+        taken, notes = _recorded(lambda: train_duration(flops, cards, peak, utilization))
+        inputs.append(Line("cards", "cards", cards, "card"))
+        results = [Line("flops", "training compute", flops, "FLOP"), Line("duration", "training time", taken, "day")]
+    card_hours, _ = _recorded(lambda: train_card_hours(flops, peak, utilization))
+    results.append(Line("card_hours", "card-hours", card_hours, "card_hour"))
+    if price is not None:
+        currency = _currency(price)
+        results.append(Line("cost", f"cost at {price.to(f'{currency}/card/hour').magnitude:g} {currency}/card-hour",
+                            card_hours * price, currency))
+    if pue is not None or tdp is not None:
+        results.append(_energy(card_hours, peak, pue, tdp))
+    when = f"{_compact(duration, 'day')} days" if duration is not None else f"{_compact(cards, 'card')} cards"
+    title = (f"Training {_compact(params, 'parameter')} parameters on {_compact(tokens, 'token')} tokens, "
+             f"{_peak_text(peak)}, MFU {_percent(utilization)}, {when}")
+    return Calculation("train", title, inputs, results, notes)
+
+
+def serve(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: pint.Quantity, peak: Peak,
+          utilization: Utilization, *, busy_hours: pint.Quantity | None = None,
+          flop_per_param_token: pint.Quantity | None = None) -> Calculation:
+    """Inference: FLOP per call and per day, and the cards that serve the day's calls in the busy hours.
+
+    The cards here are the compute bound (``infer_cards``).
+    """
+    # Issue 15 (serving bounds): when flopsheet.formulas gains the memory-bandwidth and
+    # capacity bounds, add their card counts here as further result lines after "cards
+    # (compute bound)", computed by those formulas from the same inputs.
+    extra = () if flop_per_param_token is None else (flop_per_param_token,)
+    per_call = infer_flops(params, tokens_per_call, *extra)
+    hours = busy_hours if busy_hours is not None else Q(_default(infer_cards, "busy_hours"), args.BUSY_HOURS.unit)
+    needed, notes = _recorded(lambda: infer_cards(per_call, calls_per_day, peak, utilization, hours))
+    inputs = [Line("params", "parameters", params, "parameter"),
+              Line("tokens_per_call", "tokens per call", tokens_per_call, "token"),
+              Line("calls_per_day", "calls per day", calls_per_day, "call/day"), _peak_line(peak),
+              _utilization_line(utilization, "mfu"), Line("busy_hours", "busy hours a day", hours, "hour")]
+    results = [Line("flops_per_call", "compute per call", per_call, "FLOP"),
+               Line("flops_per_day", "compute per day", per_call * calls_per_day / Q(1, "call"), "FLOP/day"),
+               Line("cards", "cards (compute bound)", needed, "card")]
+    title = (f"Serving {_compact(params, 'parameter')} parameters, {_compact(tokens_per_call, 'token')} tokens a call, "
+             f"{_compact(calls_per_day, 'call/day')} calls a day in {_compact(hours, 'hour')} busy hours, "
+             f"{_peak_text(peak)}, MFU {_percent(utilization)}")
+    return Calculation("serve", title, inputs, results, notes)
+
+
+def _default(function: Callable[..., Any], parameter: str) -> Any:
+    """A formula's default for one parameter (its signature is the one source of defaults)."""
+    return inspect.signature(function).parameters[parameter].default
+
+
+def render(calculation: Calculation) -> str:
+    """The calculation as text: the title, the results as an aligned table, the warnings."""
+    from .outputs.formats import format_value
+    from .outputs.text_table import render_table
+
+    rows = [(line.label, format_value(line.value), line.unit) for line in calculation.results]
+    text = f"{calculation.title}\n\n" + render_table(("result", "value", "unit"), rows, align="<><")
+    return text + "".join(f"\nwarning: {note}" for note in calculation.warnings) + "\n"
+
+
+def _compact(quantity: pint.Quantity, unit: str) -> str:
+    """A quantity's magnitude in ``unit`` for a title: "7e+10", "60", "3,070"."""
+    number = float(quantity.to(unit).magnitude)
+    return f"{number:,.6g}" if abs(number) < 1e6 else f"{number:.4g}"
+
+
+def _percent(utilization: Utilization) -> str:
+    return f"{float(utilization.value) * 100:g}%"
+
+
+def _peak_text(peak: Peak) -> str:
+    rate = f"{float(peak.rate.to('TFLOPS/card').magnitude):g} TFLOPS/card"
+    return f"{peak.card} {peak.precision} ({rate})" if peak.card else rate
