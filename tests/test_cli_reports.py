@@ -59,12 +59,15 @@ def test_report_json_schema_and_numbers(tmp_path: Path, capsys) -> None:
     assert set(document) == {"model", "inputs", "rows", "warnings"}
     assert document["model"] == T6
     assert all(set(item) == {"name", "value", "unit"} for item in document["inputs"])
-    assert all(set(row) == {"name", "label_en", "label_zh", "value", "unit", "printed", "difference"}
+    assert all(set(row) == {"name", "label_en", "label_zh", "value", "unit", "printed", "difference", "printed_note"}
                for row in document["rows"])
     rows = {row["name"]: row for row in document["rows"]}
     assert rows["flops_per_call"]["value"] == pytest.approx(8.0e14)
     assert rows["cards"]["value"] == pytest.approx(1481, abs=0.5)
-    assert rows["cards"]["printed"] == 1481
+    # tokens_per_call changed: the report's printed figure is not compared with this run's value
+    assert (rows["cards"]["printed"], rows["cards"]["difference"], rows["cards"]["printed_note"]) == (
+        None, None, "n/a: inputs changed")
+    assert rows["calls_per_day"]["printed"] == 3e6 and rows["calls_per_day"]["printed_note"] is None
     inputs = {item["name"]: item for item in document["inputs"]}
     assert inputs["tokens_per_call"]["value"] == 2000
 
@@ -229,19 +232,19 @@ def test_two_way_sweep_grid(tmp_path: Path, capsys) -> None:
     assert table.shape == (5, 4)
     assert (table.diff(axis=0).dropna() < 0).all().all() and (table.diff(axis=1).dropna(axis=1) < 0).all().all()
     target = tmp_path / "grid.xlsx"
-    assert run(capsys, "sweep", T5, "--vary", "duration=2..6:1", "--vary", "utilization=20%..50%:10%",
+    assert run(capsys, "sweep", T5, "--vary", "duration=2 months..6 months:1 month", "--vary", "utilization=20%..50%:10%",
                "-o", str(target))[0] == 0
     sheet = openpyxl.load_workbook(target)["Sweep"]
     assert len(sheet.conditional_formatting) == 1
-    code, out, _ = run(capsys, "sweep", T6, "--vary", "busy_hours=6..24:6", "--target", "cards")
+    code, out, _ = run(capsys, "sweep", T6, "--vary", "busy_hours=6 hours..24 hours:6 hours", "--target", "cards")
     assert code == 0 and "busy_hours (h)" in out
 
 
 @pytest.mark.parametrize(("vary", "message"), [
     ("nosuch=1..2", 'unknown input "nosuch"'),
-    ("duration=5..1", "STOP >= START"),
-    ("duration=1..5:0", "STEP greater than 0"),
-    ("duration=1..1e9:1", "at most 10,000 points"),
+    ("duration=5 months..1", "STOP >= START"),
+    ("duration=1 month..5:0", "STEP greater than 0"),
+    ("duration=1 day..1e9:1", "at most 10,000 points"),
     ("duration=1-5", "START..STOP"),
     ("duration=1 TB..2 TB", "duration"),
 ])

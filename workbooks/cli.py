@@ -123,13 +123,15 @@ def _show(options: argparse.Namespace) -> int:
         return f"{value * 100:.4g}%" if name in percent and value == value else format_value(value)
 
     rows = [(("* " if row["overridden"] else "  ") + row["name"], row[label], shown(row["name"], row["value"]),
-             row["unit"], shown(row["name"], row["printed"]), shown(row["name"], row["difference"]))
+             row["unit"], *((row["printed_note"],) * 2 if row["printed_note"] else
+                            (shown(row["name"], row["printed"]), shown(row["name"], row["difference"]))))
             for row in records]
     title = spec.title_zh if options.lang == "zh" else spec.title_en
     print(f"{visible_text(title)}\n{visible_text(spec.citation)}\n")
     print(render_table(("name", "label", "value", "unit", "printed", "difference"), rows, align="<<><>>"))
     if any(row["overridden"] for row in records):
-        print("\n* set by --set/--from")
+        print("\n* set by --set/--from; a result that reads a changed input is not compared with the report's "
+              "printed figure (n/a)")
     for text in notes:
         print(f"warning: {visible_text(text)}")
     return EXIT_OK

@@ -2,24 +2,41 @@
 
 The numbers equal what a spreadsheet computes from the compiled template (LibreOffice
 agrees within 1e-9 relative, tested), so a report can be made without any spreadsheet.
+
+Overrides change more than values: a label that names an assumption names the value
+actually used ("Peak per card (H800 bf16, dense)" after ``peak="H800 bf16"``), and a
+derived row whose inputs were changed no longer compares itself with the report's
+printed figure, which belongs to the report's own inputs: its ``difference`` is NaN and
+``printed_note`` says :data:`INPUTS_CHANGED`, which every display (show, the reports)
+puts in the printed and difference cells. ``printed`` keeps the report's figure, so
+Python can still ask whether it follows from other inputs (the README's 105 days).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from ...formulas import Peak
+from ...formulas.utilization import parse_reference
 from ...units import UnknownNameError
 
 if TYPE_CHECKING:
     import pandas as pd
 from . import unit_choices
-from .spec import ModelSpec, Reading, load_spec
+from .spec import InputSpec, ModelSpec, Reading, load_spec
 
 #: The DataFrame's columns, in order.
 COLUMNS: tuple[str, ...] = ("name", "kind", "label_en", "label_zh", "value", "unit", "printed", "difference",
-                            "overridden", "quantity")
+                            "overridden", "quantity", "printed_note")
+#: What a derived row's printed and difference cells say when an input it reads was changed.
+INPUTS_CHANGED = "n/a: inputs changed"
+#: Relative tolerance under which an override equals the spec's value (not a change).
+SAME_VALUE_RTOL = 1e-12
 
 
 def read_inputs(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> dict[str, Reading]:
@@ -89,7 +106,9 @@ def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None 
         Columns ``name``, ``kind`` ("input" or "derived"), ``label_en``, ``label_zh``,
         ``value`` (float, in ``unit``), ``unit`` (str; "" for a fraction), ``printed``
         (the report's figure in ``unit``, NaN when none), ``difference`` (value -
-        printed, NaN when none), ``overridden`` (bool) and ``quantity`` (pint).
+        printed, NaN when none), ``overridden`` (bool), ``quantity`` (pint) and
+        ``printed_note`` ("" or :data:`INPUTS_CHANGED`: a derived row that reads a changed
+        input has a NaN ``difference``). Labels name the values used.
         ``attrs["warnings"]`` lists the AssumptionWarning texts, ``attrs["model"]`` the
         spec name.
 
@@ -99,6 +118,9 @@ def evaluate(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any] | None 
     >>> cards = frame.set_index("name").loc["cards"]
     >>> round(cards.value), cards.unit, float(cards.printed)
     (13793, 'card', 13793.0)
+    >>> frame = evaluate("table5_kimi_training", peak="H800 bf16").set_index("name")
+    >>> frame.loc["peak", "label_en"], frame.loc["cards", "printed_note"]
+    ('Peak per card (H800 bf16, dense)', 'n/a: inputs changed')
     >>> evaluate("table5_kimi_training", {"duration": "105 tokens"})
     Traceback (most recent call last):
     ...
@@ -124,15 +146,80 @@ def evaluate_records(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any]
     overrides = dict(overrides or {})
     readings = read_inputs(spec, overrides)
     values, notes = spec.solve(readings)
+    changed = {name for name in overrides if _changed(spec.input(name), readings[name])}
+    reads = inputs_read(spec)
     records = []
     for item in spec.inputs:
         reading = readings[item.name]
-        records.append(_record(item.name, "input", item.label_en, item.label_zh, reading.quantity, reading.unit,
+        labels = [_label_used(item, label, reading, overrides.get(item.name)) if item.name in overrides else label
+                  for label in (item.label_en, item.label_zh)]
+        records.append(_record(item.name, "input", *labels, reading.quantity, reading.unit,
                                item.printed, item.printed_unit, item.name in overrides))
     for row in spec.rows:
-        records.append(_record(row.name, "derived", row.label_en, row.label_zh, values[row.name], row.unit,
-                               row.printed, row.printed_unit, False))
+        record = _record(row.name, "derived", row.label_en, row.label_zh, values[row.name], row.unit,
+                         row.printed, row.printed_unit, False)
+        if row.printed is not None and reads[row.name] & changed:
+            record.update(difference=math.nan, printed_note=INPUTS_CHANGED)
+        records.append(record)
     return records, notes, spec
+
+
+def inputs_read(spec: ModelSpec) -> dict[str, set[str]]:
+    """Every derived row's inputs, read directly or through the rows it reads.
+
+    Examples
+    --------
+    >>> sorted(inputs_read(load_spec("table6_kimi_inference"))["flops_per_call"])
+    ['flop_per_param_token', 'params', 'tokens_per_call']
+    """
+    inputs = {item.name for item in spec.inputs}
+    reads: dict[str, set[str]] = {}
+    for row in spec.order:  # each row after the rows it reads
+        names = row.parsed.names()
+        reads[row.name] = (names & inputs).union(*(reads[name] for name in names if name in reads))
+    return reads
+
+
+def _changed(item: InputSpec, reading: Reading) -> bool:
+    """True when an override's value differs from the spec's own."""
+    default = item.read().quantity
+    used = np.asarray(reading.quantity.to(default.units).magnitude, dtype=float)
+    return not np.allclose(used, float(default.magnitude), rtol=SAME_VALUE_RTOL, atol=0)
+
+
+def _label_used(item: InputSpec, label: str, reading: Reading, given: Any) -> str:
+    """A peak's label naming the catalogue reference actually used instead of the spec's.
+
+    "Peak per card (A100 TF32, dense)" with ``peak="H800 bf16"`` reads "Peak per card
+    (H800 bf16, dense)" (the catalogue's card and precision names), with "989 TFLOPS"
+    "Peak per card (989 TFLOPS/card as set)". A label that does not name the spec's
+    reference is kept.
+    """
+    default = parse_reference(item.value) if item.kind == "peak" and isinstance(item.value, str) else None
+    if default is None or not isinstance(reading.rich, Peak):
+        return label
+    pattern = (rf"(?P<card>{re.escape(default[0])})\s+(?P<precision>{re.escape(default[1])})"
+               r"(?P<density>,?\s*\b(?:dense|sparse)\b)?")
+    match = re.search(pattern, label, re.IGNORECASE)
+    if match is None:
+        return label
+    used = reading.rich
+    if used.card is None:
+        shown = f"{float(used.rate.to('TFLOPS/card').magnitude):g} TFLOPS/card as set"
+    else:
+        density = "sparse" if _sparse(given) else "dense"
+        shown = f"{used.card} {used.precision}"
+        if match.group("density"):
+            shown += ("," if match.group("density").startswith(",") else "") + f" {density}"
+        elif density == "sparse":
+            shown += " sparse"
+    return label[:match.start()] + shown + label[match.end():]
+
+
+def _sparse(given: Any) -> bool:
+    """Whether the override asked for the sparsity figure ("H100 bf16 sparse")."""
+    reference = parse_reference(given) if isinstance(given, str) else None
+    return bool(reference and reference[2])
 
 
 def _record(name: str, kind: str, label_en: str, label_zh: str, quantity: Any, unit: str,
@@ -145,4 +232,4 @@ def _record(name: str, kind: str, label_en: str, label_zh: str, quantity: Any, u
             printed * unit_choices.factor(printed_unit) / unit_choices.factor(unit)
     return {"name": name, "kind": kind, "label_en": label_en, "label_zh": label_zh, "value": value, "unit": unit,
             "printed": shown_printed, "difference": value - shown_printed, "overridden": overridden,
-            "quantity": quantity}
+            "quantity": quantity, "printed_note": ""}

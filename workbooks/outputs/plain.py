@@ -32,24 +32,45 @@ _JSON_RAW_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 _MARKDOWN_ESCAPES = {"\\": "\\\\", "|": "\\|", "<": "&lt;"}
 
 
+def compared(row: Any) -> tuple[Any, Any]:
+    """A row's printed and difference cells: its numbers, or its note ("n/a: inputs changed") in both."""
+    note = getattr(row, "printed_note", "")
+    return (note, note) if note else (row.printed, row.difference)
+
+
 def report_dict(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Any]:
-    """Return the stable JSON document of an evaluated model (README: "JSON format")."""
+    """Return the stable JSON document of an evaluated model (README: "JSON format").
+
+    A row whose inputs were changed has ``printed`` and ``difference`` null and
+    ``printed_note`` "n/a: inputs changed" (``printed_note`` is null otherwise).
+    """
     inputs = frame[frame["kind"] == "input"]
     derived = frame[frame["kind"] == "derived"]
     return {
         "model": spec.name,
         "inputs": [{"name": row.name, "value": _number(row.value), "unit": row.unit} for row in inputs.itertuples()],
         "rows": [{"name": row.name, "label_en": row.label_en, "label_zh": row.label_zh, "value": _number(row.value),
-                  "unit": row.unit, "printed": _number(row.printed), "difference": _number(row.difference)}
-                 for row in derived.itertuples()],
+                  "unit": row.unit, **_json_comparison(row)} for row in derived.itertuples()],
         "warnings": list(frame.attrs.get("warnings", [])),
     }
 
 
+def _json_comparison(row: Any) -> dict[str, Any]:
+    note = getattr(row, "printed_note", "")
+    if note:
+        return {"printed": None, "difference": None, "printed_note": note}
+    return {"printed": _number(row.printed), "difference": _number(row.difference), "printed_note": None}
+
+
 def table_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows for CSV/Markdown: every input and derived row with its comparison."""
+    """Rows for CSV/Markdown: every input and derived row with its comparison (or its note)."""
     columns = ["name", "kind", "label_en", "label_zh", "value", "unit", "printed", "difference", "overridden"]
-    return [{column: getattr(row, column) for column in columns} for row in frame.itertuples()]
+    rows = []
+    for row in frame.itertuples():
+        cells = {column: getattr(row, column) for column in columns}
+        cells["printed"], cells["difference"] = compared(row)
+        rows.append(cells)
+    return rows
 
 
 def json_text(document: Any) -> str:
@@ -98,8 +119,9 @@ def write_markdown(frame: pd.DataFrame, spec: ModelSpec, path: Path) -> None:
     for row in frame.itertuples():
         marker = " (set)" if row.overridden else ""
         text_cells = [markdown_text(cell) for cell in (row.name + marker, f"{row.label_en} / {row.label_zh}")]
-        number_cells = [format_value(row.value), markdown_text(row.unit), format_value(row.printed),
-                        format_value(row.difference)]
+        printed, difference = (markdown_text(cell) if isinstance(cell, str) else format_value(cell)
+                               for cell in compared(row))
+        number_cells = [format_value(row.value), markdown_text(row.unit), printed, difference]
         lines.append("| " + " | ".join(text_cells + number_cells) + " |")
     warnings_list = frame.attrs.get("warnings", [])
     if warnings_list:

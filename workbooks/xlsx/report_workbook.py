@@ -14,10 +14,10 @@ from openpyxl.utils import get_column_letter
 
 from ..model.audit import audit
 from ..model.spec import ModelSpec
-from ..outputs.plain import _number
+from ..outputs.plain import _number, compared
 from ..outputs.safe_io import set_text_cell
 from .package import save_deterministic
-from .templates import build_workbook
+from .templates import COL, MODEL_SHEET, build_workbook
 
 #: Highlight of an overridden assumption in the Summary sheet (light orange).
 OVERRIDE_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -50,8 +50,10 @@ def _summary_sheet(workbook: openpyxl.Workbook, frame: pd.DataFrame, spec: Model
         first = row_number + 1
         for row in frame[frame["kind"] == kind].itertuples():
             row_number += 1
+            printed, difference = (cell if isinstance(cell, str) else _number(cell) for cell in compared(row))
+            ratio = None if isinstance(printed, str) else _ratio(row.value, row.printed)
             values = [row.name, f"{row.label_en} / {row.label_zh}", _number(row.value), row.unit,
-                      _number(row.printed), _number(row.difference), _ratio(row.value, row.printed)]
+                      printed, difference, ratio]
             for column, value in enumerate(values, start=1):
                 cell = set_text_cell(sheet.cell(row_number, column), value)
                 if isinstance(value, float):
@@ -144,6 +146,33 @@ def _audit_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
     sheet.page_setup.orientation = "landscape"
 
 
+def _model_row(workbook: openpyxl.Workbook, name: str) -> int:
+    """The Model-sheet row of a defined name (``'Model'!$C$7`` -> 7)."""
+    return int(workbook.defined_names[name].attr_text.rsplit("$", 1)[1])
+
+
+def _follow_overrides(workbook: openpyxl.Workbook, frame: pd.DataFrame, spec: ModelSpec,
+                      cached: dict[str, dict[str, float]]) -> None:
+    """The Model sheet says what the Summary says: labels of the values used, no comparison of changed rows.
+
+    The template is compiled from the spec, so a peak's label still names the spec's
+    card and a result's printed figure still sits beside a value computed from other
+    inputs; this rewrites those cells (the values and formulas stay live).
+    """
+    sheet = workbook[MODEL_SHEET]
+    spec_labels = {item.name: (item.label_en, item.label_zh) for item in [*spec.inputs, *spec.rows]}
+    for row in frame.itertuples():
+        number = _model_row(workbook, row.name)
+        if (row.label_en, row.label_zh) != spec_labels[row.name]:
+            set_text_cell(sheet[f"{COL['en']}{number}"], row.label_en)
+            set_text_cell(sheet[f"{COL['zh']}{number}"], row.label_zh)
+        if row.printed_note:
+            for column in ("printed", "difference", "ratio"):
+                reference = f"{COL[column]}{number}"
+                set_text_cell(sheet[reference], row.printed_note)
+                cached[MODEL_SHEET].pop(reference, None)
+
+
 def write_report_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, overrides: Mapping[str, Any]) -> Path:
     """Build the whole report workbook in memory and save it once (deterministic bytes).
 
@@ -152,6 +181,7 @@ def write_report_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, override
     result), then the Summary (first), Audit and Sources sheets are added.
     """
     workbook, cached = build_workbook(spec, overrides=overrides, frame=frame)
+    _follow_overrides(workbook, frame, spec, cached)
     _summary_sheet(workbook, frame, spec)
     _audit_sheet(workbook, spec)
     _sources_sheet(workbook, spec)
