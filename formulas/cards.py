@@ -14,8 +14,10 @@ and the field. A record whose name or alias is already in the catalogue is refus
 unless it says ``override = true`` (it then replaces the record of that name).
 
 Every lookup reads :func:`catalogue`, cached per set of files: loading or unloading a
-file, or changing ``FLOPSHEET_CATALOGUE``, starts a new cache and calls the hooks
-other modules registered with :func:`on_catalogue_change` to drop their own caches.
+file starts a new cache and calls at once the hooks other modules registered with
+:func:`on_catalogue_change` to drop their own caches (the formulas' cached readings of
+"H100 bf16", the runs' card names); a changed ``FLOPSHEET_CATALOGUE`` is noticed at
+the next catalogue lookup, so set it before the process starts.
 """
 
 from __future__ import annotations
@@ -329,14 +331,30 @@ def _environment_file() -> str:
 
 
 def _current() -> _Catalogue:
-    """The catalogue for the present environment and loaded files; hooks run when that changed."""
+    """The catalogue for the present environment and loaded files; hooks run when that changed.
+
+    Loading and unloading run the hooks at once (:func:`_changed`); a new
+    ``FLOPSHEET_CATALOGUE`` is noticed at the next lookup that reads the catalogue, so
+    set it before the process starts (a cached reading of "H100 bf16" would not look).
+    """
     global _last_state
     state = (_environment_file(), _generation)
     if state != _last_state:
         _last_state = state
-        for hook in _hooks:
-            hook()
+        _run_hooks()
     return _built(*state)
+
+
+def _run_hooks() -> None:
+    for hook in _hooks:
+        hook()
+
+
+def _changed() -> None:
+    """The loaded files changed: a new cache generation, and every other cache dropped now."""
+    global _generation
+    _generation += 1
+    _run_hooks()
 
 
 def on_catalogue_change(hook: Callable[[], None]) -> Callable[[], None]:
@@ -395,23 +413,21 @@ def load_catalogue(path: str | Path) -> list[str]:
     2000.0 TFLOPS/card
     >>> unload_catalogue(path)
     """
-    global _generation
     name = _file_key(path)
     records = read_catalogue_file(path)
     _merge(_with_loaded(_environment_file(), skip=name), records)  # a clash raises before anything changes
     _loaded[name] = records
-    _generation += 1
+    _changed()
     return [record.name for record, _ in records]
 
 
 def unload_catalogue(path: str | Path | None = None) -> None:
     """Remove the records of a file added with :func:`load_catalogue` (of every such file when None)."""
-    global _generation
     if path is None:
         _loaded.clear()
     else:
         _loaded.pop(_file_key(path), None)
-    _generation += 1
+    _changed()
 
 
 @contextmanager

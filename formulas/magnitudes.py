@@ -30,6 +30,7 @@ import pint
 
 from ..units import InputRangeError, Quantity, UnitInputError, ureg
 from . import args
+from .cards import on_catalogue_change
 from .utilization import Utilization, as_peak, as_utilization, throughput
 
 #: Distinct argument texts remembered per kind (cell text repeats: "30.2%", "A100 tf32").
@@ -198,6 +199,10 @@ def _throughput_text(peak: str, utilization: str) -> tuple[float, float | None, 
     """:func:`throughput` of two texts, once per pair (the precision check included)."""
     rate, factor, message = throughput(peak, utilization)
     return float(rate.to(_PEAK_UNIT).magnitude), factor, message
+
+
+for _reading in (_peak_text, _utilization_text, _throughput_text):  # they read card references
+    on_catalogue_change(_reading.cache_clear)
 
 
 def effective_rate(peak: Any, utilization: Any) -> tuple[Any, float | None, str]:

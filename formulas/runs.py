@@ -21,7 +21,7 @@ import pint
 
 from ..units import Q, UnknownNameError
 from . import args
-from .cards import card_peak, find_card, key
+from .cards import card_peak, find_card, key, on_catalogue_change
 from .shapes import data_records
 from .utilization import Utilization, as_peak
 
@@ -100,6 +100,9 @@ def runs() -> dict[str, TrainingRun]:
         run = TrainingRun(**values)
         loaded[run.name] = run
     return loaded
+
+
+on_catalogue_change(runs.cache_clear)  # the runs name their cards through the catalogue
 
 
 def find_run(name: str) -> TrainingRun | None:

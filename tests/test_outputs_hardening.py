@@ -508,7 +508,7 @@ def test_xlsx_cells_hold_control_characters_as_visible_text(tmp_path: Path) -> N
 
 def test_the_total_points_of_a_sweep_are_capped(capsys) -> None:
     assert sweeps.MAX_EVALUATIONS == 10_000 and sweeps.check_evaluations([100, 100]) == 10_000
-    code = main(["sweep", T5, "--vary", "duration=1..200:1", "--vary", "utilization=1%..100%:1%"])
+    code = main(["sweep", T5, "--vary", "duration=1 month..200:1", "--vary", "utilization=1%..100%:1%"])
     err = capsys.readouterr().err
     assert code == 2 and err == ('flopsheet: --vary: must be at most 10,000 evaluations in total (the product of '
                                  'the axes), got "200 x 100 = 20,000"\n')
@@ -538,9 +538,9 @@ for suffix in ("csv", "md", "json"):
     flopsheet.report("table6_kimi_inference", out / f"t6.{suffix}")
 assert main(["sweep", "table5_kimi_training", "--vary", "duration=60 days..180 days:30 days",
              "-o", str(out / "one.xlsx")]) == 0
-assert main(["sweep", "table5_kimi_training", "--vary", "duration=2..6:1", "--vary", "utilization=20%..50%:10%",
+assert main(["sweep", "table5_kimi_training", "--vary", "duration=2 months..6 months:1 month", "--vary", "utilization=20%..50%:10%",
              "-o", str(out / "two.xlsx")]) == 0
-assert main(["sweep", "table6_kimi_inference", "--vary", "busy_hours=6..24:6", "-o", str(out / "sweep.csv")]) == 0
+assert main(["sweep", "table6_kimi_inference", "--vary", "busy_hours=6 hours..24 hours:6 hours", "-o", str(out / "sweep.csv")]) == 0
 """
 
 

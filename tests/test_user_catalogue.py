@@ -163,3 +163,19 @@ def test_every_built_in_record_passes_the_user_file_checks() -> None:
     records = cards.read_catalogue_file(cards.CATALOGUE_FILE)
     assert [record.name for record, _ in records] == flopsheet.card_names()
     assert not any(override for _, override in records)
+
+
+def test_cached_readings_of_a_reference_follow_an_override(tmp_path: Path) -> None:
+    """The formulas cache the reading of "H100 bf16" per text: loading a file must drop it."""
+    before = flopsheet.train_cards("1e24 FLOP", "H100 bf16", "40%", "60 days").m
+    path = write(tmp_path, f'[[accelerator]]\nname = "H100"\noverride = true\ndense = {{ bf16 = "494.75 TFLOPS" }}\n{REST}')
+    flopsheet.load_catalogue(path)
+    assert flopsheet.train_cards("1e24 FLOP", "H100 bf16", "40%", "60 days").m == pytest.approx(2 * before)
+    assert flopsheet.train_cards("1e24 FLOP", "H100 bf16", "40% @ H100 bf16", "60 days").m == pytest.approx(2 * before)
+    flopsheet.unload_catalogue(path)
+    assert flopsheet.train_cards("1e24 FLOP", "H100 bf16", "40%", "60 days").m == pytest.approx(before)
+    flopsheet.load_catalogue(write(tmp_path, X1, "x1.toml"))
+    assert flopsheet.train_cards("1e24 FLOP", "X1 bf16", "40%", "60 days").m > 0
+    flopsheet.unload_catalogue()
+    with pytest.raises(flopsheet.UnknownNameError):
+        flopsheet.train_cards("1e24 FLOP", "X1 bf16", "40%", "60 days")
