@@ -66,7 +66,7 @@ def _audit(options: argparse.Namespace) -> int:
     from .outputs.safe_io import atomic_write
 
     findings = audit_all() if options.model == "all" else audit(options.model)
-    if options.format == "json":
+    if _audit_format(options) == "json":
         text = json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2) + "\n"
     else:
         rows = [(finding.model, finding.row, format_value(finding.printed),
@@ -82,6 +82,13 @@ def _audit(options: argparse.Namespace) -> int:
     else:
         print(text, end="")
     return EXIT_OK
+
+
+def _audit_format(options: argparse.Namespace) -> str:
+    """``--format``, else JSON for an ``-o`` file ending in .json, else the table."""
+    if options.format:
+        return options.format
+    return "json" if options.output and Path(options.output).suffix.lower() == ".json" else "table"
 
 
 def _list(options: argparse.Namespace) -> int:
@@ -248,7 +255,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "reads; where it does not follow, solve for the input that reproduces it.",
         epilog="Examples:\n  flopsheet audit table5_kimi_training\n  flopsheet audit all --format json -o audit.json")
     audit_parser.add_argument("model", help='model name, or "all"')
-    audit_parser.add_argument("--format", choices=("table", "json"), default="table")
+    audit_parser.add_argument("--format", choices=("table", "json"),
+                              help="default: json for an -o file ending in .json, else table")
     audit_parser.add_argument("-o", "--output", help="write to a file instead of printing")
     audit_parser.set_defaults(handler=_audit)
 
