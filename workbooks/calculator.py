@@ -112,6 +112,15 @@ def read_price(text: str, option: str = "--price") -> pint.Quantity:
     raise UnitInputError(option, text, 'a price per card-hour (e.g. "2 USD/card_hour" or "14 CNY/card_hour")')
 
 
+def read_tdp(text: str, option: str = "--tdp") -> pint.Quantity:
+    """Read a power per card: "700 W" (per card) or "700 W/card"."""
+    require_unit(option, text, TDP.unit, where=KEPT_IN)
+    power = Q(text, argument=option)
+    if power.dimensionality == Q(1, "W").dimensionality:
+        power = power / Q(1, "card")
+    return args.quantity_arg(power, option, TDP)
+
+
 def _currency(price: pint.Quantity) -> str:
     """The currency of a price per card-hour ("USD")."""
     return next(unit.split("/")[0] for unit in PRICE_UNITS if price.dimensionality == Q(1, unit).dimensionality)

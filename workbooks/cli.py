@@ -299,7 +299,7 @@ def _train(options: argparse.Namespace) -> int:
                                        args.FLOP_PER_PARAM_TOKEN),
         price=None if options.price is None else calc.read_price(options.price),
         pue=None if options.pue is None else calc.read_pue(options.pue),
-        tdp=_optional(options.tdp, "--tdp", calc.TDP))
+        tdp=None if options.tdp is None else calc.read_tdp(options.tdp))
     return _print_calculation(result, options.format)
 
 
