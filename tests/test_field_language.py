@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from flopsheet.formulas import cards as catalogue_module
 from flopsheet.units import ureg
 from flopsheet.workbooks.command_values import check_ranges, counts_only
 from flopsheet.workbooks.model.spec import load_spec
+from catalogue_support import X1, clean_catalogue  # noqa: F401 (clean_catalogue is an autouse fixture)
 
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
 README = Path(__file__).parents[1] / "README.md"
@@ -30,25 +30,6 @@ TRAIN_CARDS = TRAIN_FLOP / (989.5e12 * 0.40 * 60 * SECONDS_PER_DAY)
 #: Seed 001, Table 6 through the quick calculator.
 SERVE = ["serve", "--params", "2000亿", "--tokens-per-call", "2000", "--calls-per-day", "300万", "--card", "A10 fp16",
          "--mfu", "30%"]
-X1 = '''[[accelerator]]
-name = "X1"
-vendor = "Hypothetical"
-variant = "X1 module"
-released = "2026-01"
-dense = { bf16 = "2000 TFLOPS" }
-tdp = "1000 W"
-source = "a hypothetical card for the tests"
-source_date = "2026-01"
-'''
-
-
-@pytest.fixture(autouse=True)
-def clean_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(catalogue_module.CATALOGUE_ENV, raising=False)
-    yield
-    flopsheet.unload_catalogue()
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,30 +9,10 @@ import pytest
 import flopsheet
 from flopsheet.formulas import cards
 from flopsheet.formulas.utilization import mfu_runs
-
-X1 = '''
-[[accelerator]]
-name = "X1"
-aliases = ["X-1 module"]
-vendor = "Hypothetical"
-variant = "X1 module"
-released = "2026-01"
-dense = { bf16 = "2000 TFLOPS", fp8 = "4000 TFLOPS" }
-memory = "192 GB"
-tdp = "1000 W"
-source = "a hypothetical card for the tests"
-source_date = "2026-01"
-'''
+from catalogue_support import X1, clean_catalogue  # noqa: F401 (clean_catalogue is an autouse fixture)
 
 #: The other fields of a valid record, for records that vary one thing.
 REST = 'vendor = "V"\nvariant = "v"\nreleased = "2026-01"\nsource = "s"\nsource_date = "2026-01"\n'
-
-
-@pytest.fixture(autouse=True)
-def clean_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(cards.CATALOGUE_ENV, raising=False)
-    yield
-    flopsheet.unload_catalogue()
 
 
 def write(tmp_path: Path, text: str, name: str = "cards.toml") -> Path:
