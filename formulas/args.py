@@ -95,6 +95,22 @@ def reshaped(error: UnitInputError, kind: ArgKind) -> UnitInputError:
     return UnitInputError(error.argument, error.given, kind.expected, error.detail)
 
 
+def plain_values(value: Any, argument: str | None) -> Any:
+    """A pandas Series, Index or DataFrame column as its numpy values; a range with NaN refused by position.
+
+    Duck-typed (``to_numpy``), so the formulas need no pandas. The index does not travel:
+    results are pint quantities of arrays in the same order. A float range holding NaN
+    or infinity is named by its first bad element and its shape, never printed whole.
+    """
+    if not isinstance(value, (np.ndarray, pint.Quantity, str)) and callable(getattr(value, "to_numpy", None)):
+        value = value.to_numpy()
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and not np.all(np.isfinite(value)):
+        position = int(np.argmax(~np.isfinite(value.ravel())))
+        raise UnitInputError(argument, f"{value.ravel()[position]} at position {position} of a range of shape "
+                             f"{value.shape}", "finite numbers", "NaN or infinity in the range")
+    return value
+
+
 def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = True) -> pint.Quantity:
     """Parse ``value`` as a quantity of ``kind`` and check it.
 
@@ -116,6 +132,7 @@ def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = T
     InputRangeError
         A value that is zero or negative where ``positive`` is required.
     """
+    value = plain_values(value, argument)
     try:
         quantity = Q(value, kind.unit, argument=argument)
     except UnitInputError as error:

@@ -147,6 +147,7 @@ def as_peak(value: Any, argument: str = "peak") -> Peak:
     A rate without "/card" ("156 TFLOPS") is taken as per card. Text that does not
     start like a number is a catalogue reference (see :func:`catalogue_peak`).
     """
+    value = args.plain_values(value, argument)
     if isinstance(value, Peak):
         _checked_rate(value.rate, argument, args.shown(value.rate))
         return value
@@ -220,6 +221,7 @@ def as_utilization(value: Any, argument: str = "utilization") -> Utilization:
 
     Raises InputRangeError unless every value is in (0, 100%].
     """
+    value = args.plain_values(value, argument)
     if isinstance(value, Utilization):
         checked = _check_fraction(Q(value.value), argument, value.value)
         return Utilization(checked, value.card, value.precision, value.source)

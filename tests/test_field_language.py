@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 import flopsheet
+import flopsheet.workbooks.model.evaluate
 from flopsheet.__main__ import build_parser, main
 from flopsheet.formulas import cards as catalogue_module
 from flopsheet.units import ureg
@@ -374,7 +375,13 @@ def test_pandas_series_and_columns_are_accepted_like_arrays() -> None:
         flopsheet.train_cards(flops, "H100 bf16", np.array([0.3, 0.4]), np.array([60, 90])).to("card").magnitude)
     with_index = pd.Series(cards.to("card").magnitude, index=params.index)  # the README's way back to the index
     assert with_index["70B"] == pytest.approx(cards.to("card").magnitude[0])
-    assert flopsheet.Q(pd.Series(["30 TB", "35 TiB"]), "TB").to("TB").magnitude == pytest.approx([30, 38.4829069])
+    values, _ = flopsheet.workbooks.model.evaluate.evaluate_arrays(T5, {"params": params, "duration": "105 days"})
+    assert values["cards"].to("card").magnitude == pytest.approx(
+        flopsheet.workbooks.model.evaluate.evaluate_arrays(T5, {"params": params.to_numpy(), "duration": "105 days"})[0]
+        ["cards"].to("card").magnitude)
+    texts = pd.DataFrame({"data": ["30 TB", "35 TiB"]})["data"]  # a column of cell text
+    assert flopsheet.data_tokens(texts).to("token").magnitude == pytest.approx(
+        [flopsheet.data_tokens("30 TB").m, flopsheet.data_tokens("35 TiB").m])
 
 
 @pytest.mark.parametrize("bad", [np.array([1e11, -5.0, 3e11]), np.array([1e11, np.nan] + [2e11] * 500)])
@@ -386,7 +393,8 @@ def test_range_errors_give_shape_and_first_bad_element_not_the_range(bad: np.nda
             flopsheet.train_flops(given, "15万亿")
         message = str(caught.value)
         assert message.startswith("params: ") and len(message) < 200
-        assert str(bad.shape) in message or "-5 parameter" in message
+        assert (f"nan at position 1 of a range of shape {bad.shape}" in message if np.isnan(bad).any()
+                else 'must be greater than 0, got "-5 parameter"' in message)
 
 
 @pytest.mark.parametrize("text", ["30 TB**", "1 TFLOPS/", "5 (TB", "3 card**card", "2 TB TB", "7 +", "1e5 ** 2 TB"])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ...formulas import Peak
+from ...formulas.args import plain_values
 from ...formulas.utilization import parse_reference
 from ...units import UnknownNameError
 
@@ -46,7 +47,8 @@ def read_inputs(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> 
     ----------
     spec : ModelSpec
     overrides : mapping of input name to value, optional
-        Values as :func:`flopsheet.Q` reads them ("105 days", "2000亿", 312, a quantity);
+        Values as :func:`flopsheet.Q` reads them ("105 days", "2000亿", 312, a quantity;
+        arrays and pandas columns in :func:`evaluate_arrays`);
         a peak may also be a catalogue reference ("H100 bf16", "A100 tf32 sparse"); a
         utilization may say what it was measured on ("30.2% @ A100 bf16").
 
@@ -59,7 +61,7 @@ def read_inputs(spec: ModelSpec, overrides: Mapping[str, Any] | None = None) -> 
     InputRangeError
         Zero or negative, or a utilization outside (0, 100%].
     """
-    overrides = dict(overrides or {})
+    overrides = {name: plain_values(value, name) for name, value in dict(overrides or {}).items()}  # pandas too
     known = {item.name for item in spec.inputs}
     for name in overrides:
         if name not in known:
