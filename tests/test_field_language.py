@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -90,12 +91,12 @@ def test_python_keeps_reading_bare_numbers_in_default_units() -> None:
 def test_sweep_help_examples_carry_units() -> None:
     parser = build_parser()
     help_text = parser._subparsers._group_actions[0].choices["sweep"].format_help()  # noqa: SLF001
-    examples = re.findall(r'flopsheet sweep (\w+) (.*)', help_text)
+    examples = [shlex.split(line) for line in help_text.splitlines() if line.strip().startswith("flopsheet sweep")]
     assert len(examples) == 3
-    for model, arguments in examples:
-        ranges = dict(text.split("=", 1) for text in re.findall(r'--vary "?([^"\s]+(?: [^"\s-][^"\s]*)*)"?', arguments))
+    for words in examples:
+        ranges = dict(words[index + 1].split("=", 1) for index, word in enumerate(words) if word == "--vary")
         assert ranges
-        check_ranges(load_spec(model), ranges)  # raises for a bare START of a time input
+        check_ranges(load_spec(words[2]), ranges)  # raises for a bare START of a time input
 
 
 # --- the quick calculator ----------------------------------------------------------------
