@@ -47,6 +47,7 @@ from .formulas import (
 from .units.ranges import Distribution, parse_distribution
 from .units import (
     AssumptionWarning,
+    CatalogueError,
     DimensionalityError,
     ExpressionError,
     FlopsheetError,
@@ -77,6 +78,7 @@ __all__ = [
     "flops_breakdown",
     "Accelerator",
     "AssumptionWarning",
+    "CatalogueError",
     "DimensionalityError",
     "ExpressionError",
     "FlopsheetError",

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputError, Q, UnitInputError, UnknownNameError
+from ..units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError
 
 CATALOGUE_FILE = Path(__file__).with_name("data") / "accelerators.toml"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
@@ -55,8 +55,8 @@ MAX_NAME_LENGTH = 64
 MAX_TEXT_LENGTH = 2000
 #: Most aliases of one record.
 MAX_ALIASES = 20
-#: What a catalogue file is, as error messages say it.
-CATALOGUE_EXPECTED = "a TOML accelerator catalogue (the schema of formulas/data/accelerators.toml)"
+#: What a catalogue file must be, as error messages say it.
+CATALOGUE_EXPECTED = "a usable accelerator catalogue (TOML, the schema of formulas/data/accelerators.toml)"
 #: Where the built-in records come from (``Accelerator.origin``).
 BUILT_IN = "built-in"
 _REQUIRED_TEXT = ("name", "vendor", "variant", "released", "source", "source_date")
@@ -111,9 +111,9 @@ class _Fault(Exception):
     """A problem in one record, turned into an InputError naming the file."""
 
 
-def _catalogue_error(origin: str, reason: str) -> InputError:
+def _catalogue_error(origin: str, reason: str) -> CatalogueError:
     """The error for a catalogue file that cannot be used."""
-    return InputError("catalogue", origin, CATALOGUE_EXPECTED, reason)
+    return CatalogueError("catalogue", origin, CATALOGUE_EXPECTED, reason)
 
 
 def _text(record: Mapping[str, Any], name: str, required: bool = True) -> str:
@@ -220,7 +220,7 @@ def read_catalogue_file(path: str | Path, origin: str | None = None) -> list[tup
 
     Raises
     ------
-    InputError
+    CatalogueError
         Not a .toml file, missing, too large, not valid TOML, or a record that breaks
         the schema; the message names the file, the record and the field.
     """
@@ -304,8 +304,8 @@ def _base(environment_file: str) -> dict[str, Accelerator]:
     if environment_file:
         try:
             records = _merge(records, read_catalogue_file(environment_file))
-        except InputError as error:
-            raise InputError(f"catalogue ({CATALOGUE_ENV})", error.given, error.expected, error.detail) from None
+        except CatalogueError as error:
+            raise CatalogueError(f"catalogue ({CATALOGUE_ENV})", error.given, error.expected, error.detail) from None
     return records
 
 
@@ -389,7 +389,7 @@ def load_catalogue(path: str | Path) -> list[str]:
 
     Raises
     ------
-    InputError
+    CatalogueError
         The file cannot be read, is not TOML, breaks the schema or clashes; the
         message names the file, the record and the field. Nothing is loaded then.
 

@@ -52,7 +52,7 @@ CASES: list[tuple[str, tuple[Any, ...], str]] = [
     ('INFER_CARDS', (800000000000000.0, '300万 tokens', 'A10 fp16', '30%', 12.0), '#VALUE! calls_per_day: expected calls per day (e.g. "300万 calls/day"), got "300万 tokens"'),
     ('INFER_FLOPS', ('2000亿', '2000 words'), '#VALUE! tokens: expected a token count (e.g. "4.9万亿 tokens"), got "2000 words"'),
     ('CARD_PEAK', ('A1000', 'tf32'), '#N/A card: unknown accelerator "A1000"; known: ' + KNOWN),
-    ('CARD_PEAK', ('A100', 'fp4'), '#N/A precision: unknown precision "fp4"; known: ' + ", ".join(A100_PRECISIONS) + ' for A100'),
+    ('CARD_PEAK', ('A100', 'fp4'), '#N/A precision: unknown precision "fp4"; known: ' + ", ".join(flopsheet.catalogue()["A100"].dense) + ' for A100'),
     ('CARD_PEAK', ('A100', None), '#VALUE! precision: expected fp64, fp32, tf32, bf16, fp16, fp8, int8 or fp4 (e.g. "tf32"), got ""; the cell is empty'),
     ('CARD_PEAK', ('A100', 'tf32', 'maybe'), '#VALUE! sparse: expected TRUE or FALSE, got "maybe"'),
     ('TRAIN_FLOPS', ([[{'type': 'Error', 'basicValue': '#N/A'}]], 1e12), '#VALUE! params: expected a number or a quantity, got "#N/A"; the cell holds the Excel error #N/A'),

@@ -19,6 +19,7 @@ SAMPLES = [
     errors.InputError("data", "30 tokens", "a data size in bytes"),
     errors.UnitInputError("data", "30 tokenz", "a known unit", "unknown unit"),
     errors.InputRangeError("utilization", "130%", "in (0, 100%]"),
+    errors.CatalogueError("catalogue", "/tmp/cards.toml", "a usable accelerator catalogue", "accelerator 'X1': missing 'source'"),
     errors.MissingUnitError("duration", "105", 'this model keeps it in month: write "105 days" or "3.45 months"'),
     errors.UnknownNameError("card", "A1000", "A100, H100", "accelerator"),
     errors.OutputError("-o", "out/report.xlsx", 'the folder "out" does not exist'),

@@ -24,9 +24,9 @@ from flopsheet.units import InputRangeError, UnitInputError, UnknownNameError, f
 from flopsheet.units.parse import MAX_CELL_TEXT
 
 MEGABYTE = 1_000_000
-KNOWN_CARDS = ("A100, A800, H100, H800, H20, H200, B200, A10, L40S, V100, MI300X, TPU v3, TPU v4, TPU v5e, "
-               "TPU v5p, Ascend 910B")
-A100_PRECISIONS = "A100 fp64, A100 fp32, A100 tf32, A100 bf16, A100 fp16, A100 int8"
+#: The catalogue's cards and the A100's precisions, as refusals list them (read from the catalogue, not copied).
+KNOWN_CARDS = ", ".join(flopsheet.card_names())
+A100_PRECISIONS = ", ".join(f"A100 {precision}" for precision in flopsheet.catalogue()["A100"].dense)
 #: Every run mfu() knows, as its refusal lists them (read from the tables, not copied).
 KNOWN_RUNS = ", ".join([*mfu_runs(), *run_names()])
 CHINESE_WORDS = "use one of 万, 亿, 万亿, 十万, 百万, 千万, 十亿, 百亿, 千亿 (small to large)"

@@ -5,6 +5,7 @@ Bottom layer: imports nothing from the rest of flopsheet.
 
 from .errors import (
     AssumptionWarning,
+    CatalogueError,
     ExpressionError,
     FlopsheetError,
     InputError,
@@ -21,6 +22,7 @@ from .registry import DEFINITIONS_FILE, DimensionalityError, Quantity, Unit, ure
 
 __all__ = [
     "AssumptionWarning",
+    "CatalogueError",
     "ExpressionError",
     "SpecError",
     "DEFINITIONS_FILE",

@@ -86,6 +86,19 @@ class OutputError(InputError):
         return f"{text}; {self.detail}" if self.detail else text
 
 
+class CatalogueError(InputError):
+    """An accelerator catalogue file flopsheet cannot use; names the file in full, the record and the field.
+
+    The message reads ``catalogue: "cards.toml" is not a usable accelerator catalogue
+    (...): accelerator 'X1': missing 'source'``.
+    """
+
+    def _message(self) -> str:
+        where = f"{self.argument}: " if self.argument else ""
+        text = f"{where}{_show(str(self.given), cut=False)} is not {self.expected}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+
 class ExpressionError(FlopsheetError):
     """A spec expression outside the safe grammar; the message says what is not allowed."""
 
