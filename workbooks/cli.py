@@ -372,7 +372,7 @@ def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
                     "duration on a number of cards (--cards); cost with --price, energy (card TDP x PUE) with --pue. "
                     "--days reads a bare number in days; --price and --tdp need their unit.",
         epilog='Examples:\n  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --days 60\n'
-               '  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --cards 4096 '
+               '  flopsheet train --params 70B --tokens 15T --card "H100 bf16" --mfu 40% --cards 4096 '
                '--price "2 USD/card_hour" --pue 1.3 --format json')
     train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10)")
     train.add_argument("--tokens", required=True, help="training tokens (4.9万亿, 1.5e13)")
@@ -383,9 +383,7 @@ def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--price", help='price per card-hour, e.g. "2 USD/card_hour" (prints the cost)')
     train.add_argument("--pue", help="power usage effectiveness, e.g. 1.3 (prints the energy: card TDP x PUE)")
     train.add_argument("--tdp", help='power per card when --card is a rate, e.g. "700 W" (default: the catalogue TDP)')
-    train.add_argument("--flop-per-param-token", help="FLOP per parameter per token (default 6)")
-    _add_format(train)
-    train.set_defaults(handler=_train)
+    _finish_quick_command(train, "train_flops", _train)
 
     serve = commands.add_parser(
         "serve", help="inference FLOP and cards without a spec", formatter_class=HELP_FORMAT,
@@ -398,9 +396,7 @@ def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--calls-per-day", required=True, help="calls a day (300万)")
     _add_card_options(serve)
     serve.add_argument("--busy-hours", help="hours a day the demand is spread over, at most 24 (default 24)")
-    serve.add_argument("--flop-per-param-token", help="FLOP per parameter per token (default 2)")
-    _add_format(serve)
-    serve.set_defaults(handler=_serve)
+    _finish_quick_command(serve, "infer_flops", _serve)
 
     cards = commands.add_parser(
         "cards", help="list the accelerator catalogue", formatter_class=HELP_FORMAT,
@@ -419,6 +415,17 @@ def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
         epilog="Example: flopsheet units --format json")
     _add_format(units)
     units.set_defaults(handler=_units)
+
+
+def _finish_quick_command(parser: argparse.ArgumentParser, formula: str, handler: Any) -> None:
+    """--flop-per-param-token (its default read from the formula), --format, the handler."""
+    from ..formulas import FUNCTIONS
+
+    default = next(param.default for record in FUNCTIONS if record.name == formula for param in record.params
+                   if param.name == "flop_per_param_token")
+    parser.add_argument("--flop-per-param-token", help=f"FLOP per parameter per token (default {default:g})")
+    _add_format(parser)
+    parser.set_defaults(handler=handler)
 
 
 def _add_card_options(parser: argparse.ArgumentParser) -> None:
