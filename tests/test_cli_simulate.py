@@ -53,7 +53,7 @@ def test_the_same_seed_prints_the_same_table(capsys: pytest.CaptureFixture[str])
 
 def test_tornado_and_fractions_are_printed(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "simulate", T6, "-n", "1000", "--set", "tokens_per_call=2000",
-                       "--range", "utilization=21.3%..46.2%", "--range", "busy_hours=triangular 8, 12, 24")
+                       "--range", "utilization=21.3%..46.2%", "--range", "busy_hours=triangular 8, 12, 24 hours")
     assert code == 0
     tornado = out.split("tornado of cards (card)")[1].splitlines()
     assert tornado[3].startswith("busy_hours ") and tornado[4].startswith("utilization ")  # largest swing first

@@ -23,6 +23,7 @@ MODULES = [
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",
     "flopsheet.workbooks.outputs.safe_io",
+    "flopsheet.workbooks.command_values",
 ]
 
 

@@ -440,3 +440,22 @@ def test_an_unknown_card_lists_the_known_cards_on_every_face(capsys) -> None:
     assert code == 2 and expected in err
     code, _, err = run(capsys, *TRAIN[:5], "--card", "A1000 bf16", "--mfu", "40%", "--days", "60")
     assert code == 2 and expected in err
+
+
+def test_simulate_follows_the_bare_number_rule(capsys) -> None:
+    code, _, err = run(capsys, "simulate", T5, "-n", "100", "--range", "duration=lognormal 90% CI 60..180")
+    assert code == 2 and err == ('flopsheet: --range duration needs a unit; this model keeps it in month: write it '
+                                 'after the ends, e.g. "lognormal 90% CI 60..180 days"\n')
+    code, _, err = run(capsys, "simulate", T5, "-n", "100", "--set", "duration=105")
+    assert code == 2 and "duration needs a unit" in err
+    assert run(capsys, "simulate", T5, "-n", "100", "--range", "utilization=30..46%", "--range", "params=1000亿..3000亿",
+               "--set", "duration=105 days")[0] == 0
+
+
+def test_the_security_limits_table_states_the_catalogue_constants() -> None:
+    table = (Path(__file__).parents[1] / "SECURITY.md").read_text(encoding="utf-8")
+    assert f"| {catalogue_module.MAX_CATALOGUE_BYTES:,} bytes (256 KiB) | `formulas/cards.py` `MAX_CATALOGUE_BYTES` |" in table
+    assert f"| {catalogue_module.MAX_RECORDS} | `MAX_RECORDS`" in table
+    assert (f"| {catalogue_module.MAX_NAME_LENGTH} characters; {catalogue_module.MAX_ALIASES} | `MAX_NAME_LENGTH`; "
+            "`MAX_ALIASES` |") in table
+    assert f"| {catalogue_module.MAX_TEXT_LENGTH:,} characters, one line | `MAX_TEXT_LENGTH` |" in table

@@ -66,7 +66,9 @@ def simulation_text(simulation: Simulation) -> str:
 
 def _simulate(options: argparse.Namespace) -> int:
     """Run the simulation; print it or write it."""
-    from .cli import parse_assignments
+    from .cli import _typed_assignments, parse_assignments
+    from .command_values import check_distributions
+    from .model.spec import load_spec
     from .model.simulate import simulate
     from .outputs.safe_io import atomic_write
     from .outputs.simulation_json import write_simulation_json
@@ -75,8 +77,10 @@ def _simulate(options: argparse.Namespace) -> int:
     output = Path(options.output) if options.output else None
     if output is not None and output.suffix.lower() not in SUFFIXES:
         raise InputError("-o", str(output), "a .xlsx or .json file")
-    values = parse_assignments(options.set or [])
-    values.update(parse_assignments(options.range or [], option="--range"))
+    values = _typed_assignments(options, options.model)  # --set under the command line's bare-number rule
+    ranges = parse_assignments(options.range or [], option="--range")
+    check_distributions(load_spec(options.model), ranges)
+    values.update(ranges)
     simulation = simulate(options.model, options.n, options.seed, target=options.target, **values)
     if output is None:
         print(simulation_text(simulation), end="")

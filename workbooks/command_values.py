@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..units import InputError, MissingUnitError, Q
-from .model.spec import ModelSpec
+from .model.spec import ModelSpec, load_spec  # noqa: F401 - load_spec for the doctests
 from .model.unit_choices import unit_of
 
 #: Dimensions a bare number may stand for: counts (FLOP is a count of operations).
@@ -32,6 +32,8 @@ EVERYDAY_UNITS: tuple[tuple[str, ...], ...] = (
 #: How these units read after a number other than 1 ("105 days").
 PLURALS: dict[str, str] = {"day": "days", "hour": "hours", "minute": "minutes", "second": "seconds",
                            "week": "weeks", "month": "months", "year": "years"}
+#: A unit no range text is written in, to find out whether a range's ends carry their own.
+PROBE_UNIT = "hanzi/user"
 #: Significant digits of a converted number in a suggestion ("3.45 months").
 SUGGESTION_DIGITS = 3
 
@@ -71,6 +73,16 @@ def _number_text(number: float) -> str:
     return f"{rounded:,.15g}" if abs(rounded) < 1e15 else f"{rounded:.{SUGGESTION_DIGITS}g}"
 
 
+def everyday_unit(unit: str) -> str:
+    """The unit a suggestion writes a number in: ``unit`` itself when it is an everyday one ("hour"), else
+    its dimension's first everyday unit ("day" for "month"), else ``unit``."""
+    dimensionality = unit_of(unit).dimensionality
+    for group in EVERYDAY_UNITS:
+        if unit_of(group[0]).dimensionality == dimensionality:
+            return unit if unit in group else group[0]
+    return unit
+
+
 def spellings(number: float, unit: str) -> list[str]:
     """How to write a bare ``number`` meant for an input kept in ``unit``.
 
@@ -84,13 +96,7 @@ def spellings(number: float, unit: str) -> list[str]:
     >>> spellings(12, "hour"), spellings(30, "TB"), spellings(2, "USD/card/hour")
     (['12 hours'], ['30 TB'], ['2 USD/card/hour'])
     """
-    dimensionality = unit_of(unit).dimensionality
-    for group in EVERYDAY_UNITS:
-        if unit_of(group[0]).dimensionality == dimensionality:
-            everyday = unit if unit in group else group[0]
-            break
-    else:
-        everyday = unit
+    everyday = everyday_unit(unit)
     written = [f"{_number_text(number)} {_unit_word(everyday, number)}"]
     if everyday != unit:
         converted = float(Q(number, everyday).to(unit_of(unit)).magnitude)
@@ -161,3 +167,33 @@ def check_ranges(spec: ModelSpec, ranges: Mapping[str, str]) -> None:
         written = [f"{forms[0]}..{forms[1]}" + (f":{forms[2]}" if len(forms) > 2 else "") for forms in (everyday, kept)]
         raise MissingUnitError(f"--vary {name}", text,
                                f"this model keeps it in {item.unit}: write {_quoted(list(dict.fromkeys(written)))}")
+
+
+def check_distributions(spec: ModelSpec, ranges: Mapping[str, str]) -> None:
+    """Apply the rule to ``simulate --range NAME=TEXT``: a range whose ends carry no unit needs one.
+
+    ``"90..120"`` for Table 5's duration would be months; ``"90..120 days"`` says what
+    it means. Text that does not read as a range is left to the simulation's reader.
+
+    Examples
+    --------
+    >>> check_distributions(load_spec("table5_kimi_training"), {"duration": "lognormal 90% CI 60..180"})
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.MissingUnitError: --range duration needs a unit; this model keeps it in month: write it after the ends, e.g. "lognormal 90% CI 60..180 days"
+    """
+    from ..units.ranges import parse_distribution
+
+    inputs = {item.name: item for item in spec.inputs}
+    for name, text in ranges.items():
+        item = inputs.get(name)
+        if item is None or counts_only(item.unit):
+            continue
+        try:  # ends without a unit take the default one: a probe unit shows whether they have their own
+            probed = parse_distribution(text, PROBE_UNIT)
+        except InputError:
+            continue
+        if probed.unit == unit_of(PROBE_UNIT):
+            example = f"{text.strip()} {PLURALS.get(everyday_unit(item.unit), everyday_unit(item.unit))}"
+            raise MissingUnitError(f"--range {name}", text,
+                                   f'this model keeps it in {item.unit}: write it after the ends, e.g. "{example}"')
