@@ -219,7 +219,8 @@ def test_cards_json_at_one_precision(capsys) -> None:
 def test_units_lists_what_may_be_typed(capsys) -> None:
     code, out, _ = run(capsys, "units")
     assert code == 0
-    for text in ("month (月 个月)", "card (accelerator 张 卡)", "hanzi (汉字)", "万 (1e4)", "亿 (1e8)",
+    for text in ("month (月 个月)", "card (accelerator 张 卡)", "hanzi (汉字)", "万 (1e4)", "亿 (1e8)", "千亿 1e11",
+                 "billion, bn, trillion", "70B parameters",
                  "KB -> kB (decimal) or KiB (binary)", "kb -> kB (decimal) or KiB (binary)"):
         assert text in out
     listing = json.loads(run(capsys, "units", "--format", "json")[1])
@@ -228,6 +229,10 @@ def test_units_lists_what_may_be_typed(capsys) -> None:
     assert listed and listed <= set(definitions)
     assert {"token", "card", "FLOP", "FLOPS", "byte", "day", "USD", "CNY", "watt"} <= listed
     assert {"KB", "kb"} <= {item["text"] for item in listing["refused"]}
+    for word, factor in listing["magnitudes"]["chinese"].items():  # what the listing promises, Q reads
+        assert flopsheet.Q(f"3{word}").m == 3 * factor
+    for letter, factor in listing["magnitudes"]["english_letters_for_counts"].items():
+        assert flopsheet.Q(f"3{letter}", "token").to("token").m == 3 * factor
     for refused in listing["refused"]:
         with pytest.raises(flopsheet.UnitInputError):
             flopsheet.Q(f"30 {refused['text']}")

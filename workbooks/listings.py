@@ -16,7 +16,7 @@ import pint
 from ..formulas.cards import PRECISIONS, Accelerator, catalogue, key
 from ..units import DEFINITIONS_FILE, UnknownNameError, ureg  # noqa: F401 - ureg for per-card fields
 from ..units.format import unit_text
-from ..units.parse import BYTE_SLIPS, CHINESE_MAGNITUDES
+from ..units.parse import BYTE_SLIPS, CHINESE_MAGNITUDE_WORDS, ENGLISH_MAGNITUDE_LETTERS, ENGLISH_MAGNITUDE_WORDS
 from .model.unit_choices import dimension_text
 from .outputs.formats import format_value
 from .outputs.text_table import render_table
@@ -165,7 +165,9 @@ def unit_listing() -> dict[str, Any]:
     return {
         "dimensions": [{"dimension": dimension, "units": units} for dimension, units in groups.items()],
         "prefixes": _prefixes(),
-        "magnitudes": {character: factor for character, factor in CHINESE_MAGNITUDES.items()},
+        "magnitudes": {"chinese": dict(sorted(CHINESE_MAGNITUDE_WORDS.items(), key=lambda item: item[1])),
+                       "english_words": dict(ENGLISH_MAGNITUDE_WORDS),
+                       "english_letters_for_counts": dict(ENGLISH_MAGNITUDE_LETTERS)},
         "percent": "30.2% = 0.302",
         "refused": refused,
     }
@@ -177,10 +179,15 @@ def render_units() -> str:
     rows = [(group["dimension"], ", ".join(unit["unit"] + (f" ({' '.join(unit['also'])})" if unit["also"] else "")
                                            for unit in group["units"]))
             for group in listing["dimensions"]]
-    magnitudes = ", ".join(f"{character} {factor:g}" for character, factor in listing["magnitudes"].items())
+    magnitudes = listing["magnitudes"]
+    chinese = ", ".join(f"{word} 1e{len(str(factor)) - 1}" for word, factor in magnitudes["chinese"].items())  # 10**n
+    english = ", ".join(magnitudes["english_words"])
+    letters = ", ".join(magnitudes["english_letters_for_counts"])
     lines = [render_table(("dimension", "units (aliases)"), rows), "",
              f"prefixes: {', '.join(listing['prefixes'])}",
-             f"magnitudes before a unit: {magnitudes}; a run multiplies (千亿 = 1e11): 2000亿, 4.9万亿 tokens",
+             f"Chinese magnitudes: {chinese} (2000亿, 4.9万亿 tokens)",
+             f"English magnitudes: {english} (70 billion); {letters} where a count is expected (70B parameters, "
+             "15T tokens, 32k; 70B alone is 70 bytes where data is expected)",
              f"percent: {listing['percent']}; thousands separators: 13,793",
              "refused (ambiguous): " + ", ".join(f"{item['text']} -> {item['write']}" for item in listing["refused"]),
              "Every unit is defined in units/definitions.txt; bare numbers on the command line only for counts."]
