@@ -105,11 +105,11 @@ def _overrides(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
         from .xlsx.read_back import read_assumptions
 
         overrides.update(read_assumptions(options.from_workbook, load_spec(spec_name)))
-    overrides.update(_typed_assignments(options, spec_name))
+    overrides.update(checked_assignments(options, spec_name))
     return overrides
 
 
-def _typed_assignments(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
+def checked_assignments(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
     """The ``--set`` values, each checked by the command line's bare-number rule."""
     from .command_values import check_assignments
 
@@ -172,14 +172,13 @@ def _sweep(options: argparse.Namespace) -> int:
     from .model.sweep import ProgressBar, sweep
     from .outputs.safe_io import atomic_write
     from .xlsx.sweep_workbook import write_sweep_xlsx
-
     from .command_values import check_ranges
 
     vary = parse_assignments(options.vary, option="--vary")
     check_ranges(load_spec(options.model), vary)
     progress = ProgressBar(sys.stderr)
     table = sweep(options.model, vary, target=options.target, progress=progress,
-                  **_typed_assignments(options, options.model))
+                  **checked_assignments(options, options.model))
     if options.output:
         output = Path(options.output)
         if output.suffix.lower() == ".xlsx":

@@ -66,7 +66,7 @@ def simulation_text(simulation: Simulation) -> str:
 
 def _simulate(options: argparse.Namespace) -> int:
     """Run the simulation; print it or write it."""
-    from .cli import _typed_assignments, parse_assignments
+    from .cli import checked_assignments, parse_assignments
     from .command_values import check_distributions
     from .model.spec import load_spec
     from .model.simulate import simulate
@@ -77,7 +77,7 @@ def _simulate(options: argparse.Namespace) -> int:
     output = Path(options.output) if options.output else None
     if output is not None and output.suffix.lower() not in SUFFIXES:
         raise InputError("-o", str(output), "a .xlsx or .json file")
-    values = _typed_assignments(options, options.model)  # --set under the command line's bare-number rule
+    values = checked_assignments(options, options.model)  # --set under the command line's bare-number rule
     ranges = parse_assignments(options.range or [], option="--range")
     check_distributions(load_spec(options.model), ranges)
     values.update(ranges)
