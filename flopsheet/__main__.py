@@ -19,6 +19,7 @@ from flopsheet.addin import cli as addin_cli
 from flopsheet.formulas.cards import CATALOGUE_ENV, using_catalogue
 from flopsheet.units import FlopsheetError
 from flopsheet.workbooks import cli as workbooks_cli
+from flopsheet.workbooks.outputs.safe_io import visible_text
 
 #: Exit codes: success, anything unexpected, bad usage or bad input.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -84,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("flopsheet: interrupted; nothing was written at a final name", file=sys.stderr)
         return EXIT_INTERRUPTED
     except FlopsheetError as error:
-        print(f"flopsheet: {error}", file=sys.stderr)
+        print(f"flopsheet: {visible_text(str(error))}", file=sys.stderr)  # one line, no control characters
         return EXIT_USAGE
     except Exception as error:  # noqa: BLE001 - the CLI shows a message, never a traceback
         print(f"flopsheet: {type(error).__name__}: {error}", file=sys.stderr)
