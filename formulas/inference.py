@@ -113,3 +113,20 @@ def _count_to_per_call(value: Any) -> Any:
     if isinstance(value, str) and quantity.dimensionality != args.dimensionality_of("FLOP/call"):
         raise UnitInputError("flops_per_call", value, args.FLOP_PER_CALL.expected)
     return quantity
+
+
+def busy_call_rate(calls_per_day: Any, busy_hours: Any = HOURS_PER_DAY) -> pint.Quantity:
+    """Return the call rate while a day's calls are served within ``busy_hours``.
+
+    ``calls_per_day * 1 day / busy_hours``.
+
+    Examples
+    --------
+    >>> round(busy_call_rate("300万", 12).to("call/s").m, 2)
+    69.44
+    """
+    calls = args.quantity_arg(calls_per_day, "calls_per_day", args.CALL_RATE)
+    hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
+    if np.any(hours.to("hour").magnitude > HOURS_PER_DAY):
+        raise InputRangeError("busy_hours", args.shown(hours), f"at most {HOURS_PER_DAY} hours a day")
+    return (calls * Q(1, "day") / hours).to("call/s")
