@@ -7,6 +7,10 @@ the Excel add-in, the template compiler and the CLI all call these.
 from .cards import (Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card,
                     load_catalogue, unload_catalogue)
 from .inference import infer_cards, infer_flops
+from .inference_memory import kv_cache_memory, precision_bytes, weights_memory
+from .serving import cost_per_million_tokens, decode_throughput, decode_time, prefill_time
+from .serving_bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards
+from .serving_fleet import serving_cards
 from .shapes import ModelShape, model_names, model_shape, model_shapes
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 from .flops import flops_breakdown, forward_flops
@@ -28,32 +32,45 @@ __all__ = [
     "flops_breakdown",
     "FUNCTIONS",
     "Accelerator",
+    "FUNCTIONS",
     "Formula",
-    "Parameter",
     "ModelShape",
+    "Parameter",
     "Peak",
     "Utilization",
     "as_peak",
     "as_utilization",
+    "bandwidth_bound_cards",
+    "capacity_bound_cards",
     "card_bandwidth",
     "card_memory",
     "card_names",
     "card_peak",
     "card_power",
     "catalogue",
+    "cost_per_million_tokens",
     "data_tokens",
+    "decode_throughput",
+    "decode_time",
     "find_card",
+    "fleet_cards",
     "infer_cards",
     "infer_flops",
     "load_catalogue",
+    "kv_cache_memory",
     "mfu",
+    "mfu_runs",
     "model_names",
     "model_shape",
     "model_shapes",
-    "mfu_runs",
+    "precision_bytes",
+    "prefill_time",
+    "replica_cards",
+    "serving_cards",
     "train_card_hours",
     "train_cards",
     "train_duration",
     "train_flops",
     "unload_catalogue",
+    "weights_memory",
 ]

@@ -18,6 +18,7 @@ import pint
 
 from ..units import InputError, InputRangeError, Q
 from . import args
+from .shapes import ModelShape, find_model, is_model_name
 
 COUNT = args.ArgKind("dimensionless", "a whole number", "80")
 CONTEXT = args.ArgKind("token", "a context length in tokens", "4096 tokens")
@@ -36,11 +37,12 @@ class ServedModel:
     """The numbers serving needs, from a parameter count or a shape.
 
     total_params : parameters held in memory (every expert of an MoE).
-    active_params : parameters read and multiplied per token (active experts of an MoE).
+    active_params : parameters read and multiplied per token (active experts of an MoE;
+        for a shape without the input embedding look-up).
     kv_values_per_token : values cached per token over all layers (2·layers·kv_heads·
         head_dim; layers·(latent + rope width) for multi-head latent attention); None
         when unknown (a bare parameter count).
-    attention_flop : FLOP per token per context position (2·2·layers·heads·head_dim);
+    attention_flop : FLOP per token per context position (2·layers·heads·(qk + v head width));
         0 for a bare parameter count (Table 6's 2 FLOP per parameter per token).
     max_context : the context limit the shape states, in tokens, or None.
     kv_bytes : explicit KV-cache bytes per token (overrides kv_values_per_token).
@@ -119,14 +121,41 @@ def whole_number(value: Any, argument: str, kind: args.ArgKind = COUNT) -> Any:
     return float(number) if number.ndim == 0 else number
 
 
+def from_shape(shape: ModelShape) -> ServedModel:
+    """The serving numbers of a model shape.
+
+    Held: every parameter (all experts). Read and multiplied per token: the active
+    parameters without the input embedding table (a look-up of one row; a tied table is
+    still read in full as the output head). KV cache: ``layers * kv_cache_width`` values
+    per token (2 x kv_heads x head_dim, or the latent plus RoPE key width of multi-head
+    latent attention). Attention: ``2 * layers * heads * (qk_head_dim + head_dim)`` FLOP
+    per context position (scores and weighted values).
+
+    Examples
+    --------
+    >>> served = from_shape(find_model("Llama 2 70B"))
+    >>> served.kv_values_per_token, served.max_context
+    (163840, 4096)
+    """
+    head = shape.vocab * shape.d_model if shape.tied_embeddings else 0
+    matmul = shape.param_count(active=True, input_embedding=False) + head
+    attention = ATTENTION_FLOP_PER_HEAD_WIDTH * shape.layers * shape.heads * (shape.qk_head_dim + shape.head_dim)
+    return ServedModel(Q(float(shape.params), "parameter"), Q(float(matmul), "parameter"),
+                       shape.layers * shape.kv_cache_width, float(attention), shape.max_context, name=shape.name)
+
+
 def served_model(model: Any, kv_bytes_per_token: Any = None, argument: str = "model") -> ServedModel:
-    """Read ``model``: a :class:`ServedModel`, or a parameter count (number, text, quantity).
+    """Read ``model``: a shape or its catalogue name, a :class:`ServedModel`, or a parameter count.
 
     ``kv_bytes_per_token`` sizes the KV cache of a bare parameter count (and overrides a
     shape's own figure).
     """
     if isinstance(model, ServedModel):
         read = model
+    elif isinstance(model, ModelShape):
+        read = from_shape(model)
+    elif is_model_name(model):
+        read = from_shape(find_model(model, argument))
     else:
         params = args.quantity_arg(model, argument, args.PARAMETERS)
         read = ServedModel(params, params)
@@ -139,4 +168,4 @@ def served_model(model: Any, kv_bytes_per_token: Any = None, argument: str = "mo
 
 def is_model(value: Any) -> bool:
     """True when ``value`` is a model (shape or ServedModel) rather than a number."""
-    return isinstance(value, ServedModel)
+    return isinstance(value, (ServedModel, ModelShape)) or is_model_name(value)
