@@ -152,7 +152,8 @@ def excel_function(formula: Formula) -> ExcelFunction:
     """The Excel function of one formula-table record."""
     return ExcelFunction(formula.excel_name, formula.function, formula.summary,
                          tuple(_param(parameter) for parameter in formula.params),
-                         ResultUnit(formula.result_unit, formula.result_example), warns=formula.warns)
+                         None if formula.table else ResultUnit(formula.result_unit, formula.result_example),
+                         warns=formula.warns)
 
 
 #: The Excel-only extras: reading a quantity, converting units, the catalogue table, the version.

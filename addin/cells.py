@@ -157,3 +157,21 @@ def to_cells(quantity: pint.Quantity) -> float | list[list[float]]:
     if magnitude.ndim == 0:
         return float(magnitude)
     return np.atleast_2d(magnitude).tolist()
+
+
+def is_frame(value: Any) -> bool:
+    """True for a pandas DataFrame (checked by its shape, so the add-in needs no pandas import)."""
+    return hasattr(value, "columns") and hasattr(value, "itertuples") and hasattr(value, "attrs")
+
+
+def frame_cells(frame: Any) -> list[list[Any]]:
+    """A DataFrame as a spill: a header row, then one row per record; NaN becomes an empty cell."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return "" if not np.isfinite(value) else float(value)
+        return "" if value is None else str(value)
+
+    return [[str(column) for column in frame.columns]] + [[cell(value) for value in row]
+                                                           for row in frame.itertuples(index=False)]

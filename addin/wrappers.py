@@ -49,6 +49,8 @@ def _compute(function: ExcelFunction, raw: Sequence[Any]) -> tuple[Any, list[str
         result = cells.convert(result, unit, function.result, padded[-1])
     if isinstance(result, pint.Quantity):
         return cells.to_cells(result), notes
+    if cells.is_frame(result):
+        return cells.frame_cells(result), notes + list(result.attrs.get("warnings", []))
     return result, notes
 
 

@@ -126,7 +126,12 @@ def busy_call_rate(calls_per_day: Any, busy_hours: Any = HOURS_PER_DAY) -> pint.
     69.44
     """
     calls = args.quantity_arg(calls_per_day, "calls_per_day", args.CALL_RATE)
+    return (calls * Q(1, "day") / busy_hours_arg(busy_hours)).to("call/s")
+
+
+def busy_hours_arg(busy_hours: Any) -> pint.Quantity:
+    """Read busy hours a day, in (0, 24]."""
     hours = args.quantity_arg(busy_hours, "busy_hours", args.BUSY_HOURS)
     if np.any(hours.to("hour").magnitude > HOURS_PER_DAY):
         raise InputRangeError("busy_hours", args.shown(hours), f"at most {HOURS_PER_DAY} hours a day")
-    return (calls * Q(1, "day") / hours).to("call/s")
+    return hours

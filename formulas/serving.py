@@ -39,6 +39,7 @@ from .utilization import Peak, as_peak, throughput
 DEFAULT_UTILIZATION = 0.5
 
 PRICE_EXAMPLE = "2 USD/card/hour"
+PRICE = args.ArgKind("USD/card/hour", "a price per card-hour in USD or CNY", PRICE_EXAMPLE)
 THROUGHPUT = args.ArgKind("token/s/card", "tokens per second per card", "1000 tokens/s")
 
 
@@ -293,7 +294,7 @@ def _price(value: Any) -> tuple[pint.Quantity, str]:
                 args.require_positive(per_card, "card_hour_price", value)
                 return per_card, currency
     raise UnitInputError("card_hour_price", args.shown(value) if not isinstance(value, str) else value,
-                         f'a price per card-hour in USD or CNY (e.g. "{PRICE_EXAMPLE}")')
+                         PRICE.expected)
 
 
 def _per_card_rate(value: Any) -> pint.Quantity:

@@ -36,6 +36,13 @@ from . import args
 from .cards import card_bandwidth, card_memory, card_peak, card_power
 from .inference import HOURS_PER_DAY, infer_cards, infer_flops
 from .runs import CARD_HOURS, implied_utilization
+from .inference_memory import BYTES_PER_VALUE_KIND, KEY_AND_VALUE, kv_cache_memory, weights_memory
+from .served_model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
+from .serving import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
+                      prefill_time)
+from .serving_bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
+                             bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards)
+from .serving_fleet import serving_cards
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 
 #: Marks a parameter without a default (the caller must give it).
@@ -120,10 +127,13 @@ class Formula:
     result_example : another unit of the result's dimension, for the help text.
     summary : one sentence, Excel's function help (with the result unit it must fit
         :data:`MAX_DESCRIPTION`).
-    native : Excel template over base-unit argument texts, or None (lookups).
+    native : Excel template over base-unit argument texts, or None (lookups, and
+        formulas that need the catalogue or a model shape at run time: add-in only).
     constants : extra template fields as quantity text, written in base units.
     lookup : a catalogue read; its arguments are text constants in specs.
     warns : the formula may emit an AssumptionWarning (Excel gets a ``_NOTE`` companion).
+    table : the formula returns a pandas DataFrame: Excel spills it under a header row
+        (no result unit); specs cannot call it.
     """
 
     name: str
@@ -137,10 +147,13 @@ class Formula:
     constants: Mapping[str, str] = field(default_factory=dict)
     lookup: bool = False
     warns: bool = False
+    table: bool = False
 
     @property
     def description(self) -> str:
         """The function help Excel shows."""
+        if self.table:
+            return f"{self.summary} Spills a table under a header row."
         return f"{self.summary} Result in {self.result_unit} unless unit is given."
 
     @property
@@ -199,6 +212,122 @@ def _card_field(name: str, function: Callable[..., Any], what: str, unit: str, e
     """A per-card catalogue lookup (memory, bandwidth, power)."""
     return Formula(name, name.upper(), function, (_CARD,), unit, example,
                    f"{what} of an accelerator, per card, from the catalogue.", lookup=True)
+
+
+_MODEL = Parameter("model", 'Parameter count, or a model shape name ("Llama-2-70B", see MODEL_LIST)', args.PARAMETERS,
+                   example="2000亿")
+_SERVING_CARD = Parameter("card", 'A catalogue card with its precision ("A100 bf16"): peak, memory and bandwidth',
+                          role="name", example="H20 bf16")
+_SERVING_UTILIZATION = Parameter("utilization", "Share of the peak compute achieved, in (0, 100%]; 1 is the ideal bound",
+                                 args.UTILIZATION, maximum="100%")
+_EFFICIENCY = Parameter("efficiency", "Share of the peak memory bandwidth achieved (MBU), in (0, 100%]; 1 is ideal",
+                        args.UTILIZATION, maximum="100%")
+_MEMORY_UTILIZATION = Parameter("memory_utilization", "Share of card memory for weights and KV cache, in (0, 100%]",
+                                args.UTILIZATION, maximum="100%")
+_BATCH = Parameter("batch", "Sequences processed together", BATCH)
+_CONTEXT = Parameter("context_tokens", "Tokens in each sequence's KV cache (prompt plus answer so far)", CONTEXT,
+                     positive=False)
+_OUTPUT_RATE = Parameter("output_rate", "Output (answer) tokens per second of the whole load", OUTPUT_RATE)
+_LATENCY = Parameter("latency", "Target time per output token", LATENCY)
+_REPLICA = Parameter("replica_cards", "Cards per replica (REPLICA_CARDS)", args.CARDS)
+_KV_MEAN = Parameter("kv_per_request", "KV cache of one request at its mean context while decoding", MEMORY)
+_CARD_MEMORY = Parameter("memory", "Memory per card (CARD_MEMORY)", CARD_MEMORY)
+_CARD_BANDWIDTH = Parameter("bandwidth", "Memory bandwidth per card (CARD_BANDWIDTH)", CARD_BANDWIDTH)
+_BOUND = "{slack}"
+_DECODE_PARAMS = (_MODEL, _SERVING_CARD, _CONTEXT, _BATCH, _EFFICIENCY, _SERVING_UTILIZATION)
+
+#: The serving formulas (issue 15): memory, prefill and decode, cost, the three fleet bounds.
+SERVING_RECORDS: tuple[Formula, ...] = (
+    Formula(
+        "weights_memory", "WEIGHTS_MEMORY", weights_memory,
+        (Parameter("params", "Parameter count (all experts of an MoE)", args.PARAMETERS),
+         Parameter("precision", "fp32, bf16, fp16, fp8, int8, int4, or bytes per weight", BYTES_PER_VALUE_KIND)),
+        "GB", "GiB", "Memory that holds a model's weights: params * bytes per weight at the precision.",
+        native="{params}*{precision}"),
+    Formula(
+        "kv_cache_memory", "KV_CACHE_MEMORY", kv_cache_memory,
+        (Parameter("layers", 'Transformer layers, or a model shape name (then give context_tokens)', COUNT,
+                   example="80"),
+         Parameter("kv_heads", "Key/value heads per layer (GQA; 1 for MQA)", COUNT, example="8"),
+         Parameter("head_dim", "Width of one attention head", COUNT, example="128"),
+         Parameter("context_tokens", "Tokens cached per sequence", CONTEXT),
+         _BATCH,
+         Parameter("precision", "Cache precision (bf16, fp8 ...) or bytes per value", BYTES_PER_VALUE_KIND)),
+        "GB", "GiB", "KV-cache memory: 2 * layers * kv_heads * head_dim * context_tokens * batch * bytes per value.",
+        native=f"{KEY_AND_VALUE}*{{layers}}*{{kv_heads}}*{{head_dim}}*{{context_tokens}}*{{batch}}*{{precision}}"),
+    Formula(
+        "prefill_time", "PREFILL_TIME", prefill_time,
+        (_MODEL, Parameter("prompt_tokens", "Tokens per prompt", CONTEXT),
+         Parameter("card", 'A card with its precision ("A100 bf16") or a peak per card', args.PEAK, example="H100 bf16"),
+         _BATCH, _SERVING_UTILIZATION),
+        "s", "ms", "Time to process prompts, compute-bound: FLOP / (peak * utilization); a shape adds attention.",
+        native=f"{FORWARD_FLOP_PER_PARAM}*{{model}}*{{prompt_tokens}}*{{batch}}/({{card}}*{{utilization}})",
+        warns=True),
+    Formula(
+        "decode_time", "DECODE_TIME", decode_time, _DECODE_PARAMS, "ms/token", "s/token",
+        "Time per output token: max(bytes read / (bandwidth * efficiency), FLOP / (peak * utilization)).",
+        warns=True),
+    Formula(
+        "decode_throughput", "DECODE_THROUGHPUT", decode_throughput, _DECODE_PARAMS, "token/s/card", "token/h/card",
+        "Output tokens per second per card of a decoding replica: batch / time per output token.", warns=True),
+    Formula(
+        "cost_per_million_tokens", "COST_PER_MILLION_TOKENS", cost_per_million_tokens,
+        (Parameter("card_hour_price", "Price of one card for an hour (USD or CNY)", PRICE, example=PRICE_EXAMPLE),
+         Parameter("tokens_per_second", "Tokens served per second per card", THROUGHPUT)),
+        "USD/Mtoken", "CNY/Mtoken", "Cost of a million tokens: card-hour price / tokens per card-hour.",
+        native="{card_hour_price}/{tokens_per_second}"),
+    Formula(
+        "replica_cards", "REPLICA_CARDS", replica_cards,
+        (Parameter("weights", "Weights held (all experts of an MoE)", MEMORY),
+         Parameter("weights_read", "Weights read per step (active experts of an MoE)", MEMORY),
+         Parameter("kv_per_request", "KV cache of one request at its full context", MEMORY),
+         _CARD_MEMORY, _CARD_BANDWIDTH, _LATENCY, _MEMORY_UTILIZATION, _EFFICIENCY),
+        "card", "万张", "Fewest cards of one replica: they hold the weights and one request, and step it within latency.",
+        native=("MAX(ROUNDUP(({weights}+{kv_per_request})/({memory}*{memory_utilization})*(1-{slack}),0),"
+                "ROUNDUP(({weights_read}+{kv_per_request})/({latency}*{token}*{bandwidth}*{efficiency})*(1-{slack}),0))"),
+        constants={"slack": str(ROUNDING_SLACK), "token": "1 token"}),
+    Formula(
+        "bandwidth_bound_cards", "BANDWIDTH_BOUND_CARDS", bandwidth_bound_cards,
+        (_OUTPUT_RATE, _LATENCY, Parameter("weights_read", "Weights read per step (active experts of an MoE)", MEMORY),
+         _KV_MEAN, _REPLICA, _CARD_BANDWIDTH, _EFFICIENCY),
+        "card", "万张", "Cards that decode output_rate within latency per token when memory bandwidth binds.",
+        native=("IF({latency}*{token}*{replica_cards}*{bandwidth}*{efficiency}-{weights_read}>={kv_per_request},"
+                "{replica_cards}*{output_rate}*{latency}*{kv_per_request}"
+                "/({latency}*{token}*{replica_cards}*{bandwidth}*{efficiency}-{weights_read}),NA())"),
+        constants={"token": "1 token"}),
+    Formula(
+        "capacity_bound_cards", "CAPACITY_BOUND_CARDS", capacity_bound_cards,
+        (_OUTPUT_RATE, _LATENCY, Parameter("weights", "Weights held per replica (all experts of an MoE)", MEMORY),
+         _KV_MEAN, _REPLICA, _CARD_MEMORY, _MEMORY_UTILIZATION),
+        "card", "万张", "Cards whose memory holds every replica's weights and every decoding request's KV cache.",
+        native=("IF({replica_cards}*{memory}*{memory_utilization}-{weights}>={kv_per_request},"
+                "MAX({replica_cards},{replica_cards}*{output_rate}*{latency}*{kv_per_request}"
+                "/({replica_cards}*{memory}*{memory_utilization}-{weights})),NA())")),
+    Formula(
+        "fleet_cards", "FLEET_CARDS", fleet_cards,
+        (Parameter("compute_cards", "Cards under the compute bound (INFER_CARDS)", args.CARDS),
+         Parameter("bandwidth_cards", "Cards under the bandwidth bound", args.CARDS),
+         Parameter("capacity_cards", "Cards under the capacity bound", args.CARDS), _REPLICA),
+        "card", "万张", "The serving fleet: the largest of the three bounds, rounded up to whole replicas.",
+        native=("ROUNDUP(MAX({compute_cards},{bandwidth_cards},{capacity_cards})/{replica_cards}*(1-{slack}),0)"
+                "*{replica_cards}"),
+        constants={"slack": str(ROUNDING_SLACK)}),
+    Formula(
+        "serving_cards", "SERVING_CARDS", serving_cards,
+        (_MODEL, Parameter("calls_per_day", "Calls a day, served within busy_hours", args.CALL_RATE),
+         Parameter("prompt_tokens", "Tokens asked per call", CONTEXT),
+         Parameter("answer_tokens", "Tokens answered per call", CONTEXT),
+         Parameter("busy_hours", f"Hours a day the calls are spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
+                   maximum=f"{HOURS_PER_DAY} hour"),
+         _LATENCY,
+         Parameter("cards", 'Cards with their precision, a range ("A10 bf16", "H20 bf16" ...)', role="quantity",
+                   example="H100 bf16"),
+         _SERVING_UTILIZATION, _EFFICIENCY,
+         Parameter("card_hour_price", "Price of one card for an hour, for the cost column", PRICE,
+                   example=PRICE_EXAMPLE)),
+        "card", "万张", "Cards a load needs per card type under each bound (compute, bandwidth, capacity), the binding "
+        "one, the fleet, its latency, throughput and cost.", table=True),
+)
 
 
 _RECORDS: tuple[Formula, ...] = (
@@ -263,6 +392,7 @@ _RECORDS: tuple[Formula, ...] = (
     _card_field("card_memory", card_memory, "Memory capacity", "GB/card", "GiB"),
     _card_field("card_bandwidth", card_bandwidth, "Memory bandwidth", "GB/s/card", "TB/s"),
     _card_field("card_power", card_power, "Thermal design power (TDP)", "W/card", "kW"),
+    *SERVING_RECORDS,
 )
 
 #: Every computing function, in the order the README and Excel list them.
@@ -291,6 +421,15 @@ def _signature_text(formula: Formula) -> str:
 _ROLE_TEXT = {"name": "text", "flag": "TRUE/FALSE"}
 
 
+def _bare_kind(param: Parameter) -> str:
+    """What a unitless argument is: text, a flag, a fraction (maximum 100%) or a plain number."""
+    if param.role in _ROLE_TEXT:
+        return _ROLE_TEXT[param.role]
+    if param.kind is None:
+        return "text or number"
+    return "fraction" if param.maximum is not None else "number"
+
+
 def markdown_table() -> str:
     """The README's function table, generated from :data:`FUNCTIONS`.
 
@@ -300,10 +439,12 @@ def markdown_table() -> str:
     lines = ["| Python | Excel | result | bare numbers in | native Excel (base units) |",
              "| --- | --- | --- | --- | --- |"]
     for formula in FUNCTIONS:
-        units = ", ".join(f"{param.name}: {param.unit or _ROLE_TEXT.get(param.role, 'fraction')}"
+        units = ", ".join(f"{param.name}: {param.unit or _bare_kind(param)}"
                           for param in formula.params)
         named = {name: name for name in [*(param.name for param in formula.params), *formula.constants]}
-        native = f"`{formula.native.format(**named)}`" if formula.native else "catalogue value"
+        native = (f"`{formula.native.format(**named)}`" if formula.native
+                  else "catalogue value" if formula.lookup else "add-in only (table)" if formula.table
+                  else "add-in only (reads the catalogue or a model shape)")
         lines.append(f"| `{_signature_text(formula)}` | `{formula.excel_name}` | {formula.result_unit} | {units} "
                      f"| {native} |")
     return "\n".join(lines)

@@ -45,8 +45,9 @@ _APPLY: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-#: The formulas an expression may call, by spec name: the formula table, nothing else.
-FUNCTIONS: dict[str, Formula] = {formula.name: formula for formula in FORMULA_TABLE}
+#: The formulas an expression may call, by spec name: the formula table, nothing else
+#: (but not the formulas that return a table: a row holds one quantity).
+FUNCTIONS: dict[str, Formula] = {formula.name: formula for formula in FORMULA_TABLE if not formula.table}
 
 
 def number_text(value: float) -> str:
