@@ -90,7 +90,8 @@ _INPUT_KEYS = {"name", "label_en", "label_zh", "value", "unit", "note", "source"
                "kind", "measured_on", "format", "low", "high"}
 _ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format",
              "solve_for"}
-_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row", "order", "case"}
+_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row", "order", "case", "chart"}
+_CHART_KEYS = {"title", "categories", "series"}
 _CASE_KEYS = {"label", "set", "row", "units", "format", "printed"}
 _INPUT_KINDS = ("quantity", "peak", "utilization")
 
@@ -326,6 +327,20 @@ class Case:
 
 
 @dataclass(frozen=True)
+class ChartSpec:
+    """A bar chart of rows, for the template's Chart sheet (``[chart]`` in a spec).
+
+    title : the chart title.
+    categories : one label per group of bars ("A10", "H100").
+    series : (name, row names) pairs; each names one row per category, all in one unit.
+    """
+
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A loaded, checked model spec (see the module docstring for the file format)."""
 
@@ -339,6 +354,7 @@ class ModelSpec:
     audit: list[str] = field(default_factory=list)
     list_order: float = DEFAULT_ORDER
     cases: list[Case] = field(default_factory=list)
+    chart: ChartSpec | None = None
     printed_text: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -576,6 +592,7 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
                           str(citation.get("text", ""))),
         inputs=inputs, rows=rows, path=path, audit=_texts(path, document, "audit"),
         list_order=_order(path, document), cases=[_case(path, table) for table in _tables(path, document, "case")],
+        chart=_chart(path, document["chart"]) if "chart" in document else None,
         printed_text={table["name"]: table["printed"] for key in ("input", "row") for table in document.get(key, [])
                       if "printed" in table})
 
@@ -617,6 +634,21 @@ def _order(path: Path, document: Mapping[str, Any]) -> float:
     if isinstance(order, bool) or not isinstance(order, (int, float)) or not math.isfinite(order):
         raise SpecError(path, f"'order' must be a number, got {order!r}")
     return float(order)
+
+
+def _chart(path: Path, table: Any) -> ChartSpec:
+    """Read the ``[chart]`` table (structure only; :func:`_check_chart` checks its rows)."""
+    if not isinstance(table, dict):
+        raise SpecError(path, f"chart must be a table, got {table!r}", "chart")
+    _unknown_keys(path, table, _CHART_KEYS, "chart")
+    categories = tuple(str(label) for label in _require(path, table, "categories", "chart", list))
+    series = []
+    for entry in _require(path, table, "series", "chart", list):
+        if not isinstance(entry, dict) or set(entry) != {"name", "rows"} or len(entry["rows"]) != len(categories):
+            raise SpecError(path, f"each series needs a name and one row per category ({len(categories)}), "
+                            f"got {entry!r}", "chart")
+        series.append((str(entry["name"]), tuple(str(row) for row in entry["rows"])))
+    return ChartSpec(str(_require(path, table, "title", "chart")), categories, tuple(series))
 
 
 def _case(path: Path, table: Mapping[str, Any]) -> Case:
@@ -735,10 +767,25 @@ def _check_spread(spec: ModelSpec, item: InputSpec, reading: Reading) -> None:
                         item.name)
 
 
+def _check_chart(spec: ModelSpec) -> None:
+    """The chart names existing rows, all of one unit."""
+    if spec.chart is None:
+        return
+    units = {item.name: item.unit for item in [*spec.inputs, *spec.rows]}
+    charted = [row for _, rows in spec.chart.series for row in rows]
+    unknown = sorted(set(charted) - set(units))
+    if unknown:
+        raise SpecError(spec.path, f"chart rows {', '.join(unknown)} are not inputs or rows", "chart")
+    if len({units[row] for row in charted}) != 1:
+        raise SpecError(spec.path, "chart rows must share one unit, got " + ", ".join(sorted({units[r] for r in charted})),
+                        "chart")
+
+
 def _check(spec: ModelSpec) -> None:
-    """Check names, expressions, dependencies, cases and dimensions (by evaluating the defaults)."""
+    """Check names, expressions, dependencies, cases, the chart and dimensions (by evaluating the defaults)."""
     _check_names(spec)
     _check_cases(spec)
+    _check_chart(spec)
     readings: dict[str, Reading] = {}
     for item in spec.inputs:
         try:

@@ -36,6 +36,10 @@ Sheet ``Model`` (the first sheet)
     utilization*duration_base)``) and show ``<name> = <name>_base/<name>_factor``,
     so every unit choice is consistent.
 
+Sheet ``Chart`` (second, only when the spec has a ``[chart]``)
+    A grid of formulas reading the charted rows by name, and a native bar chart of it
+    (:mod:`.chart_sheet`).
+
 Sheet ``Units``
     Unit, dimension, factor to the base unit, base unit, note; ``unit_names`` and
     ``unit_factors`` are its columns A and C. A month is 1/12 Julian year (30.4375 days).
@@ -69,6 +73,7 @@ from . import styles
 from ..model import unit_choices
 from ..model.evaluate import evaluate
 from ..model.expressions import FUNCTIONS, Call, Name, excel_formula, formula_call, number_text
+from .chart_sheet import CHART_SHEET, write_chart_sheet
 from .readme_sheet import write_readme
 from ..model.spec import InputSpec, ModelSpec, RowSpec, load_spec, spec_names
 from ..model.spread import Spread, spread
@@ -450,7 +455,12 @@ def build_workbook(spec_or_name: ModelSpec | str | Path, *, variant: str = "nati
     write_readme(workbook.create_sheet(README_SHEET), spec, lines, notes, variant)
     workbook.properties.creator = "flopsheet build"
     workbook.properties.title = f"{spec.title_zh} — {spec.title_en}"
-    return workbook, {MODEL_SHEET: cached}
+    sheets = {MODEL_SHEET: cached}
+    if spec.chart is not None:
+        charted = spec.chart.series[0][1][0]
+        sheets[CHART_SHEET] = write_chart_sheet(workbook, spec.chart, {name: line.value for name, line in lines.items()},
+                                                lines[charted].unit)
+    return workbook, sheets
 
 
 def compile_workbook(spec_or_name: ModelSpec | str | Path, path: str | Path, *, variant: str = "native",

@@ -1,0 +1,68 @@
+"""The Chart sheet of a template whose spec has a ``[chart]``: a live bar chart of rows.
+
+The sheet holds a small grid, one line per category and one column per series, whose
+cells are formulas reading the Model sheet's defined names (``=a10_compute``), so the
+chart follows every edit of the assumptions; the bars are a native clustered column
+chart over that grid (Excel, LibreOffice and WPS draw it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.utils import get_column_letter
+
+from ..model.spec import ChartSpec
+from . import styles
+
+CHART_SHEET = "Chart"
+#: First line of the grid (its header), below the title and the note.
+GRID_HEADER_ROW = 3
+#: Size of the chart in centimetres (openpyxl's units), and where it sits.
+CHART_HEIGHT, CHART_WIDTH = 9, 18
+LABEL_WIDTH, SERIES_WIDTH = 12, 22
+
+
+def write_chart_sheet(workbook: Workbook, chart: ChartSpec, values: Mapping[str, float], unit: str,
+                      index: int = 1) -> dict[str, float]:
+    """Add the Chart sheet at ``index``; return the cached values of its formula cells.
+
+    ``values`` gives each charted row's value in its own unit (for the cached values),
+    ``unit`` the rows' unit (the axis title).
+    """
+    sheet = workbook.create_sheet(CHART_SHEET, index)
+    sheet["A1"] = chart.title
+    sheet["A1"].font = styles.TITLE_FONT
+    sheet["A2"] = f"Values in {unit}, read from the Model sheet: change an assumption there and the bars follow."
+    sheet["A2"].font = styles.SUBTITLE_FONT
+    sheet.cell(GRID_HEADER_ROW, 1, "").fill = styles.HEADER_FILL
+    cached: dict[str, float] = {}
+    for column, (name, rows) in enumerate(chart.series, start=2):
+        header = sheet.cell(GRID_HEADER_ROW, column, name)
+        header.font, header.fill, header.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.WRAP
+        sheet.column_dimensions[get_column_letter(column)].width = SERIES_WIDTH
+        for offset, row_name in enumerate(rows, start=1):
+            cell = sheet.cell(GRID_HEADER_ROW + offset, column, f"={row_name}")
+            cell.number_format = "#,##0"
+            cached[cell.coordinate] = values[row_name]
+    for offset, label in enumerate(chart.categories, start=1):
+        sheet.cell(GRID_HEADER_ROW + offset, 1, label).font = styles.SECTION_FONT
+    sheet.column_dimensions["A"].width = LABEL_WIDTH
+    last_row, last_column = GRID_HEADER_ROW + len(chart.categories), 1 + len(chart.series)
+    bars = BarChart()
+    bars.type, bars.grouping = "col", "clustered"
+    bars.y_axis.title = unit
+    bars.legend.position = "b"
+    bars.y_axis.number_format = "#,##0"
+    bars.add_data(Reference(sheet, min_col=2, max_col=last_column, min_row=GRID_HEADER_ROW, max_row=last_row),
+                  titles_from_data=True)
+    bars.set_categories(Reference(sheet, min_col=1, min_row=GRID_HEADER_ROW + 1, max_row=last_row))
+    bars.height, bars.width = CHART_HEIGHT, CHART_WIDTH
+    sheet.add_chart(bars, f"A{last_row + 2}")
+    sheet.row_dimensions[GRID_HEADER_ROW].height = 32
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = sheet.page_setup.fitToHeight = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    return cached
