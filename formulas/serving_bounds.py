@@ -182,18 +182,13 @@ def bandwidth_bound_cards(output_rate: Any, latency: Any, weights_read: Any, kv_
     >>> round(bandwidth_bound_cards("69444 token/s", "50 ms/token", "400 GB", "0.59 GB", 7, "2039 GB/s").m, 1)
     508.7
     """
-    rate = args.quantity_arg(output_rate, "output_rate", OUTPUT_RATE)
-    target = latency_arg(latency)
+    rate, target, kv, cards = _load(output_rate, latency, kv_per_request, replica_cards)
     read = args.quantity_arg(weights_read, "weights_read", MEMORY)
-    kv = args.quantity_arg(kv_per_request, "kv_per_request", MEMORY)
-    cards = args.quantity_arg(replica_cards, "replica_cards", args.CARDS)
     per_step = target * Q(1, "token") * cards * per_card(bandwidth, "bandwidth", CARD_BANDWIDTH) \
         * fraction_arg(efficiency, "efficiency")
-    headroom = (per_step - read).to("GB")
-    _require_room(headroom, kv, "latency", target,
+    _require_room(per_step - read, kv, "latency", target,
                   "long enough for a replica to read its weights and one request's KV cache in one step")
-    batch = (headroom / kv).to("dimensionless").magnitude
-    return (cards * concurrency(rate, target) / batch).to("card")
+    return _fleet(rate, target, per_step - read, kv, cards)
 
 
 def capacity_bound_cards(output_rate: Any, latency: Any, weights: Any, kv_per_request: Any, replica_cards: Any,
@@ -230,17 +225,27 @@ def capacity_bound_cards(output_rate: Any, latency: Any, weights: Any, kv_per_re
     >>> round(capacity_bound_cards("69444 token/s", "50 ms/token", "400 GB", "0.59 GB", 7, "80 GB").m, 1)
     137.9
     """
-    rate = args.quantity_arg(output_rate, "output_rate", OUTPUT_RATE)
-    target = latency_arg(latency)
+    rate, target, kv, cards = _load(output_rate, latency, kv_per_request, replica_cards)
     held = args.quantity_arg(weights, "weights", MEMORY)
-    kv = args.quantity_arg(kv_per_request, "kv_per_request", MEMORY)
-    cards = args.quantity_arg(replica_cards, "replica_cards", args.CARDS)
     usable = cards * per_card(memory, "memory", CARD_MEMORY) * fraction_arg(memory_utilization, "memory_utilization")
-    headroom = (usable - held).to("GB")
-    _require_room(headroom, kv, "replica_cards", cards, "enough cards to hold the weights and one request's KV cache")
-    batch = (headroom / kv).to("dimensionless").magnitude
-    needed = (cards * concurrency(rate, target) / batch).to("card").magnitude
+    _require_room(usable - held, kv, "replica_cards", cards, "enough cards to hold the weights and one request's KV cache")
+    needed = _fleet(rate, target, usable - held, kv, cards).magnitude
     return Q(plain(np.maximum(needed, cards.to("card").magnitude)), "card")
+
+
+def _load(output_rate: Any, latency: Any, kv_per_request: Any, replica_cards: Any
+          ) -> tuple[pint.Quantity, pint.Quantity, pint.Quantity, pint.Quantity]:
+    """Read the arguments both bounds share: output rate, latency, KV per request, replica cards."""
+    return (args.quantity_arg(output_rate, "output_rate", OUTPUT_RATE), latency_arg(latency),
+            args.quantity_arg(kv_per_request, "kv_per_request", MEMORY),
+            args.quantity_arg(replica_cards, "replica_cards", args.CARDS))
+
+
+def _fleet(rate: pint.Quantity, target: pint.Quantity, room: pint.Quantity, kv: pint.Quantity,
+           cards: pint.Quantity) -> pint.Quantity:
+    """Cards of replicas whose ``room`` (bytes per step or per replica) fits ``room / kv`` requests each."""
+    batch = (room / kv).to("dimensionless").magnitude
+    return (cards * concurrency(rate, target) / batch).to("card")
 
 
 def _require_room(headroom: pint.Quantity, kv: pint.Quantity, argument: str, given: pint.Quantity,

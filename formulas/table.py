@@ -233,7 +233,7 @@ _REPLICA = Parameter("replica_cards", "Cards per replica (REPLICA_CARDS)", args.
 _KV_MEAN = Parameter("kv_per_request", "KV cache of one request at its mean context while decoding", MEMORY)
 _CARD_MEMORY = Parameter("memory", "Memory per card (CARD_MEMORY)", CARD_MEMORY)
 _CARD_BANDWIDTH = Parameter("bandwidth", "Memory bandwidth per card (CARD_BANDWIDTH)", CARD_BANDWIDTH)
-_BOUND = "{slack}"
+_WEIGHTS_READ = Parameter("weights_read", "Weights read per step (active experts of an MoE)", MEMORY)
 _DECODE_PARAMS = (_MODEL, _SERVING_CARD, _CONTEXT, _BATCH, _EFFICIENCY, _SERVING_UTILIZATION)
 
 #: The serving formulas (issue 15): memory, prefill and decode, cost, the three fleet bounds.
@@ -279,8 +279,7 @@ SERVING_RECORDS: tuple[Formula, ...] = (
     Formula(
         "replica_cards", "REPLICA_CARDS", replica_cards,
         (Parameter("weights", "Weights held (all experts of an MoE)", MEMORY),
-         Parameter("weights_read", "Weights read per step (active experts of an MoE)", MEMORY),
-         Parameter("kv_per_request", "KV cache of one request at its full context", MEMORY),
+         _WEIGHTS_READ, Parameter("kv_per_request", "KV cache of one request at its full context", MEMORY),
          _CARD_MEMORY, _CARD_BANDWIDTH, _LATENCY, _MEMORY_UTILIZATION, _EFFICIENCY),
         "card", "万张", "Fewest cards of one replica: they hold the weights and one request, and step it within latency.",
         native=("MAX(ROUNDUP(({weights}+{kv_per_request})/({memory}*{memory_utilization})*(1-{slack}),0),"
@@ -288,8 +287,7 @@ SERVING_RECORDS: tuple[Formula, ...] = (
         constants={"slack": str(ROUNDING_SLACK), "token": "1 token"}),
     Formula(
         "bandwidth_bound_cards", "BANDWIDTH_BOUND_CARDS", bandwidth_bound_cards,
-        (_OUTPUT_RATE, _LATENCY, Parameter("weights_read", "Weights read per step (active experts of an MoE)", MEMORY),
-         _KV_MEAN, _REPLICA, _CARD_BANDWIDTH, _EFFICIENCY),
+        (_OUTPUT_RATE, _LATENCY, _WEIGHTS_READ, _KV_MEAN, _REPLICA, _CARD_BANDWIDTH, _EFFICIENCY),
         "card", "万张", "Cards that decode output_rate within latency per token when memory bandwidth binds.",
         native=("IF({latency}*{token}*{replica_cards}*{bandwidth}*{efficiency}-{weights_read}>={kv_per_request},"
                 "{replica_cards}*{output_rate}*{latency}*{kv_per_request}"
