@@ -66,6 +66,8 @@ class Parameter:
     maximum : the largest allowed value, as quantity text ("24 hour", "100%"); the
         native template refuses more, as the Python does.
     positive : every value must be greater than zero (the native template checks it too).
+    whole : every value must be a whole number (layers, heads; the native template checks
+        ``INT(x)=x`` too).
     excel : the Excel argument name when it differs from the Python keyword.
     default : filled in from the function's signature.
     """
@@ -77,6 +79,7 @@ class Parameter:
     example: str = ""
     maximum: str | None = None
     positive: bool = True
+    whole: bool = False
     excel: str = ""
     default: Any = REQUIRED
 
@@ -181,6 +184,7 @@ class Formula:
         given = [param for param in self.params if param.name in texts]
         guards = [f"{texts[param.name]}>0" for param in given if param.positive and param.role == "quantity"]
         guards += [f"{texts[param.name]}<={number(limit)}" for param in given if (limit := param.maximum_base()) is not None]
+        guards += [f"INT({texts[param.name]})={texts[param.name]}" for param in given if param.whole]
         return f"IF(AND({','.join(guards)}),{body},NA())" if guards else body
 
 
@@ -247,9 +251,9 @@ SERVING_RECORDS: tuple[Formula, ...] = (
     Formula(
         "kv_cache_memory", "KV_CACHE_MEMORY", kv_cache_memory,
         (Parameter("layers", 'Transformer layers, or a model shape name (then give context_tokens)', COUNT,
-                   example="80"),
-         Parameter("kv_heads", "Key/value heads per layer (GQA; 1 for MQA)", COUNT, example="8"),
-         Parameter("head_dim", "Width of one attention head", COUNT, example="128"),
+                   example="80", whole=True),
+         Parameter("kv_heads", "Key/value heads per layer (GQA; 1 for MQA)", COUNT, example="8", whole=True),
+         Parameter("head_dim", "Width of one attention head", COUNT, example="128", whole=True),
          Parameter("context_tokens", "Tokens cached per sequence", CONTEXT),
          _BATCH,
          Parameter("precision", "Cache precision (bf16, fp8 ...) or bytes per value", BYTES_PER_VALUE_KIND)),
@@ -410,7 +414,7 @@ def _signature_text(formula: Formula) -> str:
             parts.append(param.name)
         else:
             default = param.default
-            shown = repr(default) if isinstance(default, (bool, str)) else f"{default:g}"
+            shown = f"{default:g}" if isinstance(default, (int, float)) and not isinstance(default, bool) else repr(default)
             parts.append(f"{param.name}={shown}")
     return f"{formula.name}({', '.join(parts)})"
 
@@ -424,7 +428,7 @@ def _bare_kind(param: Parameter) -> str:
     if param.role in _ROLE_TEXT:
         return _ROLE_TEXT[param.role]
     if param.kind is None:
-        return "text or number"
+        return "text"
     return "fraction" if param.maximum is not None else "number"
 
 
@@ -443,6 +447,7 @@ def markdown_table() -> str:
         native = (f"`{formula.native.format(**named)}`" if formula.native
                   else "catalogue value" if formula.lookup else "add-in only (table)" if formula.table
                   else "add-in only (reads the catalogue or a model shape)")
-        lines.append(f"| `{_signature_text(formula)}` | `{formula.excel_name}` | {formula.result_unit} | {units} "
+        result = "table (DataFrame)" if formula.table else formula.result_unit
+        lines.append(f"| `{_signature_text(formula)}` | `{formula.excel_name}` | {result} | {units} "
                      f"| {native} |")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 #: Functions a native template may use: in both Excel 2016 and LibreOffice 7.4.
-PORTABLE_FUNCTIONS = {"INDEX", "MATCH", "IF", "AND", "NA", "MAX", "ROUNDUP"}  # MAX, ROUNDUP: serving bounds
+PORTABLE_FUNCTIONS = {"INDEX", "MATCH", "IF", "AND", "NA", "MAX", "ROUNDUP", "INT"}  # MAX, ROUNDUP, INT: serving
 #: Excel functions an add-in variant may call: every computing function of the formula table.
 ADDIN_FUNCTIONS = {formula.excel_name for formula in flopsheet.formulas.FUNCTIONS}
 
