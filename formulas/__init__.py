@@ -9,7 +9,7 @@ from .cards import (Accelerator, card_bandwidth, card_memory, card_names, card_p
 from .inference import infer_cards, infer_flops
 from .inference_memory import kv_cache_memory, precision_bytes, weights_memory
 from .serving import cost_per_million_tokens, decode_throughput, decode_time, prefill_time
-from .serving_bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards
+from .serving_bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards, tensor_parallel_group
 from .serving_fleet import serving_cards
 from .shapes import ModelShape, model_names, model_shape, model_shapes
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
@@ -67,6 +67,7 @@ __all__ = [
     "prefill_time",
     "replica_cards",
     "serving_cards",
+    "tensor_parallel_group",
     "train_card_hours",
     "train_cards",
     "train_duration",

@@ -38,6 +38,11 @@ DEFAULT_MEMORY_UTILIZATION = 0.9
 #: Inference Performance Engineering: Best Practices", 2023-10). An assumption: tuned
 #: engines reach about 60-80% at small batch; 1.0 gives the ideal bound.
 DEFAULT_EFFICIENCY = 0.6
+#: Cards one server board holds (NVIDIA HGX/DGX: 8 GPUs on one NVLink/NVSwitch domain).
+SERVER_CARDS = 8
+#: Tensor-parallel group sizes inside one server: powers of two, as attention heads divide
+#: among them (vLLM and TensorRT-LLM require the degree to divide the heads).
+TENSOR_PARALLEL_SIZES: tuple[int, ...] = tuple(2**power for power in range(SERVER_CARDS.bit_length()) if 2**power <= SERVER_CARDS)
 #: Relative slack when rounding card counts up, so that 5.000000000001 replicas of float
 #: noise stay 5 (Python and the native Excel formula use the same slack).
 ROUNDING_SLACK = 1e-9
@@ -139,6 +144,34 @@ def replica_cards(weights: Any, weights_read: Any, kv_per_request: Any, memory: 
     for_memory = round_up(((held + kv) / usable).to("card").magnitude)
     for_latency = round_up(((read + kv) / per_step).to("card").magnitude)
     return Q(plain(np.maximum(for_memory, for_latency)), "card")
+
+
+def tensor_parallel_group(cards: Any) -> pint.Quantity:
+    """Round a replica's cards up to a deployable group: 1, 2, 4 or 8 cards of one server, or whole 8-card servers.
+
+    Tensor parallelism splits the attention heads, so inside a server its degree is a
+    power of two; a model that needs more than one server spans whole servers.
+
+    Examples
+    --------
+    >>> [tensor_parallel_group(n).m for n in (1, 3, 5, 8, 19)]
+    [1.0, 4.0, 8.0, 8.0, 24.0]
+    """
+    needed = np.asarray(args.quantity_arg(cards, "cards", args.CARDS).to("card").magnitude, dtype=float) \
+        * (1 - ROUNDING_SLACK)
+    group = np.ceil(needed / SERVER_CARDS) * SERVER_CARDS
+    for size in reversed(TENSOR_PARALLEL_SIZES):
+        group = np.where(needed <= size, float(size), group)
+    return Q(plain(group), "card")
+
+
+def tensor_parallel_native() -> str:
+    """The native Excel of :func:`tensor_parallel_group` over ``{cards}`` and ``{slack}`` (nested IFs)."""
+    needed = "{cards}*(1-{slack})"
+    text = f"ROUNDUP({needed}/{SERVER_CARDS},0)*{SERVER_CARDS}"
+    for size in reversed(TENSOR_PARALLEL_SIZES):
+        text = f"IF({needed}<={size},{size},{text})"
+    return text
 
 
 def bandwidth_bound_cards(output_rate: Any, latency: Any, weights_read: Any, kv_per_request: Any, replica_cards: Any,

@@ -23,9 +23,9 @@ from . import args
 from .inference import HOURS_PER_DAY, _per_call_to_count, busy_call_rate
 from .served_model import CONTEXT, ServedModel, served_model, whole_number
 from .serving import (DEFAULT_UTILIZATION, ServingCard, _widths, cost_per_million_tokens, serving_card)
-from .serving_bounds import (DEFAULT_EFFICIENCY, DEFAULT_MEMORY_UTILIZATION, bandwidth_bound_cards,
+from .serving_bounds import (DEFAULT_EFFICIENCY, DEFAULT_MEMORY_UTILIZATION, SERVER_CARDS, bandwidth_bound_cards,
                              capacity_bound_cards, concurrency, fleet_cards, fraction_arg, latency_arg,
-                             replica_cards)
+                             replica_cards, tensor_parallel_group)
 from .utilization import throughput
 
 if TYPE_CHECKING:
@@ -43,9 +43,6 @@ DEFAULT_PROMPT_TOKENS = 1000
 DEFAULT_ANSWER_TOKENS = 1000
 TOKEN_RATE = args.ArgKind("token/s", "tokens per second (prompt plus answer)", "138889 tokens/s")
 BOUNDS: tuple[str, ...] = ("compute", "bandwidth", "capacity")
-#: Cards one server board holds (NVIDIA HGX/DGX: 8 GPUs on one NVLink domain): a replica
-#: beyond this spans servers, which the note of its row says.
-SERVER_CARDS = 8
 #: What each column holds, in which unit (``frame.attrs["units"]``).
 COLUMN_UNITS: dict[str, str] = {
     "replica_cards": "card", "compute_cards": "card", "bandwidth_cards": "card", "capacity_cards": "card",
@@ -157,7 +154,7 @@ def _card_row(model: ServedModel, load: Load, reference: str, settings: _Setting
     compute = (load.call_rate * model.sequence_flops(load.full_context) / Q(1, "call") / rate).to("card")
     fewest = replica_cards(held, read, kv_full, device.memory, device.bandwidth, load.latency,
                            settings.memory_utilization, settings.efficiency)
-    replica = fewest if settings.replica_cards is None else settings.replica_cards
+    replica = tensor_parallel_group(fewest) if settings.replica_cards is None else settings.replica_cards
     row: dict[str, Any] = {"card": device.label, "replica_cards": replica.m, "compute_cards": compute.m}
     if settings.max_replica_cards is not None and replica.m > settings.max_replica_cards.m:
         error = InputRangeError("max_replica_cards", settings.max_replica_cards.m, f"at least {replica.m:g}")
@@ -186,7 +183,7 @@ def _note(device: ServingCard, replica: pint.Quantity, held: pint.Quantity) -> s
     """What a replica is, and whether it spans servers."""
     note = f"replica: {replica.m:g} {device.peak.card} holding {held.m:,.4g} GB of weights"
     if replica.m > SERVER_CARDS:
-        note += f"; spans {int(-(-replica.m // SERVER_CARDS))} servers of {SERVER_CARDS} (tensor parallelism across servers)"
+        note += f"; spans {replica.m / SERVER_CARDS:g} servers of {SERVER_CARDS} (tensor parallelism across servers)"
     return note
 
 
@@ -247,8 +244,8 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
                   kv_bytes_per_token: Any = None) -> pd.DataFrame:
     """Return the cards a load needs under each bound (compute, bandwidth, capacity), per card type.
 
-    For each card: the fewest cards that hold one replica (weights plus one request's
-    KV cache), the cards under each bound, the binding bound, and the fleet (the largest
+    For each card: the cards of one replica (weights plus one request's KV cache, read
+    within the latency target, as a tensor-parallel group), the cards under each bound, the binding bound, and the fleet (the largest
     bound in whole replicas) with its batch per replica, time per output token, time to
     first token, billed tokens per second per card and cost per million tokens.
 
@@ -281,9 +278,11 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     precision, kv_precision : default the card's precision
         Stored precision of weights and of the KV cache.
     replica_cards : optional
-        Cards per replica instead of the fewest that hold one and step one request
-        within ``latency`` (a larger replica amortises its weight reads over a larger
-        batch). Too few is a "cannot" row.
+        Cards per replica. Default: the fewest that hold the weights and one request
+        and step it within ``latency`` (:func:`replica_cards`), rounded up to a
+        tensor-parallel group of 1, 2, 4 or 8 cards or to whole 8-card servers
+        (:func:`tensor_parallel_group`). A larger replica amortises its weight reads and
+        leaves more room for KV cache; too few is a "cannot" row.
     max_replica_cards : optional
         The most cards one replica may span (8: one HGX server's NVLink domain); a card
         type that needs more is a "cannot" row. None: no limit (ideal tensor

@@ -41,7 +41,8 @@ from .served_model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
 from .serving import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
                       prefill_time)
 from .serving_bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
-                             bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards)
+                             bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards,
+                             tensor_parallel_group, tensor_parallel_native)
 from .serving_fleet import serving_cards
 from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 
@@ -289,6 +290,11 @@ SERVING_RECORDS: tuple[Formula, ...] = (
         native=("MAX(ROUNDUP(({weights}+{kv_per_request})/({memory}*{memory_utilization})*(1-{slack}),0),"
                 "ROUNDUP(({weights_read}+{kv_per_request})/({latency}*{token}*{bandwidth}*{efficiency})*(1-{slack}),0))"),
         constants={"slack": str(ROUNDING_SLACK), "token": "1 token"}),
+    Formula(
+        "tensor_parallel_group", "TENSOR_PARALLEL_GROUP", tensor_parallel_group,
+        (Parameter("cards", "Cards a replica needs at least (REPLICA_CARDS)", args.CARDS),),
+        "card", "万张", "A deployable replica: 1, 2, 4 or 8 cards of one server, or whole 8-card servers.",
+        native=tensor_parallel_native(), constants={"slack": str(ROUNDING_SLACK)}),
     Formula(
         "bandwidth_bound_cards", "BANDWIDTH_BOUND_CARDS", bandwidth_bound_cards,
         (_OUTPUT_RATE, _LATENCY, _WEIGHTS_READ, _KV_MEAN, _REPLICA, _CARD_BANDWIDTH, _EFFICIENCY),

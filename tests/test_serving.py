@@ -166,7 +166,7 @@ def test_moe_reads_only_active_experts_per_token_but_holds_all_of_them() -> None
     with pytest.warns(AssumptionWarning, match="do not fit in 80 GB"):
         flopsheet.decode_time(shape, "H100 bf16")
     frame = flopsheet.serving_cards(shape, "100万", cards=["H100 bf16", "H200 bf16"])
-    assert frame["replica_cards"].tolist() == [2.0, 1.0]
+    assert frame["replica_cards"].tolist() == [2.0, 1.0]  # 93 GB: two H100s, one H200
     assert "93.41 GB of weights" in frame.loc[0, "note"]
 
 
@@ -244,22 +244,29 @@ def test_serving_cards_bounds_by_hand() -> None:
     kv_mean = 393_216 * (1000 + 1001 / 2)
     kv_full = 393_216 * 2000
     a100 = frame.loc["A100 bf16"]
-    # replica: max(memory: (400 GB + one request) / (80 GB x 0.9), latency: (400 GB + KV) / (50 ms x 2039 GB/s x 0.6))
-    assert a100["replica_cards"] == max(math.ceil((400e9 + kv_full) / 72e9),
-                                        math.ceil((400e9 + kv_full) / (0.05 * 2039e9 * 0.6))) == 7
-    batch = (0.05 * 7 * 2039e9 * 0.6 - 400e9) / kv_mean
-    assert a100["bandwidth_cards"] == pytest.approx(7 * concurrent / batch)
-    assert a100["capacity_cards"] == pytest.approx(7 * concurrent / ((7 * 72e9 - 400e9) / kv_mean))
-    assert a100["binding"] == "compute" and a100["cards"] == 7 * math.ceil(a100["compute_cards"] / 7)
+    # fewest cards: max(memory: (400 GB + one request) / (80 GB x 0.9), latency: (400 GB + KV) / (50 ms x 2039 GB/s x 0.6))
+    fewest = max(math.ceil((400e9 + kv_full) / 72e9), math.ceil((400e9 + kv_full) / (0.05 * 2039e9 * 0.6)))
+    assert fewest == 7 and a100["replica_cards"] == 8  # a tensor-parallel group of one 8-card server
+    batch = (0.05 * 8 * 2039e9 * 0.6 - 400e9) / kv_mean
+    assert a100["bandwidth_cards"] == pytest.approx(8 * concurrent / batch)
+    assert a100["capacity_cards"] == pytest.approx(8 * concurrent / ((8 * 72e9 - 400e9) / kv_mean))
+    assert a100["binding"] == "compute" and a100["cards"] == 8 * math.ceil(a100["compute_cards"] / 8)
     assert a100["tokens_per_s_per_card"] == pytest.approx(load["tokens_per_s"] / a100["cards"])
     assert a100["cost_per_mtoken"] == pytest.approx(2 / (a100["tokens_per_s_per_card"] * 3600 / 1e6))
-    # Table 6's A10: bandwidth binds, more than twice its FLOP-only 1481
-    assert frame.loc["A10 bf16", "binding"] == "bandwidth"
-    assert frame.loc["A10 bf16", "cards"] > 2 * 1481
-    assert "spans 3 servers" in frame.loc["A10 bf16", "note"]
-    # the H100 holds the KV cache of 3472 concurrent requests only with more cards than FLOP needs
-    assert frame.loc["H100 bf16", "binding"] == "capacity"
+    # Table 6's A10: 400 GB need 23 A10s per replica (three servers), and bandwidth binds
+    a10 = frame.loc["A10 bf16"]
+    assert a10["replica_cards"] == 24 and "spans 3 servers" in a10["note"]
+    assert a10["binding"] == "bandwidth" and a10["cards"] > a10["compute_cards"] > 1481
     assert frame.loc["H20 bf16", "binding"] == "compute"
+
+
+def test_multi_head_attention_makes_memory_bind_where_flop_alone_would_not() -> None:
+    gqa, mha = _kimi().set_index("card"), _kimi(kv_bytes_per_token=f"{393_216 * 12} B/token").set_index("card")
+    assert set(gqa.loc[["A100 bf16", "H100 bf16", "H200 bf16"], "binding"]) == {"compute"}
+    assert mha.loc["H100 bf16", "binding"] == "capacity" and mha.loc["A100 bf16", "binding"] == "bandwidth"
+    assert mha.loc["H100 bf16", "cards"] > 5 * mha.loc["H100 bf16", "compute_cards"]
+    # the H20's 4.0 TB/s and 96 GB keep it compute-bound: the one card whose FLOP-only count holds
+    assert mha.loc["H20 bf16", "binding"] == "compute" and mha.loc["H20 bf16", "cards"] == gqa.loc["H20 bf16", "cards"]
 
 
 def test_h20_serves_more_per_card_than_h100_when_bandwidth_binds() -> None:
@@ -316,9 +323,16 @@ def test_the_bounds_agree_with_the_single_formulas() -> None:
     row = frame.iloc[0]
     rate = frame.attrs["load"]["output_tokens_per_s"]
     kv_mean, kv_full = Q(393_216 * 1500.5, "B"), Q(393_216 * 2000, "B")
-    replica = flopsheet.replica_cards("400 GB", "400 GB", kv_full, "141 GB", "4.8 TB/s", "50 ms/token")
-    assert replica.m == row["replica_cards"]
+    fewest = flopsheet.replica_cards("400 GB", "400 GB", kv_full, "141 GB", "4.8 TB/s", "50 ms/token")
+    replica = flopsheet.tensor_parallel_group(fewest)
+    assert (fewest.m, replica.m) == (4, row["replica_cards"])
     bandwidth = flopsheet.bandwidth_bound_cards(rate, "50 ms/token", "400 GB", kv_mean, replica, "4.8 TB/s")
     capacity = flopsheet.capacity_bound_cards(rate, "50 ms/token", "400 GB", kv_mean, replica, "141 GB")
     assert (bandwidth.m, capacity.m) == pytest.approx((row["bandwidth_cards"], row["capacity_cards"]))
     assert flopsheet.fleet_cards(row["compute_cards"], bandwidth, capacity, replica).m == row["cards"]
+
+
+def test_replicas_are_tensor_parallel_groups_or_whole_servers() -> None:
+    cards = [1, 2, 3, 4, 5, 8, 9, 17, 23]
+    assert [flopsheet.tensor_parallel_group(n).m for n in cards] == [1, 2, 4, 4, 8, 8, 16, 24, 24]
+    assert flopsheet.tensor_parallel_group(np.array(cards, dtype=float)).m.tolist() == [1, 2, 4, 4, 8, 8, 16, 24, 24]

@@ -58,24 +58,50 @@ def test_spec_rows_agree_with_serving_cards(rows, fleet) -> None:
     assert rows["concurrent"] == pytest.approx(fleet.attrs["load"]["concurrent_requests"])
 
 
+def _binding(rows, key: str) -> str:
+    bounds = {"compute": rows[f"{key}_compute"], "bandwidth": rows[f"{key}_bandwidth_cards"],
+              "capacity": rows[f"{key}_capacity"]}
+    return max(bounds, key=bounds.__getitem__)
+
+
 def test_the_audit_notes_state_the_models_numbers(rows, fleet) -> None:
     audit = " ".join(load_spec(SERVING).audit)
-    assert f"{rows['a10_cards']:,.0f} A10s" in audit and f"{rows['a10_vs_flops']:.1f}x Table 6's 1481" in audit
-    assert f"{rows['a10_replica']:.0f} A10s" in audit
-    assert f"needs {rows['h100_cards']:.0f} H100s" in audit and f"{rows['h200_cards']:.0f} cards, compute-bound" in audit
-    assert f"compute ({rows['h20_cards']:,.0f})" in audit and f"bandwidth ({rows['h20_bandwidth_cards']:.0f})" in audit
-    assert f"{rows['h100_cost']:.2f} USD ({rows['h100_cost_cny']:.2f} 元)" in audit
-    assert f"{rows['price_over_cost']:.2f}x" in audit
+    assert f"needs {rows['a10_replica_min']:.0f}: a replica spans three 8-card servers ({rows['a10_replica']:.0f} A10s)" \
+        in audit
+    assert f"bandwidth-bound: {rows['a10_cards']:,.0f} A10s, {rows['a10_cards'] / 1481:.2f}x Table 6's 1481" in audit
+    assert (f"compute-bound ({rows['a100_cards']:,.0f}, {rows['h100_cards']:,.0f}, {rows['h20_cards']:,.0f}, "
+            f"{rows['h200_cards']:,.0f} cards)") in audit
+    assert [_binding(rows, key) for key in CARDS] == ["bandwidth", "compute", "compute", "compute", "compute"]
+    assert f"{rows['h100_cost']:.3f} USD ({rows['h100_cost_cny']:.2f} 元)" in audit
+    assert f"{rows['price_over_cost']:.1f}x" in audit and f"{rows['price_over_cost'] / 2:.1f}x" in audit
     assert f"adds {rows['attention_per_call'] / rows['flops_per_call']:.1%}" in audit
+    assert f"on bandwidth ({rows['h20_bandwidth_cards']:.0f})" in audit and f"compute ({rows['h20_compute']:,.0f})" in audit
+    assert f"serves {rows['h20_throughput']:.0f} tokens/s per card against the H100's {rows['h100_throughput']:.0f}" in audit
     bindings = fleet["binding"].to_dict()
-    assert bindings == {"A10 fp16": "bandwidth", "A100 bf16": "compute", "H100 bf16": "capacity",
+    assert bindings == {"A10 fp16": "bandwidth", "A100 bf16": "compute", "H100 bf16": "compute",
                         "H20 bf16": "compute", "H200 bf16": "compute"}
 
 
-def test_the_fleet_understates_where_bandwidth_or_memory_binds(rows) -> None:
-    assert rows["a10_vs_flops"] > 2 and rows["h100_vs_flops"] > 2
-    for key in ("a100", "h20", "h200"):  # compute-bound: only rounding to whole replicas
-        assert 1 <= rows[f"{key}_vs_flops"] < 1 + rows[f"{key}_replica"] / rows[f"{key}_compute"]
+def test_multi_head_attention_and_higher_utilization_as_the_audit_states() -> None:
+    audit = " ".join(load_spec(SERVING).audit)
+    mha = evaluate(SERVING, {"kv_heads": 96}).set_index("name")["value"]
+    assert f"{mha['kv_mean']:.1f} GB per request" in audit
+    for key, card, bound in (("a10", "A10s", "bandwidth-bound"), ("a100", "A100s", "bandwidth"),
+                             ("h100", "H100s", "capacity"), ("h200", "H200s", "capacity")):
+        assert f"{mha[f'{key}_cards']:,.0f} {card} ({bound}" in audit, key
+        assert f"{mha[f'{key}_vs_flops']:.1f}x" in audit, key
+        assert _binding(mha, key) == bound.split("-")[0], key
+    assert f"compute-bound ({mha['h20_cards']:,.0f})" in audit and _binding(mha, "h20") == "compute"
+    busy = evaluate(SERVING, {"utilization": "60%"}).set_index("name")["value"]
+    assert f"halves ({busy['table6_cards']:,.0f} A10s)" in audit
+    assert f"needs {busy['a10_cards']:,.0f} A10s ({busy['a10_vs_flops']:.1f}x)" in audit
+
+
+def test_the_fleet_is_at_least_the_flop_only_count(rows) -> None:
+    for key in CARDS:
+        assert rows[f"{key}_cards"] >= rows[f"{key}_compute"] and rows[f"{key}_vs_flops"] >= 1
+    for key in ("a100", "h100", "h20", "h200"):  # compute-bound: only rounding to whole replicas
+        assert rows[f"{key}_vs_flops"] < 1 + rows[f"{key}_replica"] / rows[f"{key}_compute"]
 
 
 def test_the_template_has_a_live_chart_of_every_bound(rows) -> None:
