@@ -307,7 +307,7 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     >>> float(round(frame.loc[0, "compute_cards"], 2))
     1481.48
     >>> str(frame.loc[0, "binding"]), float(frame.loc[0, "cards"])
-    ('bandwidth', 3381.0)
+    ('bandwidth', 1560.0)
     """
     import pandas as pd
 
