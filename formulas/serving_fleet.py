@@ -222,6 +222,32 @@ def _cannot(device: ServingCard, load: Load, held: pint.Quantity, read: pint.Qua
             "tokens_per_s_per_card": np.nan, "cost_per_mtoken": np.nan, "note": reason}
 
 
+@dataclass
+class Rows:
+    """The table of :func:`serving_cards` where pandas is missing (the xlwings Lite bundle).
+
+    The columns, ``itertuples(index=False)`` and ``attrs`` of a DataFrame, as the add-in
+    reads them; the Python API, with pandas installed, returns a DataFrame.
+    """
+
+    records: list[dict[str, Any]]
+    columns: list[str]
+    attrs: dict[str, Any]
+
+    def itertuples(self, index: bool = False) -> Iterable[tuple[Any, ...]]:
+        """One tuple per row, in column order (``index`` is accepted and ignored)."""
+        return (tuple(record[column] for column in self.columns) for record in self.records)
+
+
+def _frame(rows: list[dict[str, Any]]) -> Any:
+    """A DataFrame of the rows; a :class:`Rows` table where pandas is not installed."""
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:
+        return Rows(rows, list(COLUMNS), {})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def _optional_cards(value: Any, argument: str) -> pint.Quantity | None:
     """Read an optional whole card count."""
     return None if value is None else Q(whole_number(value, argument), "card")
@@ -309,8 +335,6 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     >>> str(frame.loc[0, "binding"]), float(frame.loc[0, "cards"])
     ('bandwidth', 1560.0)
     """
-    import pandas as pd
-
     read = served_model(model, kv_bytes_per_token)
     load = read_load(calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, tokens_per_second)
     read.check_context(load.full_context, "prompt_tokens")
@@ -321,7 +345,7 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         rows = [_card_row(read, load, reference, settings) for reference in _references(cards)]
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = _frame(rows)
     frame.attrs["units"] = dict(COLUMN_UNITS)
     frame.attrs["load"] = {"calls_per_s": load.call_rate.to("call/s").m, "output_tokens_per_s": load.output_rate.m,
                            "tokens_per_s": load.token_rate.m,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import types
 
 import pytest
@@ -41,3 +42,15 @@ def test_serving_cards_spills_a_table_with_a_header_and_cannot_rows(server: type
     for row, expected in zip(rows, frame.itertuples(index=False)):
         for cell, value in zip(row, expected):
             assert cell == ("" if value != value else pytest.approx(value) if isinstance(value, float) else value)
+
+
+def test_without_pandas_serving_cards_spills_the_same_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The xlwings Lite bundle carries no pandas: the add-in gets the same cells from a plain table."""
+    from flopsheet.addin.cells import frame_cells
+
+    arguments = ("Llama-2-70B", "100万", 1000, 500, 12, "50 ms/token", ["A10 bf16", "H200 bf16"])
+    with_pandas = frame_cells(flopsheet.serving_cards(*arguments))
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    plain = flopsheet.serving_cards(*arguments)
+    assert type(plain).__name__ == "Rows" and plain.attrs["load"]["concurrent_requests"] > 0
+    assert frame_cells(plain) == with_pandas

@@ -76,7 +76,9 @@ def spread(spec: ModelSpec, base: Mapping[str, pint.Quantity], units: Mapping[st
         directions[row.name] = {name: _direction(row.parsed, values, name, ends[name])
                                 for name in sorted(row.parsed.names())}
         chosen = {name: _oriented(ends[name], directions[row.name][name]) for name in row.parsed.names()}
-        ends[row.name] = Q(evaluate_expr(row.parsed, {**values, **chosen}))
+        result = Q(evaluate_expr(row.parsed, {**values, **chosen}))
+        # a row that reads no input (a catalogue look-up) is the same at both ends
+        ends[row.name] = Q(np.broadcast_to(np.asarray(result.magnitude, dtype=float), (2,)).copy(), result.units)
     low = {name: _in(units[name], quantity, 0) for name, quantity in ends.items()}
     high = {name: _in(units[name], quantity, 1) for name, quantity in ends.items()}
     return Spread(low, high, directions)
