@@ -204,14 +204,13 @@ def train(params: pint.Quantity, tokens: pint.Quantity, peak: Peak, utilization:
 
 def serve(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: pint.Quantity, peak: Peak,
           utilization: Utilization, *, busy_hours: pint.Quantity | None = None,
-          flop_per_param_token: pint.Quantity | None = None) -> Calculation:
+          flop_per_param_token: pint.Quantity | None = None, bounds: ServingOptions | None = None) -> Calculation:
     """Inference: FLOP per call and per day, and the cards that serve the day's calls in the busy hours.
 
-    The cards here are the compute bound (``infer_cards``).
+    The cards are the compute bound (``infer_cards``); with a model shape or a KV-cache size
+    per token (``bounds``) and a catalogue card, the bandwidth and capacity bounds of
+    :func:`flopsheet.serving_cards` follow as further lines.
     """
-    # Issue 15 (serving bounds): when flopsheet.formulas gains the memory-bandwidth and
-    # capacity bounds, add their card counts here as further result lines after "cards
-    # (compute bound)", computed by those formulas from the same inputs.
     extra = () if flop_per_param_token is None else (flop_per_param_token,)
     per_call = infer_flops(params, tokens_per_call, *extra)
     hours = busy_hours if busy_hours is not None else Q(_default(infer_cards, "busy_hours"), args.BUSY_HOURS.unit)
@@ -223,10 +222,74 @@ def serve(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: 
     results = [Line("flops_per_call", "compute per call", per_call, "FLOP"),
                Line("flops_per_day", "compute per day", per_call * calls_per_day / Q(1, "call"), "FLOP/day"),
                Line("cards", "cards (compute bound)", needed, "card")]
+    results += _serving_bounds(params, tokens_per_call, calls_per_day, peak, utilization, hours, bounds or ServingOptions(),
+                               notes)
     title = (f"Serving {_compact(params, 'parameter')} parameters, {_compact(tokens_per_call, 'token')} tokens a call, "
              f"{_compact(calls_per_day, 'call/day')} calls a day in {_compact(hours, 'hour')} busy hours, "
              f"{_peak_text(peak)}, MFU {_percent(utilization)}")
     return Calculation("serve", title, inputs, results, notes)
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """What the bandwidth and capacity bounds of ``serve`` need beyond Table 6's inputs.
+
+    model : a model shape (or its name) instead of the bare parameter count.
+    answer_tokens : tokens answered per call (default: half the tokens per call, as Table 6's 1000 + 1000).
+    latency, efficiency, kv_bytes_per_token : as :func:`flopsheet.serving_cards` reads them (None: its defaults).
+    """
+
+    model: Any = None
+    answer_tokens: pint.Quantity | None = None
+    latency: pint.Quantity | None = None
+    efficiency: Any = None
+    kv_bytes_per_token: pint.Quantity | None = None
+
+
+def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: pint.Quantity, peak: Peak,
+                    utilization: Utilization, hours: pint.Quantity, options: ServingOptions,
+                    notes: list[str]) -> list[Line]:
+    """The replica and the bandwidth and capacity bounds as lines, or a note saying what they need."""
+    from ..formulas import serving_cards
+    from ..formulas.serving_fleet import COLUMN_UNITS
+
+    if options.model is None and options.kv_bytes_per_token is None:
+        notes.append("the bandwidth and capacity bounds need a model shape (--params Llama-2-70B) or "
+                     "--kv-bytes-per-token")
+        return []
+    if peak.card is None:
+        notes.append("the bandwidth and capacity bounds need a catalogue card (--card \"H100 bf16\")")
+        return []
+    answer = options.answer_tokens if options.answer_tokens is not None else tokens_per_call / 2
+    if answer >= tokens_per_call:
+        raise InputRangeError("--answer-tokens", f"{answer.to('token').m:g} tokens",
+                              f"fewer than the {tokens_per_call.to('token').m:g} tokens per call")
+    chosen = {name: value for name, value in (("latency", options.latency), ("efficiency", options.efficiency),
+                                              ("kv_bytes_per_token", options.kv_bytes_per_token)) if value is not None}
+    frame, _ = _recorded(lambda: serving_cards(options.model if options.model is not None else params, calls_per_day,
+                                               tokens_per_call - answer, answer, hours, cards=f"{peak.card} {peak.precision}",
+                                               utilization=utilization, **chosen))
+    row = frame.iloc[0]
+    notes += list(frame.attrs["warnings"])
+    if row["binding"] == "cannot":
+        notes.append(row["note"])
+        return []
+    card = COLUMN_UNITS["cards"]
+    return [Line("replica_cards", "cards per replica", Q(row["replica_cards"], card), card),
+            Line("bandwidth_cards", "cards (bandwidth bound)", Q(row["bandwidth_cards"], card), card),
+            Line("capacity_cards", "cards (capacity bound)", Q(row["capacity_cards"], card), card),
+            Line("serving_cards", f"cards that serve ({row['binding']} binds)", Q(row["cards"], card), card)]
+
+
+def read_model(text: str, option: str = "--params") -> tuple[pint.Quantity, Any]:
+    """Read --params: a parameter count, or a model shape's name (then its active parameters and the shape)."""
+    from ..formulas.served_model import served_model
+    from ..formulas.shapes import find_model, is_model_name
+
+    if is_model_name(text):
+        shape = find_model(text, option)
+        return served_model(shape).active_params, shape
+    return read_quantity(text, option, args.PARAMETERS), None
 
 
 def _default(function: Callable[..., Any], parameter: str) -> Any:

@@ -305,18 +305,26 @@ def _train(options: argparse.Namespace) -> int:
 def _serve(options: argparse.Namespace) -> int:
     """Inference FLOP per call and per day and the cards that serve them, without a spec."""
     from ..formulas import args
+    from ..formulas.served_model import KV_BYTES_PER_TOKEN
+    from ..formulas.serving_bounds import LATENCY
     from ..formulas.utilization import as_utilization
     from . import calculator as calc
 
+    params, model = calc.read_model(options.params)
     result = calc.serve(
-        calc.read_quantity(options.params, "--params", args.PARAMETERS),
+        params,
         calc.read_quantity(options.tokens_per_call, "--tokens-per-call", args.TOKENS),
         calc.read_quantity(options.calls_per_day, "--calls-per-day", args.CALL_RATE, "call/day"),
         calc.read_peak(options.card), as_utilization(options.mfu, argument="--mfu"),
         busy_hours=None if options.busy_hours is None else
         calc.read_quantity(options.busy_hours, "--busy-hours", args.BUSY_HOURS, "hour"),
         flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
-                                       args.FLOP_PER_PARAM_TOKEN))
+                                       args.FLOP_PER_PARAM_TOKEN),
+        bounds=calc.ServingOptions(
+            model, _optional(options.answer_tokens, "--answer-tokens", args.TOKENS),
+            None if options.latency is None else calc.read_quantity(options.latency, "--latency", LATENCY),
+            None if options.efficiency is None else as_utilization(options.efficiency, argument="--efficiency").value,
+            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", KV_BYTES_PER_TOKEN)))
     return _print_calculation(result, options.format)
 
 
@@ -387,14 +395,25 @@ def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser(
         "serve", help="inference FLOP and cards without a spec", formatter_class=HELP_FORMAT,
         description="Inference compute per call and per day and the cards that serve the day's calls within the "
-                    "busy hours (the compute bound). --calls-per-day and --busy-hours read bare numbers in their units.",
-        epilog='Example (seed 001, Table 6: 1,481 cards):\n  flopsheet serve --params 2000亿 --tokens-per-call 2000 '
-               '--calls-per-day 300万 --card "A10 fp16" --mfu 30% --busy-hours 12')
-    serve.add_argument("--params", required=True, help="parameter count (active parameters for MoE)")
+                    "busy hours (the compute bound); with a model shape or --kv-bytes-per-token and a catalogue card, "
+                    "also the cards per replica and the memory-bandwidth and capacity bounds (flopsheet.serving_cards). "
+                    "--calls-per-day and --busy-hours read bare numbers in their units.",
+        epilog='Examples (seed 001, Table 6: 1,481 cards; then Llama 2 70B on H100s, all three bounds):\n'
+               '  flopsheet serve --params 2000亿 --tokens-per-call 2000 --calls-per-day 300万 --card "A10 fp16" '
+               '--mfu 30% --busy-hours 12\n'
+               '  flopsheet serve --params Llama-2-70B --tokens-per-call 1500 --answer-tokens 500 '
+               '--calls-per-day 100万 --card "H100 bf16" --mfu 50% --busy-hours 12')
+    serve.add_argument("--params", required=True, help="parameter count (active parameters for MoE), or a model "
+                                                       "shape name (\"Llama-2-70B\"): then all three bounds")
     serve.add_argument("--tokens-per-call", required=True, help="tokens per call, prompt plus answer")
     serve.add_argument("--calls-per-day", required=True, help="calls a day (300万)")
     _add_card_options(serve)
     serve.add_argument("--busy-hours", help="hours a day the demand is spread over, at most 24 (default 24)")
+    serve.add_argument("--answer-tokens", help="tokens answered per call (default: half of --tokens-per-call)")
+    serve.add_argument("--latency", help='target time per output token, e.g. "50 ms/token" (the default)')
+    serve.add_argument("--efficiency", help="share of the peak memory bandwidth decoding achieves (default 60%%)")
+    serve.add_argument("--kv-bytes-per-token", help='KV-cache bytes per token for a bare --params, e.g. '
+                                                   '"327680 B/token" (a shape knows its own)')
     _finish_quick_command(serve, "infer_flops", _serve)
 
     cards = commands.add_parser(
