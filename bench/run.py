@@ -202,9 +202,17 @@ def _build_pairs() -> list[Pair]:
                  "raw openpyxl writing the same cells, formulas and styles, then saving", 1, "<= 1.5")]
 
 
+def _simulate_pairs() -> list[Pair]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_simulate  # noqa: PLC0415 - the Monte Carlo benchmark module beside this one
+
+    return [Pair("Monte Carlo of Table 5, 1e6 samples (simulate)", bench_simulate.with_flopsheet,
+                 bench_simulate.raw_numpy, "the same sampling and arithmetic in raw numpy", 1, "<= 2")]
+
+
 GROUPS: dict[str, Callable[[], list[Pair]]] = {
     "formulas": _formula_pairs, "model": _model_pairs, "commands": _command_pairs, "addin": _addin_pairs,
-    "build": _build_pairs,
+    "build": _build_pairs, "simulate": _simulate_pairs,
 }
 
 
