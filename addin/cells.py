@@ -165,7 +165,10 @@ def is_frame(value: Any) -> bool:
 
 
 def frame_cells(frame: Any) -> list[list[Any]]:
-    """A DataFrame as a spill: a header row, then one row per record; NaN becomes an empty cell."""
+    """A DataFrame as a spill: a header row, then one row per record; NaN becomes an empty cell.
+
+    A named index (``part`` of TRAIN_MEMORY) spills as the first column.
+    """
     def cell(value: Any) -> Any:
         if isinstance(value, (bool, np.bool_)):
             return bool(value)
@@ -173,5 +176,6 @@ def frame_cells(frame: Any) -> list[list[Any]]:
             return "" if not np.isfinite(value) else float(value)
         return "" if value is None else str(value)
 
-    return [[str(column) for column in frame.columns]] + [[cell(value) for value in row]
-                                                           for row in frame.itertuples(index=False)]
+    label = getattr(getattr(frame, "index", None), "name", None)
+    header = ([str(label)] if label else []) + [str(column) for column in frame.columns]
+    return [header] + [[cell(value) for value in row] for row in frame.itertuples(index=bool(label))]

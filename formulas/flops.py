@@ -34,6 +34,7 @@ import pint
 
 from ..units import InputRangeError, Q
 from . import args
+from .serving_fleet import Rows
 from .shapes import ModelShape, as_shape
 
 #: The parts of the forward FLOP, in the order the breakdown lists them.
@@ -50,6 +51,20 @@ _LAYER_PARTS = FLOP_PARTS[:-1]
 #: Argument kinds of the shape formulas.
 SEQ_LEN = args.ArgKind("token", "a sequence length in tokens", "4096 tokens")
 SEQUENCES = args.ArgKind("dimensionless", "a number of sequences", "8")
+
+
+def part_table(records: list[dict[str, Any]], columns: list[str]) -> Any:
+    """A table of per-part records indexed by ``part`` (the first column).
+
+    A pandas DataFrame; where pandas is missing (the xlwings Lite bundle) a plain
+    :class:`~flopsheet.formulas.serving_fleet.Rows` table with ``part`` as its first
+    column, which the add-in spills into the same cells.
+    """
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:
+        return Rows(records, ["part", *columns], {})
+    return pd.DataFrame(records, columns=["part", *columns]).set_index("part")
 
 
 def forward_parts_per_token(shape: ModelShape, seq_len: Any) -> dict[str, Any]:
@@ -153,7 +168,8 @@ def flops_breakdown(shape: Any, seq_len: Any, tokens: Any = None, train: bool = 
     Returns
     -------
     pandas.DataFrame
-        Indexed by part, with a ``total`` row: ``FLOP`` and ``share`` (of the total).
+        Indexed by part, with a ``total`` row: ``FLOP`` and ``share`` (of the total). In
+        Excel (FLOPS_BREAKDOWN) it spills under a header row, the part first.
 
     Examples
     --------
@@ -161,8 +177,6 @@ def flops_breakdown(shape: Any, seq_len: Any, tokens: Any = None, train: bool = 
     >>> table["share"].round(3).to_dict()
     {'qkv': 0.21, 'attention': 0.14, 'projection': 0.07, 'ffn': 0.564, 'embedding/head': 0.017, 'total': 1.0}
     """
-    import pandas as pd
-
     model = as_shape(shape, "shape")
     length = float(_seq_len(seq_len, model))
     token_count = length if tokens is None else float(args.quantity_arg(tokens, "tokens", args.TOKENS).magnitude)
@@ -173,7 +187,5 @@ def flops_breakdown(shape: Any, seq_len: Any, tokens: Any = None, train: bool = 
             for name, value in parts.items()}
     total = sum(flop.values())
     flop["total"] = total
-    table = pd.DataFrame({"FLOP": flop})
-    table["share"] = table["FLOP"] / total
-    table.index.name = "part"
-    return table
+    return part_table([{"part": name, "FLOP": value, "share": value / total} for name, value in flop.items()],
+                      ["FLOP", "share"])

@@ -26,6 +26,7 @@ framework buffers are left out.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ import pint
 from ..units import InputError, InputRangeError, Q
 from . import args
 from .cards import card_memory, find_card
+from .flops import part_table
 from .shapes import ModelShape, find_model, is_model_name
 from .training import train_cards, train_flops
 from .utilization import as_peak
@@ -189,31 +191,28 @@ def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer:
     pandas.DataFrame
         Rows weights, gradients, optimizer states, activations, total; columns
         ``bytes`` (per card) and ``GB`` (decimal); with ``card``, the total row's
-        ``fits`` and the card's memory in ``card_GB``.
+        ``fits`` and the card's memory in ``card_GB``. In Excel (TRAIN_MEMORY) it spills
+        under a header row, the part first.
 
     Examples
     --------
     >>> train_memory(7.5e9, cards=64, zero_stage=1).loc["total", "GB"].round(1)
     np.float64(31.4)
     """
-    import pandas as pd
-
     _, _, plan, tp, pp, _ = _read_plan(model, precision, optimizer, zero_stage, seq_len, micro_batch, recompute,
                                        tensor_parallel, pipeline_parallel, sequence_parallel)
     data_parallel = _data_parallel(_whole(cards, "cards"), tp, pp)
     rows = {name: value / data_parallel if sharded else value for name, (value, sharded) in plan.parts.items()}
     rows["activations"] = plan.activations
     rows["total"] = sum(rows.values())
-    table = pd.DataFrame({"bytes": rows})
-    table["GB"] = table["bytes"] / 1e9
-    table.index.name = "part"
-    if card is not None:
-        capacity = float(card_memory(find_card(card).name).to("B/card").magnitude)
-        table["card_GB"] = np.nan
-        table["fits"] = None
-        table.loc["total", "card_GB"] = capacity / 1e9
-        table.loc["total", "fits"] = bool(rows["total"] <= capacity)
-    return table
+    records = [{"part": name, "bytes": value, "GB": value / 1e9} for name, value in rows.items()]
+    if card is None:
+        return part_table(records, ["bytes", "GB"])
+    capacity = float(card_memory(find_card(card).name).to("B/card").magnitude)
+    for record in records:
+        total = record["part"] == "total"
+        record.update(card_GB=capacity / 1e9 if total else np.nan, fits=bool(rows["total"] <= capacity) if total else None)
+    return part_table(records, ["bytes", "GB", "card_GB", "fits"])
 
 
 def _data_parallel(cards: int, tensor_parallel: int, pipeline_parallel: int) -> int:
@@ -231,6 +230,8 @@ class MinTrainCards:
     binding : "compute" (finishing within the duration) or "memory" (fitting the model).
     compute_cards, memory_cards : what each requirement alone needs.
     reason : one sentence saying why.
+
+    In Excel (MIN_TRAIN_CARDS) it spills as one row under the header :attr:`columns`.
     """
 
     cards: pint.Quantity
@@ -238,6 +239,18 @@ class MinTrainCards:
     compute_cards: pint.Quantity
     memory_cards: pint.Quantity
     reason: str
+
+    #: The add-in's spill of the answer: a header row, then one row (see :attr:`columns`).
+    columns = ("cards", "binding", "compute_cards", "memory_cards", "reason")
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """No notes beyond the formula's warnings (the add-in reads a table's ``attrs``)."""
+        return {}
+
+    def itertuples(self, index: bool = False) -> Iterator[tuple[Any, ...]]:
+        """The answer as one row in :attr:`columns` order, card counts as numbers (``index`` is ignored)."""
+        yield (self.cards.m, self.binding, self.compute_cards.m, self.memory_cards.m, self.reason)
 
     def to_frame(self) -> Any:
         """The two requirements and the answer as a DataFrame (cards, binding)."""

@@ -16,6 +16,7 @@ Two readings of the paper:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -38,10 +39,30 @@ TOKENS_PER_PARAM_KIND = args.ArgKind("token/parameter", "tokens per parameter", 
 
 
 class ComputeOptimal(NamedTuple):
-    """Compute-optimal parameters (parameter) and training tokens (token)."""
+    """Compute-optimal parameters (parameter) and training tokens (token).
+
+    In Excel (CHINCHILLA_OPTIMAL) it spills under the header ``params, tokens``: one row
+    per budget (a range of budgets gives a row each).
+    """
 
     params: pint.Quantity
     tokens: pint.Quantity
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The spill header: the field names."""
+        return self._fields
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """No notes (the add-in reads a table's ``attrs``)."""
+        return {}
+
+    def itertuples(self, index: bool = False) -> Iterator[tuple[float, float]]:
+        """One (parameters, tokens) row per budget, as plain numbers (``index`` is ignored)."""
+        params = np.ravel(self.params.to("parameter").magnitude)
+        tokens = np.ravel(self.tokens.to("token").magnitude)
+        return zip(params.tolist(), tokens.tolist())
 
 
 def chinchilla_optimal(flops: Any, tokens_per_param: Any = TOKENS_PER_PARAM, method: str = "ratio") -> ComputeOptimal:

@@ -34,8 +34,11 @@ from typing import Any
 from ..units import Q
 from . import args
 from .cards import card_bandwidth, card_memory, card_peak, card_power
+from .flops import SEQ_LEN, SEQUENCES, flops_breakdown, forward_flops
 from .inference import HOURS_PER_DAY, infer_cards, infer_flops
 from .runs import CARD_HOURS, implied_utilization
+from .memory import COUNT as WHOLE_COUNT, min_train_cards, train_memory
+from .scaling import TOKENS_PER_PARAM_KIND, chinchilla_optimal
 from .inference_memory import BYTES_PER_VALUE_KIND, KEY_AND_VALUE, kv_cache_memory, weights_memory
 from .served_model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
 from .serving import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
@@ -338,6 +341,78 @@ SERVING_RECORDS: tuple[Formula, ...] = (
 )
 
 
+_SHAPE = Parameter("shape", 'A model shape name from the catalogue ("Llama-2-7B", "Mixtral 8x7B")', role="name",
+                   example="Llama-2-7B")
+_SEQ_LEN = Parameter("seq_len", "Tokens per sequence (attention grows with its square)", SEQ_LEN)
+_TRAIN_MODEL = Parameter("model", 'Parameter count, or a model shape name ("Llama-2-70B"; activations need a shape)',
+                         args.PARAMETERS, example="7.5e9")
+_ACTIVATION_SEQ_LEN = Parameter("seq_len", "Tokens per sequence; with a shape name, activations are counted", SEQ_LEN)
+_PRECISION = Parameter("precision", "Training precision: bf16 or fp16 (mixed, 16-bit weights) or fp32", role="name",
+                       example="bf16")
+_OPTIMIZER = Parameter("optimizer", "adam (12 bytes per parameter in mixed precision), adamw or sgd", role="name",
+                       example="adam")
+_ZERO_STAGE = Parameter("zero_stage", "ZeRO stage 0-3: 1 shards optimizer states, 2 gradients too, 3 weights too",
+                        WHOLE_COUNT, example="1", positive=False, whole=True)
+_MICRO_BATCH = Parameter("micro_batch", "Sequences per card per step (whole number)", WHOLE_COUNT, example="1",
+                         whole=True)
+_RECOMPUTE = Parameter("recompute", 'Activation recomputation: FALSE, TRUE (full) or "selective"', example="TRUE")
+_TENSOR_PARALLEL = Parameter("tensor_parallel", "Tensor-parallel degree (cards; also divides activations)",
+                             WHOLE_COUNT, example="8", whole=True)
+_PIPELINE_PARALLEL = Parameter("pipeline_parallel", "Pipeline-parallel degree (cards)", WHOLE_COUNT, example="1",
+                               whole=True)
+_SEQUENCE_PARALLEL = Parameter("sequence_parallel", "TRUE for Megatron sequence parallelism", role="flag")
+_MEMORY_CARD = Parameter("card", 'A catalogue card whose memory must hold the job ("H100")', role="name",
+                         example="H100")
+
+#: Training beyond 6ND (issue 14): forward FLOP of a shape, training memory, cards, compute-optimal size.
+TRAINING_RECORDS: tuple[Formula, ...] = (
+    Formula(
+        "forward_flops", "FORWARD_FLOPS", forward_flops,
+        (_SHAPE, _SEQ_LEN, Parameter("sequences", "Sequences (a plain count)", SEQUENCES, example="1")),
+        "FLOP", "TFLOP", "Forward-pass FLOP of sequences of seq_len tokens through a model shape: matmuls, attention "
+        "(grows with seq_len squared) and the LM head."),
+    Formula(
+        "flops_breakdown", "FLOPS_BREAKDOWN", flops_breakdown,
+        (_SHAPE, _SEQ_LEN,
+         Parameter("tokens", "Tokens processed; default one sequence (seq_len)", args.TOKENS),
+         Parameter("train", "TRUE for a training step (forward + backward, 3x the forward)", role="flag"),
+         Parameter("recompute", "TRUE, with train: full activation recomputation (one more forward of the layers)",
+                   role="flag")),
+        "FLOP", "TFLOP", "FLOP and share of each part of a model shape (qkv, attention, projection, ffn, "
+        "embedding/head, total).", table=True),
+    Formula(
+        "train_memory", "TRAIN_MEMORY", train_memory,
+        (_TRAIN_MODEL,
+         Parameter("cards", "Cards in the job (whole); data-parallel = cards / (tensor x pipeline parallel)",
+                   WHOLE_COUNT, example="64", whole=True),
+         _PRECISION, _OPTIMIZER, _ZERO_STAGE, _ACTIVATION_SEQ_LEN, _MICRO_BATCH, _RECOMPUTE, _TENSOR_PARALLEL,
+         _PIPELINE_PARALLEL, _SEQUENCE_PARALLEL,
+         Parameter("card", 'A catalogue card ("H100"): adds its memory in GB and whether the total fits', role="name",
+                   example="H100")),
+        "byte", "GB", "Training memory per card in bytes and GB: weights, gradients, optimizer states (ZeRO), "
+        "activations (Korthikanti 2022), total.", table=True),
+    Formula(
+        "min_train_cards", "MIN_TRAIN_CARDS", min_train_cards,
+        (_TRAIN_MODEL, Parameter("tokens", "Training tokens", args.TOKENS),
+         Parameter("peak", 'Peak per card, or a catalogue peak ("H100 bf16") that also names the card', args.PEAK,
+                   example="H100 bf16"),
+         _UTILIZATION, Parameter("duration", "Wall-clock training time", args.DURATION),
+         _ACTIVATION_SEQ_LEN, _PRECISION, _OPTIMIZER, _ZERO_STAGE, _MICRO_BATCH, _RECOMPUTE, _TENSOR_PARALLEL,
+         _PIPELINE_PARALLEL, _SEQUENCE_PARALLEL, _MEMORY_CARD),
+        "card", "万张", "Fewest cards that both fit the model in memory and finish within duration: cards, the binding "
+        "requirement, each requirement's cards, the reason.", warns=True, table=True),
+    Formula(
+        "chinchilla_optimal", "CHINCHILLA_OPTIMAL", chinchilla_optimal,
+        (Parameter("flops", "Training compute budget (a count)", args.FLOP),
+         Parameter("tokens_per_param", 'Tokens per parameter for method "ratio" (token/parameter)',
+                   TOKENS_PER_PARAM_KIND),
+         Parameter("method", '"ratio" (tokens_per_param) or "fitted" (Hoffmann 2022 Approach 3)', role="name",
+                   example="ratio")),
+        "parameter", "token", "Compute-optimal parameters and tokens for a budget (Hoffmann et al. 2022, C = 6ND): "
+        "a row per budget.", table=True),
+)
+
+
 _RECORDS: tuple[Formula, ...] = (
     Formula(
         "data_tokens", "DATA_TOKENS", data_tokens,
@@ -400,6 +475,7 @@ _RECORDS: tuple[Formula, ...] = (
     _card_field("card_memory", card_memory, "Memory capacity", "GB/card", "GiB"),
     _card_field("card_bandwidth", card_bandwidth, "Memory bandwidth", "GB/s/card", "TB/s"),
     _card_field("card_power", card_power, "Thermal design power (TDP)", "W/card", "kW"),
+    *TRAINING_RECORDS,
     *SERVING_RECORDS,
 )
 
