@@ -222,7 +222,7 @@ def _card_field(name: str, function: Callable[..., Any], what: str, unit: str, e
                    f"{what} of an accelerator, per card, from the catalogue.", lookup=True)
 
 
-_MODEL = Parameter("model", 'Parameter count, or a model shape name ("Llama-2-70B", see MODEL_LIST)', args.PARAMETERS,
+_MODEL = Parameter("model", 'Parameter count, or a model shape name ("Llama-2-70B", names in flopsheet.model_shapes())', args.PARAMETERS,
                    example="2000亿")
 _SERVING_CARD = Parameter("card", 'A catalogue card with its precision ("A100 bf16"): peak, memory and bandwidth',
                           role="name", example="H20 bf16")
