@@ -307,10 +307,19 @@ def render(calculation: Calculation) -> str:
     return text + "".join(f"\nwarning: {note}" for note in calculation.warnings) + "\n"
 
 
+#: English magnitudes for titles, largest first (the spellings the parser reads back).
+_TITLE_MAGNITUDES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+
+
 def _compact(quantity: pint.Quantity, unit: str) -> str:
-    """A quantity's magnitude in ``unit`` for a title: "7e+10", "60", "3,070"."""
+    """A quantity's magnitude in ``unit`` for a title: "70B", "15T", "3M", "60", "3,070"."""
     number = float(quantity.to(unit).magnitude)
-    return f"{number:,.6g}" if abs(number) < 1e6 else f"{number:.4g}"
+    if abs(number) < 1e6:
+        return f"{number:,.6g}"
+    if abs(number) >= 1e15:
+        return f"{number:.4g}"
+    scale, suffix = next((scale, suffix) for scale, suffix in _TITLE_MAGNITUDES if abs(number) >= scale)
+    return f"{number / scale:.4g}{suffix}"
 
 
 def _percent(utilization: Utilization) -> str:
