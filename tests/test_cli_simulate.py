@@ -125,3 +125,32 @@ def test_help_defaults_are_simulates_and_the_command_imports_lightly() -> None:
     assert (cli_simulate.DEFAULT_SAMPLES, cli_simulate.DEFAULT_SEED) == (simulate.DEFAULT_SAMPLES, simulate.DEFAULT_SEED)
     code = "import sys, flopsheet.workbooks.cli_simulate; print(sorted({'openpyxl', 'pandas'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_simulate_from_an_edited_template_samples_its_typed_low_and_high(tmp_path: Path, capsys) -> None:
+    from flopsheet.workbooks.xlsx.read_back import read_assumptions
+    from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR
+    from flopsheet.workbooks.model.spec import load_spec
+
+    workbook = openpyxl.load_workbook(TEMPLATE_DIR / "table5_kimi_training.xlsx")
+    edits = {"data": 37_580_963_840, "data_unit": "kB", "data_low": 37_580_963_840, "data_high": 37_580_963_840,
+             "duration": 105, "duration_unit": "day", "duration_low": 90, "duration_high": 120,
+             "utilization_low": 0.302, "utilization_high": 0.302}
+    for name, value in edits.items():
+        ((sheet, reference),) = workbook.defined_names[name].destinations
+        workbook[sheet][reference.replace("$", "")].value = value
+    edited = tmp_path / "edited.xlsx"
+    workbook.save(edited)
+    ranges = read_assumptions(edited, load_spec("table5_kimi_training")).ranges
+    assert ranges == {"duration": "90.0..120.0 day"}
+    target = tmp_path / "simulation.json"
+    assert main(["simulate", "table5_kimi_training", "--from", str(edited), "-n", "20000", "--seed", "1",
+                 "-o", str(target)]) == 0
+    document = json.loads(target.read_text(encoding="utf-8"))
+    cards = next(row for row in document["rows"] if row["name"] == "cards")
+    at_105_days = evaluate("table5_kimi_training", data="37,580,963,840 kB", duration="105 days")
+    expected = float(at_105_days.set_index("name").loc["cards", "value"])
+    assert abs(cards["percentiles"]["p50"] / expected - 1) < 0.01
+    (sampled,) = document["simulation"]["ranges"]
+    assert (sampled["name"], sampled["low"], sampled["high"], sampled["unit"]) == ("duration", 90.0, 120.0, "day")
+    assert cards["percentiles"]["p5"] < expected < cards["percentiles"]["p95"]

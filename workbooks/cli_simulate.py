@@ -77,9 +77,20 @@ def _simulate(options: argparse.Namespace) -> int:
     output = Path(options.output) if options.output else None
     if output is not None and output.suffix.lower() not in SUFFIXES:
         raise InputError("-o", str(output), "a .xlsx or .json file")
-    values = checked_assignments(options, options.model)  # --set under the command line's bare-number rule
-    ranges = parse_assignments(options.range or [], option="--range")
-    check_distributions(load_spec(options.model), ranges)
+    values: dict[str, str] = {}
+    ranges: dict[str, str] = {}
+    if options.from_workbook:  # the edited template's values and typed low/high; --set and --range win
+        from .xlsx.read_back import read_assumptions
+
+        assumptions = read_assumptions(options.from_workbook, load_spec(options.model))
+        values.update(assumptions)
+        ranges.update(assumptions.ranges)
+    values.update(checked_assignments(options, options.model))  # --set under the command line's bare-number rule
+    typed_ranges = parse_assignments(options.range or [], option="--range")
+    check_distributions(load_spec(options.model), typed_ranges)
+    ranges.update(typed_ranges)
+    for name in ranges:
+        values.pop(name, None)
     values.update(ranges)
     simulation = simulate(options.model, options.n, options.seed, target=options.target, **values)
     if output is None:
@@ -113,7 +124,8 @@ def add_command(commands: argparse._SubParsersAction, formatter: type[argparse.H
                '  flopsheet simulate table5_kimi_training --range utilization=30%..46% '
                '--range "duration=lognormal 90%% CI 60..180 days"\n'
                '  flopsheet simulate table6_kimi_inference --range "tokens_per_call=triangular 1000, 1500, 2000" '
-               '-o kimi.xlsx\n  flopsheet simulate table6_kimi_inference -o kimi.json')
+               '-o kimi.xlsx\n  flopsheet simulate table6_kimi_inference -o kimi.json\n'
+               '  flopsheet simulate table5_kimi_training --from edited_template.xlsx')
     parser.add_argument("model", help="model name (see flopsheet list)")
     parser.add_argument("--range", action="append", metavar="NAME=LOW..HIGH",
                         help='an input as a range or distribution: 30%%..46%%, "90..120 days", "lognormal 90%% CI '
@@ -124,5 +136,8 @@ def add_command(commands: argparse._SubParsersAction, formatter: type[argparse.H
                         help=f"seed of numpy's default_rng (default {DEFAULT_SEED}): the same seed, the same numbers")
     parser.add_argument("--target", help="the main result row (default: the last row)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="a fixed input value for every sample")
+    parser.add_argument("--from", dest="from_workbook", metavar="XLSX",
+                        help="read the inputs and their typed low/high (sampled as uniform ranges) from an edited "
+                             "template; --set and --range win")
     parser.add_argument("-o", "--output", help="write .xlsx (tables, histogram, tornado, samples) or .json")
     parser.set_defaults(handler=_simulate)

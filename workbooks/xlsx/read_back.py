@@ -84,12 +84,19 @@ logger = logging.getLogger(__name__)
 
 
 class Assumptions(dict[str, str]):
-    """``{input name: "value unit"}`` read from a workbook, with ``notes`` on what was ignored."""
+    """``{input name: "value unit"}`` read from a workbook, with ``notes`` on what was ignored.
 
-    def __init__(self, values: dict[str, str], notes: list[str]) -> None:
+    ``ranges`` holds ``{input name: "LOW..HIGH unit"}`` for every input whose low and high
+    cells (``<name>_low``, ``<name>_high``) hold numbers: what ``flopsheet simulate --from``
+    samples.
+    """
+
+    def __init__(self, values: dict[str, str], notes: list[str], ranges: dict[str, str] | None = None) -> None:
         super().__init__(values)
         #: One sentence per kind of content ignored or read specially (macros, links, formulas).
         self.notes = list(notes)
+        #: The typed low..high of each input that has both, in its unit cell's unit.
+        self.ranges = dict(ranges or {})
 
 
 def read_assumptions(path: str | Path, spec: ModelSpec) -> Assumptions:
@@ -125,12 +132,13 @@ def read_assumptions(path: str | Path, spec: ModelSpec) -> Assumptions:
         values, formulas = (_load(handle, source, data_only) for data_only in (True, False))
         try:
             overrides = _read_inputs(values, formulas, spec, source, notes)
+            ranges = _read_ranges(values, formulas, spec, source)
         finally:
             values.close()
             formulas.close()
     for note in notes:
         logger.warning("warning: --from %s: %s", source.name, note)
-    return Assumptions(overrides, notes)
+    return Assumptions(overrides, notes, ranges)
 
 
 @contextlib.contextmanager
@@ -259,6 +267,25 @@ def _read_inputs(values: Workbook, formulas: Workbook, spec: ModelSpec, source: 
         notes.append(f"formulas in {', '.join(from_formulas)} were read as their saved values (flopsheet does not "
                      "recalculate them)")
     return overrides
+
+
+def _read_ranges(values: Workbook, formulas: Workbook, spec: ModelSpec, source: Path) -> dict[str, str]:
+    """``{input: "LOW..HIGH unit"}`` from the low and high cells, where both hold numbers."""
+    option = f"--from {source.name}"
+    ranges: dict[str, str] = {}
+    for item in spec.inputs:
+        names = (f"{item.name}_low", f"{item.name}_high")
+        if not all(name in values.defined_names for name in names):
+            continue
+        ends = [_input_cell(values, formulas, name, source, []) for name in names]
+        if not all(isinstance(end, (int, float)) and not isinstance(end, bool) for end in ends) or ends[0] == ends[1]:
+            continue  # an input without a range (empty low/high cells, or low equal to high)
+        unit = (_input_cell(values, formulas, f"{item.name}_unit", source, [])
+                if f"{item.name}_unit" in values.defined_names else None)
+        unit_text = _cell_text(unit, option, f"{item.name}_unit") if unit is not None else ""
+        low, high = (_cell_text(end, option, name) for end, name in zip(ends, names))
+        ranges[item.name] = f"{low}..{high} {unit_text}".strip()
+    return ranges
 
 
 def _input_cell(values: Workbook, formulas: Workbook, name: str, source: Path, from_formulas: list[str]) -> Any:
