@@ -31,7 +31,7 @@ import pint
 from ..units import InputRangeError, Quantity, UnitInputError, ureg
 from . import args
 from .cards import on_catalogue_change
-from .utilization import Utilization, as_peak, as_utilization, throughput
+from .utilization import MAX_UTILIZATION, Utilization, as_peak, as_utilization, throughput
 
 #: Distinct argument texts remembered per kind (cell text repeats: "30.2%", "A100 tf32").
 TEXT_CACHE_SIZE = 4096
@@ -224,13 +224,13 @@ def effective_rate(peak: Any, utilization: Any) -> tuple[Any, float | None, str]
 
 
 def _fraction(utilization: Any) -> Any:
-    """A utilization given as a plain number or float array in (0, 1]; None when it needs the slow path."""
+    """A utilization given as a plain number or float array in (0, 100%]; None when it needs the slow path."""
     kind_of_value = type(utilization)
     if kind_of_value is float or kind_of_value is int:
-        return float(utilization) if 0 < utilization <= 1 else None
+        return float(utilization) if 0 < utilization <= MAX_UTILIZATION else None
     if kind_of_value is np.ndarray and utilization.dtype.kind == "f" and utilization.size:
         low, high = utilization.min(), utilization.max()
-        return utilization if low > 0 and high <= 1 else None
+        return utilization if low > 0 and high <= MAX_UTILIZATION else None
     if kind_of_value is str:
         used = _utilization_text(utilization)
         return used.value if used.precision is None else None

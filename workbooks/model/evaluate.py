@@ -148,7 +148,7 @@ def evaluate_records(spec_or_name: ModelSpec | str, overrides: Mapping[str, Any]
     overrides = dict(overrides or {})
     readings = read_inputs(spec, overrides)
     values, notes = spec.solve(readings)
-    changed = {name for name in overrides if _changed(spec.input(name), readings[name])}
+    changed = {name for name in overrides if differs_from_spec(spec.input(name), readings[name])}
     reads = inputs_read(spec)
     records = []
     for item in spec.inputs:
@@ -182,8 +182,8 @@ def inputs_read(spec: ModelSpec) -> dict[str, set[str]]:
     return reads
 
 
-def _changed(item: InputSpec, reading: Reading) -> bool:
-    """True when an override's value differs from the spec's own."""
+def differs_from_spec(item: InputSpec, reading: Reading) -> bool:
+    """True when a value read for ``item`` (an override, an edited cell) differs from the spec's own."""
     default = item.read().quantity
     used = np.asarray(reading.quantity.to(default.units).magnitude, dtype=float)
     return not np.allclose(used, float(default.magnitude), rtol=SAME_VALUE_RTOL, atol=0)

@@ -59,6 +59,7 @@ import numpy as np
 import pint
 
 from ...formulas import Peak, Utilization, as_peak, as_utilization
+from ...formulas.args import require_positive
 from ...formulas.utilization import looks_like_reference
 from ...units.parse import NUMBER_EXPECTED
 from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
@@ -243,10 +244,10 @@ class InputSpec:
         """Check dimension and sign; return the quantity unchanged."""
         if quantity.dimensionality != self.dimensionality:
             raise UnitInputError(self.name, _given(given), self._expected())
-        magnitudes = np.asarray(quantity.magnitude, dtype=float)
-        if np.any(magnitudes <= 0):
-            shown = _given(given) if magnitudes.ndim == 0 else f"{magnitudes.ravel()[np.argmax(magnitudes.ravel() <= 0)]:g}"
-            raise InputRangeError(self.name, shown, "greater than 0")
+        if np.ndim(quantity.magnitude):  # an array (a sweep, a simulation): the formulas' own check
+            require_positive(quantity, self.name, given)
+        elif quantity.magnitude <= 0:
+            raise InputRangeError(self.name, _given(given), "greater than 0")
         return quantity
 
     def _shown(self, quantity: pint.Quantity) -> tuple[pint.Quantity, str]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import re
 import stat
@@ -41,11 +40,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
-import pint
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from ...units import InputError
+from ..model.evaluate import differs_from_spec
 from ..model.spec import ModelSpec
 
 #: Largest workbook we open (bytes): templates are ~30 kB, reports ~40 kB.
@@ -58,8 +57,6 @@ MAX_UNPACKED_BYTES = 32 * 2**20
 MAX_PARTS = 1_000
 #: Longest text read from an input or unit cell (an input is "37,580,963,840 kB").
 MAX_CELL_CHARACTERS = 1_000
-#: Relative tolerance under which an edited value still counts as the default.
-SAME_VALUE_RTOL = 1e-12
 #: Excel's grid: the last row and column a defined name may point to.
 MAX_ROW, MAX_COLUMN = 1_048_576, 16_384
 #: Zip compression methods of real workbooks (stored, deflate); bzip2/lzma are refused
@@ -261,7 +258,7 @@ def _read_inputs(values: Workbook, formulas: Workbook, spec: ModelSpec, source: 
             raise InputError(option, item.name, "a value, not formula text")
         unit_text = _cell_text(unit, option, f"{item.name}_unit") if unit is not None else ""
         typed = f"{text} {unit_text}".strip() if unit_text.strip() else text
-        if not _same(item.read(typed).quantity, item.read().quantity):
+        if differs_from_spec(item, item.read(typed)):
             overrides[item.name] = typed
     if from_formulas:
         notes.append(f"formulas in {', '.join(from_formulas)} were read as their saved values (flopsheet does not "
@@ -333,11 +330,3 @@ def _cell_text(value: Any, option: str, name: str) -> str:
         raise InputError(option, name, f"a value of at most {MAX_CELL_CHARACTERS:,} characters",
                          f"the cell holds {len(text):,}")
     return text
-
-
-def _same(edited: Any, default: Any) -> bool:
-    """True when an edited quantity equals the default (in any unit) to 1e-12."""
-    try:
-        return math.isclose(edited.to(default.units).magnitude, default.magnitude, rel_tol=SAME_VALUE_RTOL)
-    except pint.DimensionalityError:
-        return False
