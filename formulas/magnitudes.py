@@ -123,15 +123,9 @@ def same_shape(**arguments: Any) -> None:
 
 
 @lru_cache(maxsize=64)
-def unit(text: str) -> pint.Unit:
-    """A unit of flopsheet's registry, parsed once."""
-    return ureg.Unit(text)
-
-
-@lru_cache(maxsize=64)
 def _units_container(text: str) -> Any:
-    """The UnitsContainer of a unit text (what a Quantity stores; building from it skips a conversion)."""
-    return unit(text)._units
+    """The UnitsContainer of a unit text, parsed once (what a Quantity stores; building from it skips a conversion)."""
+    return ureg.Unit(text)._units
 
 
 @lru_cache(maxsize=256)
