@@ -18,7 +18,6 @@ INFER_FLOP_PER_PARAM_TOKEN = 2
 HOURS_PER_DAY = 24
 
 # The units of each formula's plain-number arithmetic (the arguments' default units).
-_FLOPS_UNITS = f"{args.PARAMETERS.unit}*{args.TOKENS.unit}*({args.FLOP_PER_PARAM_TOKEN.unit})"
 _CARDS_UNITS = f"({args.FLOP_PER_CALL.unit})*({args.CALL_RATE.unit})*day/(({args.PEAK.unit})*{args.BUSY_HOURS.unit})"
 
 
@@ -45,11 +44,7 @@ def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP
     >>> infer_flops("2000亿", 2000)
     <Quantity(8e+14, 'FLOP')>
     """
-    parameters = fast.magnitude(params, "params", args.PARAMETERS)
-    token_count = fast.magnitude(_per_call_to_count(tokens, "token"), "tokens", args.TOKENS)
-    per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
-    fast.same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
-    return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
+    return fast.param_token_flops(params, _per_call_to_count(tokens, "token"), flop_per_param_token)
 
 
 def _per_call_to_count(value: Any, unit: str) -> Any:

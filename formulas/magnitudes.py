@@ -229,3 +229,19 @@ def _fraction(utilization: Any) -> Any:
         used = _utilization_text(utilization)
         return used.value if used.precision is None else None
     return None
+
+
+#: The units of param_token_flops' plain-number arithmetic (its arguments' default units).
+_PARAM_TOKEN_FLOP_UNITS = f"{args.PARAMETERS.unit}*{args.TOKENS.unit}*({args.FLOP_PER_PARAM_TOKEN.unit})"
+
+
+def param_token_flops(params: Any, tokens: Any, flop_per_param_token: Any, passes: float = 1.0) -> pint.Quantity:
+    """``params * tokens * flop_per_param_token * passes`` in FLOP: the arithmetic of train_flops and infer_flops.
+
+    ``passes`` scales the FLOP per parameter per token (recomputation's extra forward).
+    """
+    parameters = magnitude(params, "params", args.PARAMETERS)
+    token_count = magnitude(tokens, "tokens", args.TOKENS)
+    per = magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
+    same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
+    return result(parameters * token_count * (per * passes * conversion(_PARAM_TOKEN_FLOP_UNITS, "FLOP")), "FLOP")

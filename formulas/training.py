@@ -32,7 +32,6 @@ RECOMPUTE_FACTOR = (TRAIN_PASSES + RECOMPUTE_PASSES) / TRAIN_PASSES
 # The units each formula's plain-number arithmetic is in (the arguments' default units),
 # converted once to the result unit by magnitudes.conversion.
 _DATA_TOKENS_UNITS = f"{args.DATA.unit}/(({args.BYTES_PER_CHAR.unit})*({args.CHARS_PER_WORD.unit})*({args.WORDS_PER_TOKEN.unit}))"
-_FLOPS_UNITS = f"{args.PARAMETERS.unit}*{args.TOKENS.unit}*({args.FLOP_PER_PARAM_TOKEN.unit})"
 _CARDS_UNITS = f"{args.FLOP.unit}/(({args.PEAK.unit})*{args.DURATION.unit})"
 _DURATION_UNITS = f"{args.FLOP.unit}/({args.CARDS.unit}*({args.PEAK.unit}))"
 _CARD_HOURS_UNITS = f"{args.FLOP.unit}/({args.PEAK.unit})"
@@ -133,14 +132,7 @@ def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP
     if seq_len is not None:
         raise InputError("seq_len", seq_len, "no sequence length with a bare parameter count "
                                              "(give a model shape to count attention)")
-    parameters = fast.magnitude(params, "params", args.PARAMETERS)
-    token_count = fast.magnitude(tokens, "tokens", args.TOKENS)
-    per = fast.magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
-    fast.same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
-    if recompute:
-        per = per * RECOMPUTE_FACTOR
-    return fast.result(parameters * token_count * (per * fast.conversion(_FLOPS_UNITS, "FLOP")), "FLOP")
-
+    return fast.param_token_flops(params, tokens, flop_per_param_token, RECOMPUTE_FACTOR if recompute else 1.0)
 
 def _shape_or_none(params: Any) -> ModelShape | None:
     """The shape ``params`` names, or None for a parameter count."""
