@@ -61,14 +61,22 @@ CATALOGUE_EXPECTED = "a usable accelerator catalogue (TOML, the schema of formul
 BUILT_IN = "built-in"
 _REQUIRED_TEXT = ("name", "vendor", "variant", "released", "source", "source_date")
 #: Per-card quantity fields and a unit that fixes each one's dimension.
-_QUANTITY_FIELDS: dict[str, str] = {"memory": "GB", "bandwidth": "GB/s", "tdp": "W"}
-_RECORD_KEYS = frozenset({*_REQUIRED_TEXT, *_QUANTITY_FIELDS, "note", "aliases", "dense", "sparse", "sources",
-                          "override"})
+_QUANTITY_FIELDS: dict[str, str] = {"memory": "GB", "bandwidth": "GB/s", "tdp": "W",
+                                     "scale_up_bandwidth": "GB/s", "scale_out_bandwidth": "Gbit/s"}
+#: Whole-number fields (cards) and the largest value each may hold.
+_COUNT_FIELDS: dict[str, int] = {"scale_up_domain": 100_000, "server_cards": 1_000}
+#: Optional one-line text fields.
+_OPTIONAL_TEXT = ("note", "scale_up_link", "links_source", "links_source_date")
+#: The fields whose source is ``links_source`` (unless ``sources`` names one).
+LINK_FIELDS = ("scale_up_bandwidth", "scale_up_domain", "scale_up_link", "scale_out_bandwidth", "server_cards")
+_RECORD_KEYS = frozenset({*_REQUIRED_TEXT, *_QUANTITY_FIELDS, *_COUNT_FIELDS, *_OPTIONAL_TEXT, "aliases", "dense",
+                          "sparse", "sources", "override"})
 #: Words that end a peak reference ("H100 bf16 sparse"); no card name may end with one.
 _REFERENCE_WORDS = frozenset({*PRECISIONS, "sparse", "dense"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: An example per dimension, for messages.
-_EXAMPLES = {"TFLOPS": "2000 TFLOPS", "GB": "80 GB", "GB/s": "3.35 TB/s", "W": "700 W"}
+_EXAMPLES = {"TFLOPS": "2000 TFLOPS", "GB": "80 GB", "GB/s": "3.35 TB/s", "W": "700 W",
+             "Gbit/s": "400 Gbit/s"}
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,25 @@ class Accelerator:
     sources: dict[str, str] = field(default_factory=dict)
     note: str = ""
     origin: str = BUILT_IN
+    #: Scale-up link bandwidth per card and direction (NVLink, Infinity Fabric, or the
+    #: card's PCIe slot where it has no such link), GB/s/card.
+    scale_up_bandwidth: pint.Quantity | None = None
+    #: Cards that reach each other over the scale-up link (8 on an HGX board, 72 in NVL72).
+    scale_up_domain: int | None = None
+    #: The scale-up link's name ("NVLink 4", "PCIe Gen5 x16").
+    scale_up_link: str = ""
+    #: Scale-out (NIC) bandwidth per card, Gbit/s/card: the back-end network share of one card.
+    scale_out_bandwidth: pint.Quantity | None = None
+    #: Cards in one server (or compute tray) of the reference system.
+    server_cards: int | None = None
+    #: Where the link fields (:data:`LINK_FIELDS`) come from, and its date.
+    links_source: str = ""
+    links_source_date: str = ""
 
     def source_of(self, field_name: str) -> str:
         """Return the source of one field (``"tdp"``, ``"dense.bf16"``...)."""
+        if field_name in LINK_FIELDS and field_name not in self.sources and self.links_source:
+            return self.links_source
         return self.sources.get(field_name, self.source)
 
 
@@ -169,6 +193,13 @@ def _per_card(text: Any, where: str, dimension_unit: str) -> pint.Quantity:
     return quantity
 
 
+def _count(value: Any, where: str, largest: int) -> int:
+    """A whole number of cards of the record (``scale_up_domain = 8``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= largest:
+        raise _Fault(f"{where} must be a whole number of cards from 1 to {largest:,}, got {str(value)[:60]!r}")
+    return value
+
+
 def _peaks(record: Mapping[str, Any], name: str, required: bool) -> dict[str, pint.Quantity]:
     """The dense or sparse peak table: precision -> rate per card."""
     table = record.get(name, {})
@@ -202,14 +233,19 @@ def _record(raw: Any, origin: str) -> tuple[Accelerator, bool]:
     quantities = {field_name: _per_card(raw[field_name], field_name, unit) if field_name in raw else None
                   for field_name, unit in _QUANTITY_FIELDS.items()}
     sources = raw.get("sources", {})
+    counts = {field_name: _count(raw[field_name], field_name, largest) if field_name in raw else None
+              for field_name, largest in _COUNT_FIELDS.items()}
     known_fields = {*(f"dense.{p}" for p in dense), *(f"sparse.{p}" for p in sparse),
-                    *(name for name, value in quantities.items() if value is not None)}
+                    *(name for name, value in quantities.items() if value is not None),
+                    *(name for name, value in counts.items() if value is not None),
+                    *(name for name in ("scale_up_link",) if name in raw)}
     if not isinstance(sources, dict) or not set(sources) <= known_fields:
         raise _Fault(f"'sources' must map fields of this record ({', '.join(sorted(known_fields))}) to texts")
     record = Accelerator(
         name=name, aliases=tuple(_card_name(alias, "alias") for alias in aliases), dense=dense, sparse=sparse,
         sources={field_name: _text(sources, field_name) for field_name in sources},
-        note=_text(raw, "note", required=False), origin=origin, **texts, **quantities)
+        origin=origin, **{name: _text(raw, name, required=False) for name in _OPTIONAL_TEXT}, **texts,
+        **quantities, **counts)
     return record, override
 
 

@@ -12,6 +12,7 @@ MODULES = [
     "flopsheet.units.parse",
     "flopsheet.units.format",
     "flopsheet.formulas.cards",
+    "flopsheet.formulas.efficiencies",
     "flopsheet.formulas.training",
     "flopsheet.formulas.inference",
     "flopsheet.formulas.utilization",
