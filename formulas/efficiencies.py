@@ -89,8 +89,11 @@ def efficiency_records() -> tuple[Efficiency, ...]:
     return tuple(records)
 
 
-def _split(card: str | None, precision: str | None) -> tuple[str | None, str | None]:
-    """Read "H100 bf16" as card H100 at bf16 (a precision given apart wins)."""
+def card_and_precision(card: str | None, precision: str | None) -> tuple[str | None, str | None]:
+    """Return the catalogue name and the precision of a card reference: "H100 bf16" -> ("H100", "bf16").
+
+    A precision given apart wins; a name without one keeps ``precision``.
+    """
     if card is None:
         return None, precision
     words = card.split()
@@ -121,7 +124,7 @@ def efficiency(kind: str, card: str | None = None, precision: str | None = None,
     """
     if kind not in KINDS:
         raise UnknownNameError("kind", kind, ", ".join(KINDS), "efficiency kind")
-    card_name, precision = _split(card, precision)
+    card_name, precision = card_and_precision(card, precision)
     candidates = [record for record in efficiency_records() if record.kind == kind
                   and record.card in (None, card_name) and record.precision in (None, precision)
                   and record.link in (None, link)]

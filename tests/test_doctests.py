@@ -13,6 +13,7 @@ MODULES = [
     "flopsheet.units.format",
     "flopsheet.formulas.cards",
     "flopsheet.formulas.efficiencies",
+    "flopsheet.formulas.collectives",
     "flopsheet.formulas.training",
     "flopsheet.formulas.inference",
     "flopsheet.formulas.utilization",

@@ -58,3 +58,23 @@ def test_link_fields_have_their_own_source_wherever_they_are_given():
             assert all(getattr(record, name) not in (None, "") for name in LINK_FIELDS)
             # bytes per second, per card: never a bit rate on the memory-side link
             assert record.scale_up_bandwidth.check("[information]/[time]/[card]")
+
+
+def test_collective_times_follow_the_nccl_bus_bandwidth_model():
+    import numpy as np
+
+    from flopsheet.formulas.collectives import (all_to_all_seconds, allreduce_seconds, link,
+                                                point_to_point_seconds, reduce_scatter_seconds)
+    nvlink = link("H100 bf16")
+    # nccl-tests' busbw: a 16 GiB all-reduce on 8 cards at busbw B takes 2*7/8*S/B
+    payload, busbw = 16 * 2**30, 367.61e9
+    assert allreduce_seconds(payload, 8, busbw, 0.0) == pytest.approx(2 * 7 / 8 * payload / busbw)
+    assert reduce_scatter_seconds(payload, 8, busbw, 0.0) == pytest.approx(allreduce_seconds(payload, 8, busbw, 0.0) / 2)
+    assert all_to_all_seconds(8e6, 4, 1e9, 1e-5) == pytest.approx(0.75 * 8e6 / 1e9 + 1e-5)
+    assert point_to_point_seconds(1e6, 1e9, 0.0) == pytest.approx(1e-3)
+    times = allreduce_seconds(np.array([1e6, 1e6]), np.array([1, 8]), nvlink.bytes_per_second, nvlink.latency_s)
+    assert times[0] == 0 and times[1] > nvlink.latency_s
+    nic = link("H100", "scale_out")
+    assert nic.peak_bytes_per_second == pytest.approx(400e9 / 8)       # 400 Gbit/s is 50 GB/s
+    with pytest.raises(Exception, match="scale_up"):
+        link("TPU v3")
