@@ -10,7 +10,7 @@ import pint
 
 from .._version import __version__
 from ..formulas import catalogue
-from ..formulas.cards import PRECISIONS
+from ..formulas.catalogues.cards import PRECISIONS
 from ..units import Q, UnitInputError, parse_unit
 
 #: Units of the non-peak columns of CARD_LIST.

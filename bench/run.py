@@ -35,7 +35,7 @@ START, END = "<!-- suite:start (written by bench/run.py) -->", "<!-- suite:end -
 ARRAY_SIZE = 1_000_000
 #: Cells of the add-in column benchmark.
 ADDIN_CELLS = 10_000
-#: A100 tf32 dense peak, FLOP/s per card (formulas/data/accelerators.toml), for the baselines.
+#: A100 tf32 dense peak, FLOP/s per card (formulas/catalogues/data/accelerators.toml), for the baselines.
 A100_TF32_FLOPS = 156e12
 SECONDS_PER_DAY = 86_400
 #: Table 5's printed training compute, FLOP.

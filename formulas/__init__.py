@@ -4,21 +4,22 @@ Middle layer: imports only from flopsheet.units. Each formula is written once he
 the Excel add-in, the template compiler and the CLI all call these.
 """
 
-from .cards import (Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card,
+from .catalogues.cards import (Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card,
                     load_catalogue, unload_catalogue)
-from .inference import infer_cards, infer_flops
-from .inference_memory import kv_cache_memory, precision_bytes, weights_memory
-from .serving import cost_per_million_tokens, decode_throughput, decode_time, prefill_time
-from .serving_bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards, tensor_parallel_group
-from .serving_fleet import serving_cards
-from .shapes import ModelShape, model_names, model_shape, model_shapes
-from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
-from .flops import flops_breakdown, forward_flops
-from .runs import implied_utilization, published_runs, utilization_by_generation
-from .memory import MinTrainCards, min_train_cards, train_memory
-from .scaling import chinchilla_optimal
+from .serving.inference import infer_cards, infer_flops
+from .serving.memory import kv_cache_memory, precision_bytes, weights_memory
+from .serving.times import cost_per_million_tokens, decode_throughput, decode_time, prefill_time
+from .serving.bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards, tensor_parallel_group
+from .serving.fleet import serving_cards
+from .catalogues.shapes import ModelShape, model_names, model_shape, model_shapes
+from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+from .training.flops import flops_breakdown, forward_flops
+from .catalogues.runs import implied_utilization, published_runs, utilization_by_generation
+from .training.memory import MinTrainCards, min_train_cards, train_memory
+from .training.scaling import chinchilla_optimal
 from .table import FUNCTIONS, Formula, Parameter
-from .utilization import Peak, Utilization, as_peak, as_utilization, mfu, mfu_runs
+from .catalogues.peaks import Peak, Utilization, as_peak, as_utilization
+from .training.utilization import mfu, mfu_runs
 
 __all__ = [
     "chinchilla_optimal",

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from ..units import InputError
-from .cards import find_card
-from .efficiencies import card_and_precision, efficiency
+from .catalogues.cards import find_card
+from .catalogues.efficiencies import card_and_precision, efficiency
 
 #: Bits in a byte: NIC speeds are quoted in bits per second ("400G"), links and HBM in bytes.
 BITS_PER_BYTE = 8

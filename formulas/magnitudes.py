@@ -12,7 +12,7 @@ pint quantity at the end with :func:`result`, scaled by a constant from
 - an array is checked with one min and one max (no copy, no temporary), and used as it is.
 
 Anything that fails a check goes through :func:`flopsheet.formulas.args.quantity_arg`
-(or :func:`~flopsheet.formulas.utilization.throughput`) again, so every error message
+(or :func:`~flopsheet.formulas.catalogues.peaks.throughput`) again, so every error message
 is exactly what the slow path says.
 """
 
@@ -30,8 +30,8 @@ import pint
 
 from ..units import InputRangeError, Quantity, UnitInputError, ureg
 from . import args
-from .cards import on_catalogue_change
-from .utilization import MAX_UTILIZATION, Utilization, as_peak, as_utilization, throughput
+from .catalogues.cards import on_catalogue_change
+from .catalogues.peaks import MAX_UTILIZATION, Utilization, as_peak, as_utilization, throughput
 
 #: Distinct argument texts remembered per kind (cell text repeats: "30.2%", "A100 tf32").
 TEXT_CACHE_SIZE = 4096
@@ -203,7 +203,7 @@ def effective_rate(peak: Any, utilization: Any) -> tuple[Any, float | None, str]
     """Peak times utilization in TFLOPS/card, with the precision check of :func:`throughput`.
 
     Returns (rate magnitude, consistency factor or None, warning text) as
-    :func:`~flopsheet.formulas.utilization.throughput` does, on plain numbers.
+    :func:`~flopsheet.formulas.catalogues.peaks.throughput` does, on plain numbers.
     """
     peak_kind = type(peak)
     if peak_kind is str and type(utilization) is str:

@@ -33,21 +33,21 @@ from typing import Any
 
 from ..units import Q
 from . import args
-from .cards import card_bandwidth, card_memory, card_peak, card_power
-from .flops import SEQ_LEN, SEQUENCES, flops_breakdown, forward_flops
-from .inference import HOURS_PER_DAY, infer_cards, infer_flops
-from .runs import CARD_HOURS, implied_utilization
-from .memory import COUNT as WHOLE_COUNT, min_train_cards, train_memory
-from .scaling import TOKENS_PER_PARAM_KIND, chinchilla_optimal
-from .inference_memory import BYTES_PER_VALUE_KIND, KEY_AND_VALUE, kv_cache_memory, weights_memory
-from .served_model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
-from .serving import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
+from .catalogues.cards import card_bandwidth, card_memory, card_peak, card_power
+from .training.flops import SEQ_LEN, SEQUENCES, flops_breakdown, forward_flops
+from .serving.inference import HOURS_PER_DAY, infer_cards, infer_flops
+from .catalogues.runs import CARD_HOURS, implied_utilization
+from .training.memory import COUNT as WHOLE_COUNT, min_train_cards, train_memory
+from .training.scaling import TOKENS_PER_PARAM_KIND, chinchilla_optimal
+from .serving.memory import BYTES_PER_VALUE_KIND, KEY_AND_VALUE, kv_cache_memory, weights_memory
+from .serving.model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
+from .serving.times import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
                       prefill_time)
-from .serving_bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
+from .serving.bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
                              bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards,
                              tensor_parallel_group, tensor_parallel_native)
-from .serving_fleet import serving_cards
-from .training import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+from .serving.fleet import serving_cards
+from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 
 #: Marks a parameter without a default (the caller must give it).
 REQUIRED: Any = inspect.Parameter.empty

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 import flopsheet
-from flopsheet.formulas import cards
+from flopsheet.formulas.catalogues import cards
 
 #: A user catalogue file with one card, X1 (bf16 2000 TFLOPS, fp8 4000 TFLOPS, 192 GB, 1000 W).
 X1 = '''

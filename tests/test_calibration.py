@@ -11,7 +11,7 @@ import re
 import pytest
 
 import flopsheet
-from flopsheet.formulas.runs import runs, utilization_by_generation
+from flopsheet.formulas.catalogues.runs import runs, utilization_by_generation
 from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 

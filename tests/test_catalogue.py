@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 import flopsheet
-from flopsheet.formulas.cards import CATALOGUE_FILE, PRECISIONS, catalogue
+from flopsheet.formulas.catalogues.cards import CATALOGUE_FILE, PRECISIONS, catalogue
 
 #: The cards issues 2 and 12 ask for by name (the catalogue may hold more).
 REQUIRED_CARDS = ["A100", "A800", "H100", "H800", "H20", "H200", "B200", "A10", "L40S", "V100", "MI300X",

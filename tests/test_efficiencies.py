@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flopsheet.formulas.cards import LINK_FIELDS, catalogue, find_card
-from flopsheet.formulas.efficiencies import KINDS, efficiency, efficiency_records
+from flopsheet.formulas.catalogues.cards import LINK_FIELDS, catalogue, find_card
+from flopsheet.formulas.catalogues.efficiencies import KINDS, efficiency, efficiency_records
 from flopsheet.units import Q, UnknownNameError
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import flopsheet
-from flopsheet.formulas.flops import flops_breakdown, forward_flops
+from flopsheet.formulas.training.flops import flops_breakdown, forward_flops
 from flopsheet.units import InputError, InputRangeError, UnknownNameError
 from addin_support import scalar, server  # noqa: F401 (server is a fixture)
 

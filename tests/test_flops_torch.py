@@ -5,7 +5,7 @@ are downloaded; random initialisation): a GPT-style one (learned positions, Laye
 GELU MLP, multi-head attention, tied embeddings) and a Llama-style one (RMSNorm, rotary
 embeddings, SwiGLU, grouped-query attention, untied head). ``FlopCounterMode`` counts the
 FLOP of every matmul the CPU actually runs, forward and backward, 2 per multiply-add, so
-it checks the parts of :mod:`flopsheet.formulas.flops` independently of their formulas.
+it checks the parts of :mod:`flopsheet.formulas.training.flops` independently of their formulas.
 
 torch is the ``torch`` extra (``pip install -e ".[test,torch]"``, which setup.sh does);
 outside CI a missing torch skips this module with the reason, under ``CI=true`` it fails.
@@ -19,8 +19,8 @@ import os
 import pytest
 
 import flopsheet
-from flopsheet.formulas.flops import forward_flops
-from flopsheet.formulas.shapes import ModelShape
+from flopsheet.formulas.training.flops import forward_flops
+from flopsheet.formulas.catalogues.shapes import ModelShape
 
 if os.environ.get("CI", "").lower() == "true":
     import torch  # a missing torch fails under CI

@@ -18,8 +18,8 @@ import pytest
 import flopsheet
 from flopsheet import Q
 from flopsheet.formulas import as_peak, as_utilization, card_peak
-from flopsheet.formulas.runs import run_names
-from flopsheet.formulas.utilization import mfu_runs
+from flopsheet.formulas.catalogues.runs import run_names
+from flopsheet.formulas.training.utilization import mfu_runs
 from flopsheet.units import InputRangeError, UnitInputError, UnknownNameError, format_eng, format_zh, parse_unit
 from flopsheet.units.parse import MAX_CELL_TEXT
 

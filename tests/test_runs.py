@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 import flopsheet
-from flopsheet.formulas.runs import GENERATIONS, RUNS_FILE, run_utilization, runs, utilization_by_generation
+from flopsheet.formulas.catalogues.runs import GENERATIONS, RUNS_FILE, run_utilization, runs, utilization_by_generation
 from flopsheet.units import UnknownNameError
 
 RUN_FIELDS = ("params", "active_params", "tokens", "compute", "card", "precision", "cards", "card_hours", "mfu")

@@ -114,7 +114,7 @@ def test_decode_time_per_token_from_bandwidth() -> None:
     assert with_context.to("ms/token").m == pytest.approx(expected, rel=1e-9)
     # the default efficiency (0.6) scales the bandwidth-bound time
     default = flopsheet.decode_time("Llama-2-70B", "H200 bf16")
-    assert default.m == pytest.approx(ideal.m / flopsheet.formulas.serving.DEFAULT_EFFICIENCY)
+    assert default.m == pytest.approx(ideal.m / flopsheet.formulas.serving.times.DEFAULT_EFFICIENCY)
 
 
 def test_decode_with_a_bare_parameter_count_is_table6s_arithmetic() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 import flopsheet
 from flopsheet import Q
-from flopsheet.formulas.served_model import ServedModel
+from flopsheet.formulas.serving.model import ServedModel
 from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.model.spec import load_spec
 from flopsheet.workbooks.xlsx.chart_sheet import CHART_SHEET

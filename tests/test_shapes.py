@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 import flopsheet
-from flopsheet.formulas.shapes import MODELS_FILE, ModelShape, shapes
+from flopsheet.formulas.catalogues.shapes import MODELS_FILE, ModelShape, shapes
 from flopsheet.units import InputError, InputRangeError, UnknownNameError
 
 REQUIRED_MODELS = ["GPT-3 175B", "LLaMA 7B", "LLaMA 13B", "LLaMA 33B", "LLaMA 65B", "Llama 2 7B", "Llama 2 70B",

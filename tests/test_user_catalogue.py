@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import flopsheet
-from flopsheet.formulas import cards
-from flopsheet.formulas.utilization import mfu_runs
+from flopsheet.formulas.catalogues import cards
+from flopsheet.formulas.training.utilization import mfu_runs
 from catalogue_support import X1, clean_catalogue  # noqa: F401 (clean_catalogue is an autouse fixture)
 
 #: The other fields of a valid record, for records that vary one thing.

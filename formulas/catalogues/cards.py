@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError
+from ...units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError
 
 CATALOGUE_FILE = Path(__file__).with_name("data") / "accelerators.toml"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
@@ -56,7 +56,7 @@ MAX_TEXT_LENGTH = 2000
 #: Most aliases of one record.
 MAX_ALIASES = 20
 #: What a catalogue file must be, as error messages say it.
-CATALOGUE_EXPECTED = "a usable accelerator catalogue (TOML, the schema of formulas/data/accelerators.toml)"
+CATALOGUE_EXPECTED = "a usable accelerator catalogue (TOML, the schema of formulas/catalogues/data/accelerators.toml)"
 #: Where the built-in records come from (``Accelerator.origin``).
 BUILT_IN = "built-in"
 _REQUIRED_TEXT = ("name", "vendor", "variant", "released", "source", "source_date")
@@ -406,7 +406,7 @@ def _file_key(path: str | Path) -> str:
 def load_catalogue(path: str | Path) -> list[str]:
     """Add the accelerators of a TOML file to the catalogue; return their names.
 
-    The file has the schema of the built-in ``formulas/data/accelerators.toml``:
+    The file has the schema of the built-in ``formulas/catalogues/data/accelerators.toml``:
     ``[[accelerator]]`` tables with name, vendor, variant, released, dense peaks,
     source and source_date (optional: aliases, sparse, memory, bandwidth, tdp,
     sources, note, override). A name or alias the catalogue already has is refused

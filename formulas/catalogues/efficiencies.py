@@ -26,7 +26,7 @@ from typing import Any
 
 import pint
 
-from ..units import Q, UnknownNameError
+from ...units import Q, UnknownNameError
 from .cards import PRECISIONS, find_card, key
 
 EFFICIENCY_FILE = Path(__file__).with_name("data") / "efficiencies.toml"

@@ -12,23 +12,19 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-import tomllib
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pint
 
-from ..units import AssumptionWarning, InputRangeError, Q, UnitInputError, UnknownNameError
-from ..units.format import unit_text
-from ..units.parse import MAX_CELL_TEXT, check_length, normalise_text
-from . import args
+from ...units import AssumptionWarning, InputRangeError, Q, UnitInputError, UnknownNameError
+from ...units.format import unit_text
+from ...units.parse import MAX_CELL_TEXT, check_length, normalise_text
+from .. import args
 from .cards import PRECISIONS, card_names, card_peak, catalogue, find_card, key, on_catalogue_change
 
-MFU_FILE = Path(__file__).with_name("data") / "mfu.toml"
 #: Largest allowed utilization: 100%.
 MAX_UTILIZATION = 1.0
 #: Relative tolerance when matching a bare peak number to a catalogue figure.
@@ -175,45 +171,6 @@ def _checked_rate(value: Any, argument: str, given: Any) -> pint.Quantity:
 def _card_keys() -> set[str]:
     """Normalised names and aliases of every catalogue card."""
     return {key(name) for record in catalogue().values() for name in (record.name, *record.aliases)}
-
-
-@lru_cache(maxsize=1)
-def mfu_runs() -> dict[str, Utilization]:
-    """Published MFU measurements (seed 001 Table 4), by model name."""
-    with MFU_FILE.open("rb") as handle:
-        runs = tomllib.load(handle)["run"]
-    return {run["model"]: Utilization(float(Q(run["mfu"]).magnitude), find_card(run["card"]).name,
-                                      key(run["precision"]), run["source"]) for run in runs}
-
-
-on_catalogue_change(mfu_runs.cache_clear)  # the runs name their cards through the catalogue
-
-
-def mfu(model: str) -> Utilization:
-    """Return the MFU of a published training run, tied to its card and precision.
-
-    Seed 001's Table 4 runs first (as the report prints them), then every run of
-    ``data/runs.toml``: the authors' MFU where stated, else the utilization their
-    published card-hours imply (see :func:`flopsheet.formulas.runs.run_utilization`).
-
-    Examples
-    --------
-    >>> mfu("Megatron-Turing NLG")
-    Utilization(value=0.302, card='A100', precision='bf16', source='Chowdhery et al., PaLM (arXiv:2204.02311, 2022), Table 3, p. 9; measured against the A100 bf16 peak (312 TFLOPS), Smith et al., arXiv:2201.11990')
-    >>> mfu("Llama 3.1 405B").value
-    0.41
-    """
-    from .runs import find_run, run_names, run_utilization
-
-    table4 = mfu_runs()
-    if isinstance(model, str) and len(model) <= MAX_CELL_TEXT:
-        for name, run in table4.items():
-            if key(name) == key(model):
-                return run
-        if find_run(model) is not None:
-            return run_utilization(model)
-    known = ", ".join([*table4, *run_names()])
-    raise UnknownNameError("utilization", model, known, "MFU run")
 
 
 def as_utilization(value: Any, argument: str = "utilization") -> Utilization:

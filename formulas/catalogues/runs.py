@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import Q, UnknownNameError
-from . import args
+from ...units import Q, UnknownNameError
+from .. import args
 from .cards import card_peak, find_card, key, on_catalogue_change
 from .shapes import data_records
-from .utilization import Utilization, as_peak
+from .peaks import Utilization, as_peak
 
 RUNS_FILE = Path(__file__).with_name("data") / "runs.toml"
 #: Training FLOP per active parameter per token (forward 2 + backward 4).

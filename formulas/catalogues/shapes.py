@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..units import InputError, InputRangeError, Q, UnknownNameError
+from ...units import InputError, InputRangeError, Q, UnknownNameError
 from .cards import key
 
 MODELS_FILE = Path(__file__).with_name("data") / "models.toml"

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputRangeError, Q
-from . import args
-from .utilization import as_utilization
+from ...units import InputRangeError, Q
+from .. import args
+from ..catalogues.peaks import as_utilization
 
 #: Share of card memory a serving engine may fill with weights and KV cache (vLLM's
 #: ``gpu_memory_utilization`` default, 0.9; the rest is activations and fragmentation).

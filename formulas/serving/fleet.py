@@ -1,6 +1,6 @@
 """The cards that serve a load, under each bound, per card type: :func:`serving_cards`.
 
-The bounds are those of :mod:`flopsheet.formulas.serving_bounds` (compute, bandwidth,
+The bounds are those of :mod:`flopsheet.formulas.serving.bounds` (compute, bandwidth,
 capacity), here computed from a model (parameter count or shape), a load (calls per day
 or tokens per second, prompt and answer tokens per call, busy hours, a latency target
 per output token) and a list of catalogue cards. A card that cannot meet the target at
@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pint
 
-from ..units import AssumptionWarning, InputError, InputRangeError, Q
-from . import args
+from ...units import AssumptionWarning, InputError, InputRangeError, Q
+from .. import args
+from ..rows import Rows
 from .inference import HOURS_PER_DAY, _per_call_to_count, busy_call_rate
-from .served_model import CONTEXT, ServedModel, served_model, whole_number
-from .serving import (DEFAULT_UTILIZATION, ServingCard, _widths, cost_per_million_tokens, serving_card)
-from .serving_bounds import (DEFAULT_EFFICIENCY, DEFAULT_MEMORY_UTILIZATION, SERVER_CARDS, bandwidth_bound_cards,
+from .model import CONTEXT, ServedModel, served_model, whole_number
+from .times import (DEFAULT_UTILIZATION, ServingCard, _widths, cost_per_million_tokens, serving_card)
+from .bounds import (DEFAULT_EFFICIENCY, DEFAULT_MEMORY_UTILIZATION, SERVER_CARDS, bandwidth_bound_cards,
                              capacity_bound_cards, concurrency, fleet_cards, fraction_arg, latency_arg,
                              replica_cards, tensor_parallel_group)
-from .utilization import throughput
+from ..catalogues.peaks import throughput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -220,23 +221,6 @@ def _cannot(device: ServingCard, load: Load, held: pint.Quantity, read: pint.Qua
     return {"bandwidth_cards": np.nan, "capacity_cards": np.nan, "binding": "cannot", "cards": np.nan,
             "batch_per_replica": np.nan, "ms_per_token": batch_one, "prefill_s": np.nan,
             "tokens_per_s_per_card": np.nan, "cost_per_mtoken": np.nan, "note": reason}
-
-
-@dataclass
-class Rows:
-    """The table of :func:`serving_cards` where pandas is missing (the xlwings Lite bundle).
-
-    The columns, ``itertuples(index=False)`` and ``attrs`` of a DataFrame, as the add-in
-    reads them; the Python API, with pandas installed, returns a DataFrame.
-    """
-
-    records: list[dict[str, Any]]
-    columns: list[str]
-    attrs: dict[str, Any]
-
-    def itertuples(self, index: bool = False) -> Iterable[tuple[Any, ...]]:
-        """One tuple per row, in column order (``index`` is accepted and ignored)."""
-        return (tuple(record[column] for column in self.columns) for record in self.records)
 
 
 def _frame(rows: list[dict[str, Any]]) -> Any:

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputRangeError, Q, UnitInputError
-from . import args
-from . import magnitudes as fast
-from .utilization import warn_inconsistent
+from ...units import InputRangeError, Q, UnitInputError
+from .. import args
+from .. import magnitudes as fast
+from ..catalogues.peaks import warn_inconsistent
 
 #: Inference FLOP per parameter per token: one multiply and one add (forward pass only).
 INFER_FLOP_PER_PARAM_TOKEN = 2

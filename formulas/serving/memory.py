@@ -14,10 +14,10 @@ from typing import Any
 
 import pint
 
-from ..units import InputError, Q, UnitInputError, UnknownNameError
-from . import args
-from .cards import key
-from .served_model import BATCH, CONTEXT, is_model, served_model, whole_number
+from ...units import InputError, Q, UnitInputError, UnknownNameError
+from .. import args
+from ..catalogues.cards import key
+from .model import BATCH, CONTEXT, is_model, served_model, whole_number
 
 #: Bytes one stored value takes, by precision. fp64, fp32 and fp16 are IEEE 754 binary64/32/16;
 #: tf32 computes over fp32 storage (NVIDIA A100 whitepaper, 2020); bf16 is Google's bfloat16

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputError, InputRangeError, Q
-from . import args
-from .shapes import ModelShape, find_model, is_model_name
+from ...units import InputError, InputRangeError, Q
+from .. import args
+from ..catalogues.shapes import ModelShape, find_model, is_model_name
 
 COUNT = args.ArgKind("dimensionless", "a whole number", "80")
 CONTEXT = args.ArgKind("token", "a context length in tokens", "4096 tokens")

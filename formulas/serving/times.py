@@ -25,14 +25,14 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import AssumptionWarning, InputError, Q, UnitInputError
-from . import args
-from .cards import card_bandwidth, card_memory
+from ...units import AssumptionWarning, InputError, Q, UnitInputError
+from .. import args
+from ..catalogues.cards import card_bandwidth, card_memory
 from .inference import _per_call_to_count
-from .inference_memory import precision_bytes
-from .served_model import BATCH, CONTEXT, ServedModel, served_model
-from .serving_bounds import DEFAULT_EFFICIENCY, fraction_arg, plain
-from .utilization import Peak, as_peak, throughput
+from .memory import precision_bytes
+from .model import BATCH, CONTEXT, ServedModel, served_model
+from .bounds import DEFAULT_EFFICIENCY, fraction_arg, plain
+from ..catalogues.peaks import Peak, as_peak, throughput
 
 #: Default compute utilization of serving (prefill and decode matmuls): an assumption near
 #: what tuned dense training reaches (PaLM 46.2% MFU, seed 001 Table 4). 1.0: the ideal bound.

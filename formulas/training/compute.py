@@ -11,12 +11,12 @@ from typing import Any
 
 import pint
 
-from ..units import InputError
-from . import args
-from . import magnitudes as fast
+from ...units import InputError
+from .. import args
+from .. import magnitudes as fast
 from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, train_flops_of_shape
-from .shapes import ModelShape, find_model, is_model_name
-from .utilization import warn_inconsistent
+from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from ..catalogues.peaks import warn_inconsistent
 
 #: Bytes per character under the report's "Unicode rule" (seed 001, Table 5): UTF-16.
 DEFAULT_BYTES_PER_CHAR = 2
@@ -91,7 +91,7 @@ def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP
 
     With a model shape (a :class:`ModelShape` or a catalogue name such as
     ``"Llama-2-70B"``) the FLOP are counted from the shape (see
-    :mod:`flopsheet.formulas.flops`): attention included, so ``seq_len`` is required,
+    :mod:`flopsheet.formulas.training.flops`): attention included, so ``seq_len`` is required,
     and an MoE model counts its active experts only. Then the third argument is the
     sequence length, as in Excel's ``=TRAIN_FLOPS("Llama-2-70B", "2T", 4096)``.
 

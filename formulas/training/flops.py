@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputRangeError, Q
-from . import args
-from .serving_fleet import Rows
-from .shapes import ModelShape, as_shape
+from ...units import InputRangeError, Q
+from .. import args
+from ..rows import Rows
+from ..catalogues.shapes import ModelShape, as_shape
 
 #: The parts of the forward FLOP, in the order the breakdown lists them.
 FLOP_PARTS = ("qkv", "attention", "projection", "ffn", "embedding/head")
@@ -57,7 +57,7 @@ def part_table(records: list[dict[str, Any]], columns: list[str]) -> Any:
     """A table of per-part records indexed by ``part`` (the first column).
 
     A pandas DataFrame; where pandas is missing (the xlwings Lite bundle) a plain
-    :class:`~flopsheet.formulas.serving_fleet.Rows` table with ``part`` as its first
+    :class:`~flopsheet.formulas.rows.Rows` table with ``part`` as its first
     column, which the add-in spills into the same cells.
     """
     try:

@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputError, InputRangeError, Q
-from . import args
-from .cards import card_memory, find_card
+from ...units import InputError, InputRangeError, Q
+from .. import args
+from ..catalogues.cards import card_memory, find_card
 from .flops import part_table
-from .shapes import ModelShape, find_model, is_model_name
-from .training import train_cards, train_flops
-from .utilization import as_peak
+from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from .compute import train_cards, train_flops
+from ..catalogues.peaks import as_peak
 
 #: Bytes per parameter of weights, gradients and optimizer states, by training precision
 #: and optimizer (ZeRO, section 3.1: mixed-precision Adam is 2 + 2 + 12).

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pint
 
-from ..units import InputError, Q
-from . import args
+from ...units import InputError, Q
+from .. import args
 
 #: Training tokens per parameter at the compute optimum (Hoffmann et al. 2022, Table 3: 20.2 for 70B).
 TOKENS_PER_PARAM = 20

@@ -23,7 +23,7 @@ import numpy as np
 
 from ...formulas import Peak
 from ...formulas.args import plain_values
-from ...formulas.utilization import parse_reference
+from ...formulas.catalogues.peaks import parse_reference
 from ...units import UnknownNameError
 
 if TYPE_CHECKING:

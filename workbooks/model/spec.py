@@ -60,7 +60,7 @@ import pint
 
 from ...formulas import Peak, Utilization, as_peak, as_utilization
 from ...formulas.args import require_positive
-from ...formulas.utilization import looks_like_reference
+from ...formulas.catalogues.peaks import looks_like_reference
 from ...units.parse import NUMBER_EXPECTED
 from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
                      UnknownNameError, parse_unit)
