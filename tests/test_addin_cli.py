@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 import flopsheet
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from flopsheet.workbooks.model.audit import audit, relative_precision, significant_digits
 from flopsheet.workbooks.model.spec import spec_names
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import flopsheet
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from flopsheet.workbooks.model import spec as spec_module
 from addin_support import office_call, server  # noqa: F401 (server is a fixture)
 

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 import flopsheet
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR
 from flopsheet.workbooks.xlsx.recalc import convert
 from flopsheet.workbooks.model.sweep import ProgressBar

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from flopsheet.workbooks.model.evaluate import evaluate
 
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
@@ -119,11 +119,11 @@ def test_a_model_without_ranges_exits_2(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_help_defaults_are_simulates_and_the_command_imports_lightly() -> None:
-    from flopsheet.workbooks import cli_simulate
+    from flopsheet.cli import simulate as cli_simulate
     from flopsheet.workbooks.model import simulate
 
     assert (cli_simulate.DEFAULT_SAMPLES, cli_simulate.DEFAULT_SEED) == (simulate.DEFAULT_SAMPLES, simulate.DEFAULT_SEED)
-    code = "import sys, flopsheet.workbooks.cli_simulate; print(sorted({'openpyxl', 'pandas'} & set(sys.modules)))"
+    code = "import sys, flopsheet.cli.simulate; print(sorted({'openpyxl', 'pandas'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
 
 

@@ -15,10 +15,10 @@ import pytest
 
 import flopsheet
 import flopsheet.workbooks.model.evaluate
-from flopsheet.__main__ import build_parser, main
-from flopsheet.formulas import cards as catalogue_module
+from flopsheet.cli import build_parser, main
+from flopsheet.formulas.catalogues import cards as catalogue_module
 from flopsheet.units import ureg
-from flopsheet.workbooks.command_values import check_ranges, counts_only
+from flopsheet.cli.values import check_ranges, counts_only
 from flopsheet.workbooks.model.spec import load_spec
 from flopsheet.workbooks.xlsx.templates import COL
 from catalogue_support import X1, clean_catalogue  # noqa: F401 (clean_catalogue is an autouse fixture)
@@ -459,7 +459,7 @@ def test_simulate_follows_the_bare_number_rule(capsys) -> None:
 
 def test_the_security_limits_table_states_the_catalogue_constants() -> None:
     table = (Path(__file__).parents[1] / "SECURITY.md").read_text(encoding="utf-8")
-    assert f"| {catalogue_module.MAX_CATALOGUE_BYTES:,} bytes (256 KiB) | `formulas/cards.py` `MAX_CATALOGUE_BYTES` |" in table
+    assert f"| {catalogue_module.MAX_CATALOGUE_BYTES:,} bytes (256 KiB) | `formulas/catalogues/cards.py` `MAX_CATALOGUE_BYTES` |" in table
     assert f"| {catalogue_module.MAX_RECORDS} | `MAX_RECORDS`" in table
     assert (f"| {catalogue_module.MAX_NAME_LENGTH} characters; {catalogue_module.MAX_ALIASES} | `MAX_NAME_LENGTH`; "
             "`MAX_ALIASES` |") in table

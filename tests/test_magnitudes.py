@@ -15,7 +15,7 @@ import pytest
 
 import flopsheet
 from flopsheet import Q, UnitInputError
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from addin_support import scalar, server  # noqa: F401 (server is a fixture)
 
 COUNT_CASES = [

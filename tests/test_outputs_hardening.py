@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 
 import flopsheet
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from flopsheet.units import InputRangeError, OutputError
 from flopsheet.workbooks.model import sweep as sweeps
 from flopsheet.workbooks.model.spec import SPEC_DIR, load_spec
@@ -531,7 +531,7 @@ ALL_OUTPUTS = """
 import sys
 from pathlib import Path
 import flopsheet
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 out = Path(sys.argv[1])
 for suffix in ("csv", "md", "json"):
     flopsheet.report("table5_kimi_training", out / f"t5.{suffix}", duration="105 days", data="37,580,963,840 kB")

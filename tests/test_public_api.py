@@ -48,7 +48,7 @@ def _excel_names() -> list[str]:
 
 
 def _cli_flags() -> dict[str, list[str]]:
-    from flopsheet.__main__ import build_parser
+    from flopsheet.cli import build_parser
 
     def flags(parser: argparse.ArgumentParser) -> list[str]:
         found = []

@@ -22,7 +22,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 from flopsheet.units import InputError
 from flopsheet.workbooks.model.spec import load_spec
 from flopsheet.workbooks.xlsx import read_back

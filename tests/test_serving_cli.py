@@ -7,7 +7,7 @@ import json
 import pytest
 
 import flopsheet
-from flopsheet.__main__ import main
+from flopsheet.cli import main
 
 LLAMA = ["serve", "--params", "Llama-2-70B", "--tokens-per-call", "1500", "--answer-tokens", "500",
          "--calls-per-day", "100万", "--card", "H100 bf16", "--mfu", "50%", "--busy-hours", "12"]

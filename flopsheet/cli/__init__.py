@@ -1,8 +1,10 @@
-"""``python -m flopsheet`` and the ``flopsheet`` console script.
+"""The ``flopsheet`` command line, composed in one place.
 
-The command line is composed here, above the layers that may not import each other:
-``workbooks`` and ``addin`` each offer a ``register(commands)`` that adds their
-sub-commands; this module builds the parser from them and runs the chosen handler.
+One module per command family, each with a ``register(commands)`` that adds its
+sub-commands: :mod:`.models` (summary, build, list, show, report, audit, sweep),
+:mod:`.simulate`, :mod:`.calculators` (train, serve), :mod:`.catalogues` (cards,
+units), and ``flopsheet addin`` from :mod:`flopsheet.addin.cli`. This module builds the
+parser from them and runs the chosen handler; ``flopsheet.__main__`` calls :func:`main`.
 Bad usage and bad input exit 2 with a one-line message, anything unexpected exits 1
 with a message (never a traceback), and a closed pipe (``| head``) ends quietly.
 """
@@ -16,10 +18,11 @@ from collections.abc import Callable, Sequence
 
 from flopsheet._version import __version__
 from flopsheet.addin import cli as addin_cli
-from flopsheet.formulas.cards import CATALOGUE_ENV, using_catalogue
+from flopsheet.formulas.catalogues.cards import CATALOGUE_ENV, using_catalogue
 from flopsheet.units import FlopsheetError
-from flopsheet.workbooks import cli as workbooks_cli
 from flopsheet.workbooks.outputs.safe_io import visible_text
+
+from . import calculators, catalogues, models, simulate
 
 #: Exit codes: success, anything unexpected, bad usage or bad input.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -31,7 +34,8 @@ CATALOGUE_HELP = (f"extra accelerators: a TOML file of the built-in catalogue's 
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 #: Every layer's commands, in the order ``--help`` lists them.
-REGISTRARS: tuple[Registrar, ...] = (workbooks_cli.register, addin_cli.register)
+REGISTRARS: tuple[Registrar, ...] = (models.register, simulate.register, calculators.register,
+                                     catalogues.register, addin_cli.register)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,6 +95,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"flopsheet: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
 
-
-if __name__ == "__main__":
-    sys.exit(main())

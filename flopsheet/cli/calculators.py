@@ -1,7 +1,7 @@
-"""The quick calculator: ``flopsheet train`` and ``flopsheet serve`` without a spec.
+"""The calculator commands: ``flopsheet train`` and ``flopsheet serve`` without a spec.
 
 Each command reads its options under the command line's bare-number rule
-(:mod:`.command_values`; an option whose name states its unit, ``--days``,
+(:mod:`.values`; an option whose name states its unit, ``--days``,
 ``--busy-hours``, ``--calls-per-day``, reads a bare number in that unit) and computes
 through the formulas of :mod:`flopsheet.formulas`, the functions the Python API, the
 Excel add-in and the specs call: the numbers are the same on every face.
@@ -17,7 +17,9 @@ Light on purpose (no pandas, no openpyxl): it starts as fast as ``import flopshe
 
 from __future__ import annotations
 
+import argparse
 import inspect
+import json
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,11 +27,11 @@ from typing import Any
 
 import pint
 
-from ..formulas import args, infer_cards, infer_flops, train_card_hours, train_cards, train_duration, train_flops
-from ..formulas.cards import card_power
-from ..formulas.utilization import Peak, Utilization, as_peak, as_utilization
+from ..formulas import FUNCTIONS, args, infer_cards, infer_flops, train_card_hours, train_cards, train_duration, train_flops
+from ..formulas.catalogues.cards import card_power
+from ..formulas.catalogues.peaks import Peak, Utilization, as_peak, as_utilization
 from ..units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
-from .command_values import is_bare, require_unit
+from .values import EXIT_OK, HELP_FORMAT, add_format, is_bare, require_unit
 
 #: How a price per card-hour is checked: either currency per card per hour.
 PRICE_UNITS: tuple[str, ...] = ("USD/card/hour", "CNY/card/hour")
@@ -251,7 +253,7 @@ def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls
                     notes: list[str]) -> list[Line]:
     """The replica and the bandwidth and capacity bounds as lines, or a note saying what they need."""
     from ..formulas import serving_cards
-    from ..formulas.serving_fleet import COLUMN_UNITS
+    from ..formulas.serving.fleet import COLUMN_UNITS
 
     if options.model is None and options.kv_bytes_per_token is None:
         notes.append("the bandwidth and capacity bounds need a model shape (--params Llama-2-70B) or "
@@ -283,8 +285,8 @@ def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls
 
 def read_model(text: str, option: str = "--params") -> tuple[pint.Quantity, Any]:
     """Read --params: a parameter count, or a model shape's name (then its active parameters and the shape)."""
-    from ..formulas.served_model import served_model
-    from ..formulas.shapes import find_model, is_model_name
+    from ..formulas.serving.model import served_model
+    from ..formulas.catalogues.shapes import find_model, is_model_name
 
     if is_model_name(text):
         shape = find_model(text, option)
@@ -299,8 +301,8 @@ def _default(function: Callable[..., Any], parameter: str) -> Any:
 
 def render(calculation: Calculation) -> str:
     """The calculation as text: the title, the results as an aligned table, the warnings."""
-    from .outputs.formats import format_value
-    from .outputs.text_table import render_table
+    from ..workbooks.outputs.formats import format_value
+    from ..workbooks.outputs.text_table import render_table
 
     rows = [(line.label, format_value(line.value), line.unit) for line in calculation.results]
     text = f"{calculation.title}\n\n" + render_table(("result", "value", "unit"), rows, align="<><")
@@ -329,3 +331,119 @@ def _percent(utilization: Utilization) -> str:
 def _peak_text(peak: Peak) -> str:
     rate = f"{float(peak.rate.to('TFLOPS/card').magnitude):g} TFLOPS/card"
     return f"{peak.card} {peak.precision} ({rate})" if peak.card else rate
+
+
+# --- the commands: flopsheet train, flopsheet serve ----------------------------------
+
+
+def _train(options: argparse.Namespace) -> int:
+    """Training FLOP, cards (or duration), card-hours, cost and energy without a spec."""
+    result = train(
+        read_quantity(options.params, "--params", args.PARAMETERS),
+        read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
+        as_utilization(options.mfu, argument="--mfu"),
+        duration=None if options.days is None else read_quantity(options.days, "--days", args.DURATION, "day"),
+        cards=None if options.cards is None else read_quantity(options.cards, "--cards", args.CARDS),
+        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
+                                       args.FLOP_PER_PARAM_TOKEN),
+        price=None if options.price is None else read_price(options.price),
+        pue=None if options.pue is None else read_pue(options.pue),
+        tdp=None if options.tdp is None else read_tdp(options.tdp))
+    return _print_calculation(result, options.format)
+
+
+def _serve(options: argparse.Namespace) -> int:
+    """Inference FLOP per call and per day and the cards that serve them, without a spec."""
+    from ..formulas.serving.model import KV_BYTES_PER_TOKEN
+    from ..formulas.serving.bounds import LATENCY
+
+    params, model = read_model(options.params)
+    result = serve(
+        params,
+        read_quantity(options.tokens_per_call, "--tokens-per-call", args.TOKENS),
+        read_quantity(options.calls_per_day, "--calls-per-day", args.CALL_RATE, "call/day"),
+        read_peak(options.card), as_utilization(options.mfu, argument="--mfu"),
+        busy_hours=None if options.busy_hours is None else
+        read_quantity(options.busy_hours, "--busy-hours", args.BUSY_HOURS, "hour"),
+        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
+                                       args.FLOP_PER_PARAM_TOKEN),
+        bounds=ServingOptions(
+            model, _optional(options.answer_tokens, "--answer-tokens", args.TOKENS),
+            None if options.latency is None else read_quantity(options.latency, "--latency", LATENCY),
+            None if options.efficiency is None else as_utilization(options.efficiency, argument="--efficiency").value,
+            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", KV_BYTES_PER_TOKEN)))
+    return _print_calculation(result, options.format)
+
+
+def _optional(text: str | None, option: str, kind: Any) -> Any:
+    """An optional quantity option: None when absent, else read under the bare-number rule."""
+    return None if text is None else read_quantity(text, option, kind)
+
+
+def _print_calculation(result: Any, fmt: str) -> int:
+    if fmt == "json":
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(result), end="")
+    return EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add train and serve (the quick calculator)."""
+    train = commands.add_parser(
+        "train", help="training FLOP, cards, card-hours, cost and energy without a spec", formatter_class=HELP_FORMAT,
+        description="Training compute from parameters and tokens, and the cards for a duration (--days) or the "
+                    "duration on a number of cards (--cards); cost with --price, energy (card TDP x PUE) with --pue. "
+                    "--days reads a bare number in days; --price and --tdp need their unit.",
+        epilog='Examples:\n  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --days 60\n'
+               '  flopsheet train --params 70B --tokens 15T --card "H100 bf16" --mfu 40% --cards 4096 '
+               '--price "2 USD/card_hour" --pue 1.3 --format json')
+    train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10)")
+    train.add_argument("--tokens", required=True, help="training tokens (4.9万亿, 1.5e13)")
+    _add_card_options(train)
+    when = train.add_mutually_exclusive_group(required=True)
+    when.add_argument("--days", metavar="TIME", help='training time: 60 (days) or "2 months"')
+    when.add_argument("--cards", metavar="N", help="number of cards: prints the training time")
+    train.add_argument("--price", help='price per card-hour, e.g. "2 USD/card_hour" (prints the cost)')
+    train.add_argument("--pue", help="power usage effectiveness, e.g. 1.3 (prints the energy: card TDP x PUE)")
+    train.add_argument("--tdp", help='power per card when --card is a rate, e.g. "700 W" (default: the catalogue TDP)')
+    _finish_quick_command(train, "train_flops", _train)
+
+    serve = commands.add_parser(
+        "serve", help="inference FLOP and cards without a spec", formatter_class=HELP_FORMAT,
+        description="Inference compute per call and per day and the cards that serve the day's calls within the "
+                    "busy hours (the compute bound); with a model shape or --kv-bytes-per-token and a catalogue card, "
+                    "also the cards per replica and the memory-bandwidth and capacity bounds (flopsheet.serving_cards). "
+                    "--calls-per-day and --busy-hours read bare numbers in their units.",
+        epilog='Examples (seed 001, Table 6: 1,481 cards; then Llama 2 70B on H100s, all three bounds):\n'
+               '  flopsheet serve --params 2000亿 --tokens-per-call 2000 --calls-per-day 300万 --card "A10 fp16" '
+               '--mfu 30% --busy-hours 12\n'
+               '  flopsheet serve --params Llama-2-70B --tokens-per-call 1500 --answer-tokens 500 '
+               '--calls-per-day 100万 --card "H100 bf16" --mfu 50% --busy-hours 12')
+    serve.add_argument("--params", required=True, help="parameter count (active parameters for MoE), or a model "
+                                                       "shape name (\"Llama-2-70B\"): then all three bounds")
+    serve.add_argument("--tokens-per-call", required=True, help="tokens per call, prompt plus answer")
+    serve.add_argument("--calls-per-day", required=True, help="calls a day (300万)")
+    _add_card_options(serve)
+    serve.add_argument("--busy-hours", help="hours a day the demand is spread over, at most 24 (default 24)")
+    serve.add_argument("--answer-tokens", help="tokens answered per call (default: half of --tokens-per-call)")
+    serve.add_argument("--latency", help='target time per output token, e.g. "50 ms/token" (the default)')
+    serve.add_argument("--efficiency", help="share of the peak memory bandwidth decoding achieves (default 60%%)")
+    serve.add_argument("--kv-bytes-per-token", help='KV-cache bytes per token for a bare --params, e.g. '
+                                                   '"327680 B/token" (a shape knows its own)')
+    _finish_quick_command(serve, "infer_flops", _serve)
+
+
+def _finish_quick_command(parser: argparse.ArgumentParser, formula: str, handler: Any) -> None:
+    """--flop-per-param-token (its default read from the formula), --format, the handler."""
+    default = next(param.default for record in FUNCTIONS if record.name == formula for param in record.params
+                   if param.name == "flop_per_param_token")
+    parser.add_argument("--flop-per-param-token", help=f"FLOP per parameter per token (default {default:g})")
+    add_format(parser)
+    parser.set_defaults(handler=handler)
+
+
+def _add_card_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--card", required=True, help='catalogue card and precision ("H100 bf16") or a peak rate '
+                                                      '("989.5 TFLOPS"); see flopsheet cards')
+    parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")

@@ -13,13 +13,13 @@ from typing import Any
 
 import pint
 
-from ..formulas.cards import PRECISIONS, Accelerator, catalogue, key
+from ..formulas.catalogues.cards import PRECISIONS, Accelerator, catalogue, key
 from ..units import DEFINITIONS_FILE, UnknownNameError, ureg  # noqa: F401 - ureg for per-card fields
 from ..units.format import unit_text
 from ..units.parse import BYTE_SLIPS, CHINESE_MAGNITUDE_WORDS, ENGLISH_MAGNITUDE_LETTERS, ENGLISH_MAGNITUDE_WORDS
-from .model.unit_choices import dimension_text
-from .outputs.formats import format_value
-from .outputs.text_table import render_table
+from ..workbooks.model.unit_choices import dimension_text
+from ..workbooks.outputs.formats import format_value
+from ..workbooks.outputs.text_table import render_table
 
 #: Precision of the peak columns when none is asked for.
 DEFAULT_PRECISION = "bf16"

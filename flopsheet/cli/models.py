@@ -1,10 +1,8 @@
-"""The workbook-side commands of ``flopsheet``: a thin layer over the Python API.
+"""The model commands of ``flopsheet``: list, show, report, build, sweep, audit, summary.
 
-:func:`register` adds the sub-parsers (summary, build, list, show, report, audit,
-sweep, simulate from :mod:`.cli_simulate`, train, serve, cards, units) and sets
-``handler=callable(options) -> int`` on each.
-``flopsheet.__main__`` composes the registrars of ``workbooks`` and ``addin`` (which
-must not import each other) into the one command line.
+A thin layer over the workbooks (spec -> evaluate -> audit, sweep, report):
+:func:`register` adds the sub-parsers and sets ``handler=callable(options) -> int`` on
+each; :mod:`flopsheet.cli` composes them with the other command families.
 """
 
 from __future__ import annotations
@@ -17,35 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from ..units import InputError, OutputError
-from . import cli_simulate
-from .model.spec import load_spec, spec_names
-from .outputs.formats import FORMATS, format_value
-from .outputs.safe_io import visible_text
-from .outputs.text_table import render_table
+from ..workbooks.model.spec import load_spec, spec_names
+from ..workbooks.outputs.formats import FORMATS, format_value
+from ..workbooks.outputs.safe_io import visible_text
+from ..workbooks.outputs.text_table import render_table
+from .values import EXIT_OK, HELP_FORMAT, checked_assignments, parse_assignments
 
 # Each handler imports what it needs (pandas, openpyxl, the xlsx writers) when it runs,
 # so a command that only prints starts as fast as ``import flopsheet``.
 
-def parse_assignments(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
-    """Split ``NAME=VALUE`` strings into a dict; a malformed one is an InputError naming the option."""
-    assignments: dict[str, str] = {}
-    for pair in pairs:
-        name, separator, value = pair.partition("=")
-        if not separator or not name.strip() or not value.strip():
-            raise InputError(option, pair, 'NAME=VALUE, e.g. duration="105 days"')
-        assignments[name.strip()] = value.strip()
-    return assignments
-
-
-#: Exit code of a command that succeeded.
-EXIT_OK = 0
-
-HELP_FORMAT = argparse.RawDescriptionHelpFormatter
-
-
 def _summary(options: argparse.Namespace) -> int:
     """Print seed 001 Tables 5 and 6 recomputed."""
-    from .outputs.summary import summary_text
+    from ..workbooks.outputs.summary import summary_text
 
     print(summary_text())
     return EXIT_OK
@@ -53,7 +34,7 @@ def _summary(options: argparse.Namespace) -> int:
 
 def _build(options: argparse.Namespace) -> int:
     """Regenerate every template workbook and print the paths."""
-    from .xlsx.templates import TEMPLATE_DIR, build_templates
+    from ..workbooks.xlsx.templates import TEMPLATE_DIR, build_templates
 
     for path in build_templates(options.outdir or TEMPLATE_DIR):
         print(path)
@@ -62,8 +43,8 @@ def _build(options: argparse.Namespace) -> int:
 
 def _audit(options: argparse.Namespace) -> int:
     """Print (or write) the audit findings of one model or all."""
-    from .model.audit import audit, audit_all
-    from .outputs.safe_io import atomic_write
+    from ..workbooks.model.audit import audit, audit_all
+    from ..workbooks.outputs.safe_io import atomic_write
 
     findings = audit_all() if options.model == "all" else audit(options.model)
     if _audit_format(options) == "json":
@@ -102,25 +83,16 @@ def _overrides(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
     """Merge ``--from`` (read back from a workbook) and ``--set`` (wins) into overrides."""
     overrides: dict[str, str] = {}
     if getattr(options, "from_workbook", None):
-        from .xlsx.read_back import read_assumptions
+        from ..workbooks.xlsx.read_back import read_assumptions
 
         overrides.update(read_assumptions(options.from_workbook, load_spec(spec_name)))
     overrides.update(checked_assignments(options, spec_name))
     return overrides
 
 
-def checked_assignments(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
-    """The ``--set`` values, each checked by the command line's bare-number rule."""
-    from .command_values import check_assignments
-
-    assignments = parse_assignments(options.set or [])
-    check_assignments(load_spec(spec_name), assignments)
-    return assignments
-
-
 def _show(options: argparse.Namespace) -> int:
     """Print one model as an aligned table with printed-vs-recomputed and warnings."""
-    from .model.evaluate import evaluate_records
+    from ..workbooks.model.evaluate import evaluate_records
 
     records, notes, spec = evaluate_records(options.model, _overrides(options, options.model))
     label = "label_zh" if options.lang == "zh" else "label_en"
@@ -146,7 +118,7 @@ def _show(options: argparse.Namespace) -> int:
 
 def _report(options: argparse.Namespace) -> int:
     """Write one model's report, or every model's into a folder (``all``)."""
-    from .report import report
+    from ..workbooks.report import report
 
     names = spec_names() if options.model == "all" else [options.model]
     output = Path(options.output)
@@ -169,10 +141,10 @@ def _report(options: argparse.Namespace) -> int:
 
 def _sweep(options: argparse.Namespace) -> int:
     """Run a one- or two-way sensitivity sweep; print it or write it."""
-    from .model.sweep import ProgressBar, sweep
-    from .outputs.safe_io import atomic_write
-    from .xlsx.sweep_workbook import write_sweep_xlsx
-    from .command_values import check_ranges
+    from ..workbooks.model.sweep import ProgressBar, sweep
+    from ..workbooks.outputs.safe_io import atomic_write
+    from ..workbooks.xlsx.sweep_workbook import write_sweep_xlsx
+    from .values import check_ranges
 
     vary = parse_assignments(options.vary, option="--vary")
     check_ranges(load_spec(options.model), vary)
@@ -207,7 +179,7 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    """Add the workbook-side commands: summary, build, list, show, report, audit, sweep."""
+    """Add the model commands: summary, build, list, show, report, audit, sweep."""
     commands.add_parser(
         "summary", help="print seed 001 Tables 5 and 6 recomputed, with the audit facts",
         description="Print seed 001 Tables 5 and 6 recomputed, with the audit facts.",
@@ -274,179 +246,3 @@ def register(commands: argparse._SubParsersAction) -> None:
     sweep_parser.add_argument("-o", "--output", help="write .xlsx (with chart) or .csv instead of printing")
     _add_overrides(sweep_parser)
     sweep_parser.set_defaults(handler=_sweep)
-
-    cli_simulate.add_command(commands, HELP_FORMAT)
-    _register_quick_commands(commands)
-
-
-# --- the quick calculator and the listings (no spec) -----------------------------------
-
-
-def _train(options: argparse.Namespace) -> int:
-    """Training FLOP, cards (or duration), card-hours, cost and energy without a spec."""
-    from ..formulas import args
-    from ..formulas.utilization import as_utilization
-    from . import calculator as calc
-
-    result = calc.train(
-        calc.read_quantity(options.params, "--params", args.PARAMETERS),
-        calc.read_quantity(options.tokens, "--tokens", args.TOKENS), calc.read_peak(options.card),
-        as_utilization(options.mfu, argument="--mfu"),
-        duration=None if options.days is None else calc.read_quantity(options.days, "--days", args.DURATION, "day"),
-        cards=None if options.cards is None else calc.read_quantity(options.cards, "--cards", args.CARDS),
-        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
-                                       args.FLOP_PER_PARAM_TOKEN),
-        price=None if options.price is None else calc.read_price(options.price),
-        pue=None if options.pue is None else calc.read_pue(options.pue),
-        tdp=None if options.tdp is None else calc.read_tdp(options.tdp))
-    return _print_calculation(result, options.format)
-
-
-def _serve(options: argparse.Namespace) -> int:
-    """Inference FLOP per call and per day and the cards that serve them, without a spec."""
-    from ..formulas import args
-    from ..formulas.served_model import KV_BYTES_PER_TOKEN
-    from ..formulas.serving_bounds import LATENCY
-    from ..formulas.utilization import as_utilization
-    from . import calculator as calc
-
-    params, model = calc.read_model(options.params)
-    result = calc.serve(
-        params,
-        calc.read_quantity(options.tokens_per_call, "--tokens-per-call", args.TOKENS),
-        calc.read_quantity(options.calls_per_day, "--calls-per-day", args.CALL_RATE, "call/day"),
-        calc.read_peak(options.card), as_utilization(options.mfu, argument="--mfu"),
-        busy_hours=None if options.busy_hours is None else
-        calc.read_quantity(options.busy_hours, "--busy-hours", args.BUSY_HOURS, "hour"),
-        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
-                                       args.FLOP_PER_PARAM_TOKEN),
-        bounds=calc.ServingOptions(
-            model, _optional(options.answer_tokens, "--answer-tokens", args.TOKENS),
-            None if options.latency is None else calc.read_quantity(options.latency, "--latency", LATENCY),
-            None if options.efficiency is None else as_utilization(options.efficiency, argument="--efficiency").value,
-            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", KV_BYTES_PER_TOKEN)))
-    return _print_calculation(result, options.format)
-
-
-def _optional(text: str | None, option: str, kind: Any) -> Any:
-    """An optional quantity option: None when absent, else read under the bare-number rule."""
-    from .calculator import read_quantity
-
-    return None if text is None else read_quantity(text, option, kind)
-
-
-def _print_calculation(result: Any, fmt: str) -> int:
-    from .calculator import render
-
-    if fmt == "json":
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(render(result), end="")
-    return EXIT_OK
-
-
-def _cards(options: argparse.Namespace) -> int:
-    """List the accelerator catalogue (built-in and the user's)."""
-    from .listings import card_records, render_cards
-
-    if options.format == "json":
-        print(json.dumps(card_records(options.precision), ensure_ascii=False, indent=2))
-    else:
-        print(render_cards(options.precision), end="")
-    return EXIT_OK
-
-
-def _units(options: argparse.Namespace) -> int:
-    """List what a user may type: units by dimension, aliases, magnitudes, refused spellings."""
-    from .listings import render_units, unit_listing
-
-    if options.format == "json":
-        print(json.dumps(unit_listing(), ensure_ascii=False, indent=2))
-    else:
-        print(render_units(), end="")
-    return EXIT_OK
-
-
-def _add_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
-
-
-def _register_quick_commands(commands: argparse._SubParsersAction) -> None:
-    """Add train, serve (the quick calculator), cards and units."""
-    train = commands.add_parser(
-        "train", help="training FLOP, cards, card-hours, cost and energy without a spec", formatter_class=HELP_FORMAT,
-        description="Training compute from parameters and tokens, and the cards for a duration (--days) or the "
-                    "duration on a number of cards (--cards); cost with --price, energy (card TDP x PUE) with --pue. "
-                    "--days reads a bare number in days; --price and --tdp need their unit.",
-        epilog='Examples:\n  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --days 60\n'
-               '  flopsheet train --params 70B --tokens 15T --card "H100 bf16" --mfu 40% --cards 4096 '
-               '--price "2 USD/card_hour" --pue 1.3 --format json')
-    train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10)")
-    train.add_argument("--tokens", required=True, help="training tokens (4.9万亿, 1.5e13)")
-    _add_card_options(train)
-    when = train.add_mutually_exclusive_group(required=True)
-    when.add_argument("--days", metavar="TIME", help='training time: 60 (days) or "2 months"')
-    when.add_argument("--cards", metavar="N", help="number of cards: prints the training time")
-    train.add_argument("--price", help='price per card-hour, e.g. "2 USD/card_hour" (prints the cost)')
-    train.add_argument("--pue", help="power usage effectiveness, e.g. 1.3 (prints the energy: card TDP x PUE)")
-    train.add_argument("--tdp", help='power per card when --card is a rate, e.g. "700 W" (default: the catalogue TDP)')
-    _finish_quick_command(train, "train_flops", _train)
-
-    serve = commands.add_parser(
-        "serve", help="inference FLOP and cards without a spec", formatter_class=HELP_FORMAT,
-        description="Inference compute per call and per day and the cards that serve the day's calls within the "
-                    "busy hours (the compute bound); with a model shape or --kv-bytes-per-token and a catalogue card, "
-                    "also the cards per replica and the memory-bandwidth and capacity bounds (flopsheet.serving_cards). "
-                    "--calls-per-day and --busy-hours read bare numbers in their units.",
-        epilog='Examples (seed 001, Table 6: 1,481 cards; then Llama 2 70B on H100s, all three bounds):\n'
-               '  flopsheet serve --params 2000亿 --tokens-per-call 2000 --calls-per-day 300万 --card "A10 fp16" '
-               '--mfu 30% --busy-hours 12\n'
-               '  flopsheet serve --params Llama-2-70B --tokens-per-call 1500 --answer-tokens 500 '
-               '--calls-per-day 100万 --card "H100 bf16" --mfu 50% --busy-hours 12')
-    serve.add_argument("--params", required=True, help="parameter count (active parameters for MoE), or a model "
-                                                       "shape name (\"Llama-2-70B\"): then all three bounds")
-    serve.add_argument("--tokens-per-call", required=True, help="tokens per call, prompt plus answer")
-    serve.add_argument("--calls-per-day", required=True, help="calls a day (300万)")
-    _add_card_options(serve)
-    serve.add_argument("--busy-hours", help="hours a day the demand is spread over, at most 24 (default 24)")
-    serve.add_argument("--answer-tokens", help="tokens answered per call (default: half of --tokens-per-call)")
-    serve.add_argument("--latency", help='target time per output token, e.g. "50 ms/token" (the default)')
-    serve.add_argument("--efficiency", help="share of the peak memory bandwidth decoding achieves (default 60%%)")
-    serve.add_argument("--kv-bytes-per-token", help='KV-cache bytes per token for a bare --params, e.g. '
-                                                   '"327680 B/token" (a shape knows its own)')
-    _finish_quick_command(serve, "infer_flops", _serve)
-
-    cards = commands.add_parser(
-        "cards", help="list the accelerator catalogue", formatter_class=HELP_FORMAT,
-        description="Every card of the catalogue (the built-in one plus --catalogue/FLOPSHEET_CATALOGUE files): "
-                    "dense and sparse peaks at one precision, memory, bandwidth, TDP and source.",
-        epilog="Examples:\n  flopsheet cards\n  flopsheet cards --precision fp8 --format json")
-    cards.add_argument("--precision", help="the precision of the peak columns (default bf16; given: only cards "
-                                           "that have it)")
-    _add_format(cards)
-    cards.set_defaults(handler=_cards)
-
-    units = commands.add_parser(
-        "units", help="list the units and spellings flopsheet reads", formatter_class=HELP_FORMAT,
-        description="What a value may be written in: units by dimension with their aliases (Chinese included), "
-                    "magnitudes, and the spellings refused as ambiguous (KB, kb).",
-        epilog="Example: flopsheet units --format json")
-    _add_format(units)
-    units.set_defaults(handler=_units)
-
-
-def _finish_quick_command(parser: argparse.ArgumentParser, formula: str, handler: Any) -> None:
-    """--flop-per-param-token (its default read from the formula), --format, the handler."""
-    from ..formulas import FUNCTIONS
-
-    default = next(param.default for record in FUNCTIONS if record.name == formula for param in record.params
-                   if param.name == "flop_per_param_token")
-    parser.add_argument("--flop-per-param-token", help=f"FLOP per parameter per token (default {default:g})")
-    _add_format(parser)
-    parser.set_defaults(handler=handler)
-
-
-def _add_card_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--card", required=True, help='catalogue card and precision ("H100 bf16") or a peak rate '
-                                                      '("989.5 TFLOPS"); see flopsheet cards')
-    parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")

@@ -4,7 +4,7 @@
 [-o out.xlsx|out.json]`` prints the percentile table (p5, p50, p95, mean of every
 result row) and the tornado of the main result, or writes the xlsx (percentile table,
 histogram and tornado charts, samples, the live model) or the JSON report with
-``percentiles`` per row. :func:`add_command` is called by :func:`.cli.register`.
+``percentiles`` per row. :func:`register` adds the command; :mod:`flopsheet.cli` composes it.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..units import InputError
-from .model.spec import load_spec
-from .outputs.formats import format_value
-from .outputs.safe_io import visible_text
-from .outputs.text_table import render_table
+from ..workbooks.model.spec import load_spec
+from ..workbooks.outputs.formats import format_value
+from ..workbooks.outputs.safe_io import visible_text
+from ..workbooks.outputs.text_table import render_table
+from .values import HELP_FORMAT
 
 if TYPE_CHECKING:  # the handler imports pandas and openpyxl only when it runs
-    from .model.simulate import Simulation
+    from ..workbooks.model.simulate import Simulation
 
 #: Exit code of a command that succeeded.
 EXIT_OK = 0
@@ -37,7 +38,7 @@ def shown(value: float, unit: str) -> str:
 
 def simulation_text(simulation: Simulation) -> str:
     """The percentile table and the tornado, as printed."""
-    from .model.simulate import PERCENTILES
+    from ..workbooks.model.simulate import PERCENTILES
 
     spec = load_spec(simulation.model)
     lines = [visible_text(f"{spec.title_en} / {spec.title_zh}: {simulation.n:,} samples, seed {simulation.seed}"),
@@ -66,13 +67,12 @@ def simulation_text(simulation: Simulation) -> str:
 
 def _simulate(options: argparse.Namespace) -> int:
     """Run the simulation; print it or write it."""
-    from .cli import checked_assignments, parse_assignments
-    from .command_values import check_distributions
-    from .model.spec import load_spec
-    from .model.simulate import simulate
-    from .outputs.safe_io import atomic_write
-    from .outputs.simulation_json import write_simulation_json
-    from .xlsx.simulate_workbook import write_simulation_xlsx
+    from .values import check_distributions, checked_assignments, parse_assignments
+    from ..workbooks.model.spec import load_spec
+    from ..workbooks.model.simulate import simulate
+    from ..workbooks.outputs.safe_io import atomic_write
+    from ..workbooks.outputs.simulation_json import write_simulation_json
+    from ..workbooks.xlsx.simulate_workbook import write_simulation_xlsx
 
     output = Path(options.output) if options.output else None
     if output is not None and output.suffix.lower() not in SUFFIXES:
@@ -80,7 +80,7 @@ def _simulate(options: argparse.Namespace) -> int:
     values: dict[str, str] = {}
     ranges: dict[str, str] = {}
     if options.from_workbook:  # the edited template's values and typed low/high; --set and --range win
-        from .xlsx.read_back import read_assumptions
+        from ..workbooks.xlsx.read_back import read_assumptions
 
         assumptions = read_assumptions(options.from_workbook, load_spec(options.model))
         values.update(assumptions)
@@ -111,10 +111,10 @@ def _seed(text: str) -> int:
     return int(text)
 
 
-def add_command(commands: argparse._SubParsersAction, formatter: type[argparse.HelpFormatter]) -> None:
+def register(commands: argparse._SubParsersAction) -> None:
     """Add ``simulate`` to the command line."""
     parser = commands.add_parser(
-        "simulate", help="Monte Carlo: inputs as ranges, percentiles of every result", formatter_class=formatter,
+        "simulate", help="Monte Carlo: inputs as ranges, percentiles of every result", formatter_class=HELP_FORMAT,
         description="Give inputs as ranges or distributions; draw N samples of each (independently), evaluate the "
                     "model once over them and print p5, p50, p95 and the mean of every result row, and a tornado "
                     "of the main result (one input at a time at its low and high). Bare numbers are in the "
