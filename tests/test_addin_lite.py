@@ -18,6 +18,7 @@ from pathlib import Path
 
 import xlwings
 
+import flopsheet.formulas
 from flopsheet.addin import lite
 from flopsheet.addin.catalogue import FUNCTIONS
 
@@ -53,10 +54,16 @@ def test_main_py_is_valid_python_without_eval_or_exec() -> None:
     calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert not calls & {"eval", "exec", "compile", "__import__"}
     names = set(lite.bundle_zip_names())
-    assert {"flopsheet/units/definitions.txt", "flopsheet/formulas/data/accelerators.toml",
-            "flopsheet/addin/catalogue.py"} <= names
-    assert not any(name.startswith(("flopsheet/workbooks", "flopsheet/addin/server", "flopsheet/addin/udfs"))
-                   for name in names)
+    assert {"flopsheet/units/definitions.txt", "flopsheet/formulas/catalogues/data/accelerators.toml",
+            "flopsheet/formulas/catalogues/data/mfu.toml", "flopsheet/formulas/catalogues/__init__.py",
+            "flopsheet/formulas/training/utilization.py", "flopsheet/formulas/serving/fleet.py",
+            "flopsheet/formulas/rows.py", "flopsheet/addin/catalogue.py"} <= names
+    # every module and data file of formulas/, in its room (the bundle follows the layout)
+    formulas = Path(flopsheet.formulas.__file__).parent
+    assert {f"flopsheet/formulas/{path.relative_to(formulas).as_posix()}" for path in formulas.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts} <= names
+    assert not any(name.startswith(("flopsheet/workbooks", "flopsheet/cli", "flopsheet/__main__",
+                                    "flopsheet/addin/server", "flopsheet/addin/udfs")) for name in names)
 
 
 def test_lite_bundle_imports_and_runs_in_a_clean_venv(tmp_path: Path) -> None:

@@ -42,8 +42,11 @@ def test_non_editable_wheel_installs_and_carries_its_data(tmp_path: Path) -> Non
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next(tmp_path.glob("flopsheet-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for member in ["flopsheet/units/definitions.txt", "flopsheet/formulas/data/accelerators.toml",
-                   "flopsheet/formulas/data/mfu.toml", "flopsheet/__main__.py"]:
+    for member in ["flopsheet/units/definitions.txt", "flopsheet/formulas/catalogues/data/accelerators.toml",
+                   "flopsheet/formulas/catalogues/data/mfu.toml", "flopsheet/formulas/catalogues/data/runs.toml",
+                   "flopsheet/formulas/catalogues/data/models.toml", "flopsheet/formulas/catalogues/data/efficiencies.toml",
+                   "flopsheet/formulas/training/utilization.py", "flopsheet/formulas/serving/fleet.py",
+                   "flopsheet/cli/__init__.py", "flopsheet/cli/models.py", "flopsheet/__main__.py"]:
         assert member in names
     assert not any(name.split("/")[0] in {"units", "formulas", "workbooks", "addin", "tests"} for name in names)
     venv = tmp_path / "venv"
@@ -63,6 +66,8 @@ def test_non_editable_wheel_installs_and_carries_its_data(tmp_path: Path) -> Non
     assert probe.returncode == 0, probe.stderr
     location, cards = probe.stdout.split()
     assert str(venv) in location and cards == "2748"
+    shown = _run(str(python), "-m", "flopsheet", "show", "table5_kimi_training", cwd=tmp_path)
+    assert shown.returncode == 0 and "4,912,544,292,810" in shown.stdout, shown.stderr
 
 
 #: Root-package modules a layer may import: they import nothing of flopsheet.
@@ -132,6 +137,22 @@ def test_no_eval_or_exec_in_the_package() -> None:
 
 def test_root_package_holds_no_logic() -> None:
     assert sorted(path.name for path in (ROOT / "flopsheet").glob("*.py")) == ["__init__.py", "__main__.py", "_version.py"]
+    assert sorted(path.name for path in (ROOT / "flopsheet").iterdir()
+                  if path.is_dir() and path.name != "__pycache__") == ["cli"]
+
+
+def test_only_the_entry_point_imports_the_command_line() -> None:
+    """flopsheet.cli sits on top: ``flopsheet/__main__.py`` imports it, no layer below does."""
+    importers = sorted(path.relative_to(ROOT).as_posix() for folder in ["flopsheet", *LAYERS]
+                       for path in (ROOT / folder).rglob("*.py")
+                       if (ROOT / "flopsheet" / "cli") not in path.parents and "cli" in _imports(path))
+    assert importers == ["flopsheet/__main__.py"]
+
+
+def test_the_command_line_imports_only_the_layers() -> None:
+    for path in (ROOT / "flopsheet" / "cli").rglob("*.py"):
+        illegal = _imports(path) - {"units", "formulas", "workbooks", "addin", "cli"}
+        assert not illegal, f"{path.relative_to(ROOT)} imports {illegal}"
 
 
 def test_a_closed_pipe_ends_quietly() -> None:
@@ -145,11 +166,13 @@ def test_a_closed_pipe_ends_quietly() -> None:
 
 
 def test_the_command_line_is_composed_at_the_top() -> None:
-    from flopsheet.__main__ import REGISTRARS, build_parser
+    from flopsheet.cli import REGISTRARS, build_parser
 
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"summary", "build", "show", "report", "audit", "sweep", "addin"} <= set(commands)
-    assert {registrar.__module__ for registrar in REGISTRARS} == {"flopsheet.workbooks.cli", "flopsheet.addin.cli"}
+    assert [registrar.__module__ for registrar in REGISTRARS] == [
+        "flopsheet.cli.models", "flopsheet.cli.simulate", "flopsheet.cli.calculators", "flopsheet.cli.catalogues",
+        "flopsheet.addin.cli"]
 
 
 def test_the_benchmark_suite_runs_and_reports_ratios() -> None:
