@@ -181,3 +181,47 @@ def test_the_benchmark_suite_runs_and_reports_ratios() -> None:
                      "--rounds", "1", "--no-write")
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.count("x (") == 5 and "raw numpy" in completed.stdout
+
+
+#: What each part of formulas/ may import of formulas/ (rooms in one direction:
+#: args < catalogues < magnitudes, rows, collectives < training, serving < table < __init__).
+FORMULA_ROOMS = {
+    "args": set(),
+    "catalogues": {"args"},
+    "magnitudes": {"args", "catalogues"},
+    "rows": set(),
+    "collectives": {"catalogues"},
+    "training": {"args", "catalogues", "magnitudes", "rows"},
+    "serving": {"args", "catalogues", "magnitudes", "rows"},
+    "table": {"args", "catalogues", "training", "serving"},
+}
+
+
+def _formula_imports(path: Path) -> set[str]:
+    """The parts of formulas/ a module under formulas/ imports (first name after flopsheet.formulas)."""
+    found: set[str] = set()
+    package = _package_of(path)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = base + (node.module.split(".") if node.module else [])
+            if module[:2] != ["flopsheet", "formulas"]:
+                continue
+            found.update(module[2:3] or [alias.name for alias in node.names])
+    return found
+
+
+@pytest.mark.parametrize("room", sorted(FORMULA_ROOMS))
+def test_formula_rooms_import_one_way(room: str) -> None:
+    paths = [ROOT / "formulas" / f"{room}.py"] if (ROOT / "formulas" / f"{room}.py").exists() else \
+        sorted((ROOT / "formulas" / room).rglob("*.py"))
+    assert paths and all(path.exists() for path in paths)
+    for path in paths:
+        illegal = _formula_imports(path) - FORMULA_ROOMS[room] - {room}
+        assert not illegal, f"{path.relative_to(ROOT)} imports {illegal}"
+
+
+def test_every_formulas_module_has_a_room() -> None:
+    parts = {path.stem for path in (ROOT / "formulas").glob("*.py")} | \
+        {path.name for path in (ROOT / "formulas").iterdir() if (path / "__init__.py").exists()}
+    assert parts - {"__init__"} == set(FORMULA_ROOMS)
