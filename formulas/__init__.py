@@ -1,7 +1,11 @@
 """flopsheet.formulas: pure, vectorised, unit-aware AI-compute formulas.
 
 Middle layer: imports only from flopsheet.units. Each formula is written once here;
-the Excel add-in, the template compiler and the CLI all call these.
+the Excel add-in, the template compiler and the CLI all call these. Grouped by what
+they compute, imported one way: ``args`` (argument reading) < ``catalogues/`` (cards,
+shapes, runs, efficiencies, peaks, with their data) < ``magnitudes``, ``rows``,
+``collectives`` < ``training/`` and ``serving/`` (neither imports the other) <
+``table`` (the formula table, ``FUNCTIONS``) < this module's re-exports.
 """
 
 from .catalogues.cards import (Accelerator, card_bandwidth, card_memory, card_names, card_peak, card_power, catalogue, find_card,

@@ -1,1 +1,1 @@
-"""flopsheet.workbooks: model specs, template compiler, headless evaluator, reports, CLI."""
+"""flopsheet.workbooks: model specs, the model (load, check, evaluate, audit, sweep, simulate), xlsx writers, plain outputs, reports and templates."""
