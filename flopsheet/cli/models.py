@@ -12,17 +12,27 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ..units import InputError, OutputError
 from ..workbooks.model.spec import load_spec, spec_names
 from ..workbooks.outputs.formats import FORMATS, format_value
 from ..workbooks.outputs.safe_io import visible_text
 from ..workbooks.outputs.text_table import render_table
-from .values import EXIT_OK, HELP_FORMAT, checked_assignments, parse_assignments
+from .values import EXIT_OK, HELP_FORMAT, check_assignments
 
 # Each handler imports what it needs (pandas, openpyxl, the xlsx writers) when it runs,
 # so a command that only prints starts as fast as ``import flopsheet``.
+
+def parse_assignments(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
+    """Split ``NAME=VALUE`` strings into a dict; a malformed one is an InputError naming the option."""
+    assignments: dict[str, str] = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name.strip() or not value.strip():
+            raise InputError(option, pair, 'NAME=VALUE, e.g. duration="105 days"')
+        assignments[name.strip()] = value.strip()
+    return assignments
+
 
 def _summary(options: argparse.Namespace) -> int:
     """Print seed 001 Tables 5 and 6 recomputed."""
@@ -88,6 +98,13 @@ def _overrides(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
         overrides.update(read_assumptions(options.from_workbook, load_spec(spec_name)))
     overrides.update(checked_assignments(options, spec_name))
     return overrides
+
+
+def checked_assignments(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
+    """The ``--set`` values, each checked by the command line's bare-number rule."""
+    assignments = parse_assignments(options.set or [])
+    check_assignments(load_spec(spec_name), assignments)
+    return assignments
 
 
 def _show(options: argparse.Namespace) -> int:

@@ -67,7 +67,8 @@ def simulation_text(simulation: Simulation) -> str:
 
 def _simulate(options: argparse.Namespace) -> int:
     """Run the simulation; print it or write it."""
-    from .values import check_distributions, checked_assignments, parse_assignments
+    from .models import checked_assignments, parse_assignments
+    from .values import check_distributions
     from ..workbooks.model.spec import load_spec
     from ..workbooks.model.simulate import simulate
     from ..workbooks.outputs.safe_io import atomic_write

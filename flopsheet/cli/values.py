@@ -15,7 +15,7 @@ command line's, where a spec's unit (months) and a user's habit (days) meet unse
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from ..units import InputError, MissingUnitError, Q
 from ..workbooks.model.spec import ModelSpec, load_spec  # noqa: F401 - load_spec for the doctests
@@ -206,24 +206,6 @@ def check_distributions(spec: ModelSpec, ranges: Mapping[str, str]) -> None:
 EXIT_OK = 0
 
 HELP_FORMAT = argparse.RawDescriptionHelpFormatter
-
-
-def parse_assignments(pairs: Sequence[str], option: str = "--set") -> dict[str, str]:
-    """Split ``NAME=VALUE`` strings into a dict; a malformed one is an InputError naming the option."""
-    assignments: dict[str, str] = {}
-    for pair in pairs:
-        name, separator, value = pair.partition("=")
-        if not separator or not name.strip() or not value.strip():
-            raise InputError(option, pair, 'NAME=VALUE, e.g. duration="105 days"')
-        assignments[name.strip()] = value.strip()
-    return assignments
-
-
-def checked_assignments(options: argparse.Namespace, spec_name: str) -> dict[str, str]:
-    """The ``--set`` values, each checked by the command line's bare-number rule."""
-    assignments = parse_assignments(options.set or [])
-    check_assignments(load_spec(spec_name), assignments)
-    return assignments
 
 
 def add_format(parser: argparse.ArgumentParser) -> None:
