@@ -210,9 +210,20 @@ def _simulate_pairs() -> list[Pair]:
                  bench_simulate.raw_numpy, "the same sampling and arithmetic in raw numpy", 1, "<= 2")]
 
 
+def _serving_pairs() -> list[Pair]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_serving  # noqa: PLC0415 - the serving planner benchmark module beside this one
+
+    return [Pair("serving_plans: Llama 2 70B on 5 card types, all layouts, one load", bench_serving.five_cards,
+                 bench_serving.raw_numpy_five, "the same arithmetic for the five cards in raw numpy (catalogue read "
+                 "once)", 1, "< 50 ms"),
+            Pair("serving_plans: sweep of 10,000 loads x all layouts (H100)", bench_serving.sweep,
+                 bench_serving.raw_numpy, "the same arithmetic and best-first sort in raw numpy", 1, "<= 3")]
+
+
 GROUPS: dict[str, Callable[[], list[Pair]]] = {
     "formulas": _formula_pairs, "model": _model_pairs, "commands": _command_pairs, "addin": _addin_pairs,
-    "build": _build_pairs, "simulate": _simulate_pairs,
+    "build": _build_pairs, "simulate": _simulate_pairs, "serving": _serving_pairs,
 }
 
 

@@ -14,7 +14,8 @@ from .serving.inference import infer_cards, infer_flops
 from .serving.memory import kv_cache_memory, precision_bytes, weights_memory
 from .serving.times import cost_per_million_tokens, decode_throughput, decode_time, prefill_time
 from .serving.bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards, tensor_parallel_group
-from .serving.fleet import serving_cards
+from .serving.planner import serving_cards, serving_plans
+from .serving.runs import implied_serving_efficiency, serving_runs
 from .catalogues.shapes import ModelShape, model_names, model_shape, model_shapes
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 from .training.flops import flops_breakdown, forward_flops
@@ -32,6 +33,8 @@ __all__ = [
     "train_memory",
     "implied_utilization",
     "published_runs",
+    "implied_serving_efficiency",
+    "serving_runs",
     "utilization_by_generation",
     "forward_flops",
     "flops_breakdown",
@@ -72,6 +75,7 @@ __all__ = [
     "prefill_time",
     "replica_cards",
     "serving_cards",
+    "serving_plans",
     "tensor_parallel_group",
     "train_card_hours",
     "train_cards",

@@ -46,7 +46,7 @@ from .serving.times import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_t
 from .serving.bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
                              bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards,
                              tensor_parallel_group, tensor_parallel_native)
-from .serving.fleet import serving_cards
+from .serving.planner import serving_cards, serving_plans
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 
 #: Marks a parameter without a default (the caller must give it).
@@ -226,9 +226,11 @@ _MODEL = Parameter("model", 'Parameter count, or a model shape name ("Llama-2-70
                    example="2000亿")
 _SERVING_CARD = Parameter("card", 'A catalogue card with its precision ("A100 bf16"): peak, memory and bandwidth',
                           role="name", example="H20 bf16")
-_SERVING_UTILIZATION = Parameter("utilization", "Share of the peak compute achieved, in (0, 100%]; 1 is the ideal bound",
+_SERVING_UTILIZATION = Parameter("utilization", "Share of the peak compute achieved, in (0, 100%]; 1 is the ideal bound; "
+                                 "blank in a planner: the card's catalogue matmul share",
                                  args.UTILIZATION, maximum="100%")
-_EFFICIENCY = Parameter("efficiency", "Share of the peak memory bandwidth achieved (MBU), in (0, 100%]; 1 is ideal",
+_EFFICIENCY = Parameter("efficiency", "Share of the peak memory bandwidth achieved (MBU), in (0, 100%]; 1 is ideal; "
+                        "blank in a planner: the catalogue's",
                         args.UTILIZATION, maximum="100%")
 _MEMORY_UTILIZATION = Parameter("memory_utilization", "Share of card memory for weights and KV cache, in (0, 100%]",
                                 args.UTILIZATION, maximum="100%")
@@ -336,8 +338,23 @@ SERVING_RECORDS: tuple[Formula, ...] = (
          _SERVING_UTILIZATION, _EFFICIENCY,
          Parameter("card_hour_price", "Price of one card for an hour, for the cost column", PRICE,
                    example=PRICE_EXAMPLE)),
-        "card", "万张", "Cards a load needs per card type under each bound (compute, bandwidth, capacity), the binding "
-        "one, the fleet, its latency, throughput and cost.", table=True),
+        "card", "万张", "Cards a load needs per card type: the best layout's fleet, bounds (compute, bandwidth, "
+        "capacity), the binding one, latency, throughput and cost.", table=True),
+    Formula(
+        "serving_plans", "SERVING_PLANS", serving_plans,
+        (_MODEL, Parameter("calls_per_day", "Calls a day, served within busy_hours", args.CALL_RATE),
+         Parameter("prompt_tokens", "Tokens asked per call", CONTEXT),
+         Parameter("answer_tokens", "Tokens answered per call", CONTEXT),
+         Parameter("busy_hours", f"Hours a day the calls are spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
+                   maximum=f"{HOURS_PER_DAY} hour"),
+         _LATENCY,
+         Parameter("cards", 'Cards with their precision, a range ("A10 bf16", "H20 bf16" ...)', role="quantity",
+                   example="H100 bf16"),
+         _SERVING_UTILIZATION, _EFFICIENCY,
+         Parameter("card_hour_price", "Price of one card for an hour, for the cost column", PRICE,
+                   example=PRICE_EXAMPLE)),
+        "card", "万张", "Every layout (TP1-8, across servers, EP for MoE) of every card sized for a load, best first: "
+        "fleet, batch, TPOT, TTFT, binding bound, cost, feasible, reason.", table=True),
 )
 
 

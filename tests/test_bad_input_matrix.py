@@ -132,3 +132,49 @@ def test_the_spec_compiler_names_the_file_and_the_input(tmp_path: Path, value: s
         spec_module.load_spec(path)
     message = str(caught.value)
     assert message.startswith("model.toml, row 'duration'") or message.startswith("model.toml: "), message[:200]
+
+
+# -- the serving planner (issue 21): the same classes of input through serving_plans --------
+
+#: Values these arguments accept although the matrix lists them as bad for others.
+PLAN_VALID = {"cache_hit_rate": {"0", "-0.0"}}
+PLAN_SPECIFIC = {
+    "calls_per_day": ["30 TB", "5 days", "30 tokens"],
+    "latency": ["50 GB", "5 tokens", "50 ms/GB"],
+    "ttft": ["2 GB", "2 ms/token", "5 tokens"],
+    "cache_hit_rate": ["100%", "1.5", "30 days", "-30%"],
+    "utilization": ["130%", "30 days", "-30%"],
+    "layout": ["TP3", "TP16xPP2", "EP8", "PP2", "TP0", "TP8xPP0"],
+    "replica_cards": ["3", "12", "2.5", "5 days"],
+}
+PLAN_CASES = [(argument, value) for argument in PLAN_SPECIFIC
+              for value in UNIVERSAL + PLAN_SPECIFIC[argument] if value not in PLAN_VALID.get(argument, set())]
+#: The serving planner's arguments Excel passes (SERVING_PLANS' own parameters); a blank cell is the default.
+PLAN_EXCEL = ("calls_per_day", "latency", "utilization")
+
+
+def _plan(argument: str, value: Any) -> Any:
+    load: dict[str, Any] = {"calls_per_day": "100万", "prompt_tokens": 1000, "answer_tokens": 500, "busy_hours": 12,
+                            "cards": "H100 bf16"}
+    return flopsheet.serving_plans("Llama-2-70B", **{**load, argument: value})
+
+
+@pytest.mark.parametrize("argument, value", PLAN_CASES, ids=[f"{a}-{i}" for i, (a, _) in enumerate(PLAN_CASES)])
+def test_the_serving_planner_refuses_with_a_flopsheet_error_naming_the_argument(argument: str, value: str) -> None:
+    with pytest.raises(flopsheet.FlopsheetError) as caught:
+        _plan(argument, value)
+    message = str(caught.value)
+    assert isinstance(caught.value, ValueError) and message.startswith(f"{argument}:"), message[:200]
+    assert len(message) < 2_000 and "Traceback" not in message
+
+
+@pytest.mark.parametrize("argument, value", [case for case in PLAN_CASES if case[0] in PLAN_EXCEL
+                                             and case[1].strip()][::3])
+def test_serving_plans_in_excel_shows_an_error_text_naming_the_argument(server: types.ModuleType, argument: str,
+                                                                        value: str) -> None:
+    arguments = {"calls_per_day": "100万", "latency": "50 ms/token", "utilization": None, **{argument: value}}
+    table = office_call(server, "SERVING_PLANS", "Llama-2-70B", arguments["calls_per_day"], 1000, 500, 12,
+                        arguments["latency"], "H100 bf16", arguments["utilization"])
+    cell = table[0][0]
+    assert isinstance(cell, str) and cell.split(" ")[0] in {"#VALUE!", "#NUM!", "#N/A"}, cell[:200]
+    assert f" {argument}:" in cell and "Traceback" not in cell, cell[:200]

@@ -28,6 +28,8 @@ MODULES = [
     "flopsheet.formulas.serving.times",
     "flopsheet.formulas.serving.bounds",
     "flopsheet.formulas.serving.fleet",
+    "flopsheet.formulas.serving.planner",
+    "flopsheet.formulas.serving.runs",
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",
     "flopsheet.workbooks.outputs.safe_io",

@@ -25,12 +25,14 @@ def test_serve_with_a_shape_prints_the_three_bounds_of_serving_cards(capsys) -> 
     results = {row["name"]: row["value"] for row in json.loads(out)["results"]}
     frame = flopsheet.serving_cards("Llama-2-70B", "100万", 1000, 500, 12, cards="H100 bf16", utilization=0.5)
     expected = frame.iloc[0]
-    assert results["replica_cards"] == expected["replica_cards"] == 2
+    # issue 21: the planner picks TP4 (12 cards, compute binds), not the fewest cards that hold
+    # the weights (two H100s, capacity-bound at 60)
+    assert results["replica_cards"] == expected["replica_cards"] == 4
     assert results["bandwidth_cards"] == pytest.approx(expected["bandwidth_cards"])
     assert results["capacity_cards"] == pytest.approx(expected["capacity_cards"])
-    assert results["serving_cards"] == expected["cards"] == 80
+    assert results["serving_cards"] == expected["cards"] == 12
     code, out, _ = run(capsys, *LLAMA)
-    assert "cards that serve (capacity binds)" in out
+    assert "cards that serve (compute binds, TP4)" in out
 
 
 def test_serve_with_a_bare_count_says_what_the_bounds_need(capsys) -> None:
@@ -58,3 +60,29 @@ def test_serve_bound_options_are_checked(capsys, extra: list[str], message: str)
         argv += extra
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and message in err and "Traceback" not in err
+
+
+def test_serve_plans_prints_every_layout_and_marks_the_chosen_one(capsys) -> None:
+    """Issue 21: --plans prints the planner's table; --utilization is the serving word, --mfu its alias."""
+    argv = [word if word != "--mfu" else "--utilization" for word in LLAMA]
+    code, out, _ = run(capsys, *argv, "--plans")
+    assert code == 0 and "layouts (serving planner; * = chosen)" in out
+    chosen = [line for line in out.splitlines() if line.startswith("*")]
+    assert len(chosen) == 1 and chosen[0].split()[1] == "TP4"
+    assert "the weights do not fit" in out  # TP1: 138 GB on one 80 GB card
+    code, out, _ = run(capsys, *LLAMA, "--plans", "--format", "json")
+    document = json.loads(out)
+    plans = document["plans"]
+    frame = flopsheet.serving_plans("Llama-2-70B", "100万", 1000, 500, 12, cards="H100 bf16", utilization=0.5)
+    assert [plan["layout"] for plan in plans] == frame["layout"].tolist()
+    assert [plan["chosen"] for plan in plans] == [True] + [False] * (len(plans) - 1)
+    assert plans[0]["cards"] == frame.iloc[0]["cards"] == 12
+
+
+def test_serve_prints_one_compute_figure_with_a_shape(capsys) -> None:
+    """Issue 22: with a shape, compute per call and the compute bound both count attention, labelled."""
+    code, out, _ = run(capsys, *LLAMA, "--format", "json")
+    results = {row["name"]: row for row in json.loads(out)["results"]}
+    frame = flopsheet.serving_cards("Llama-2-70B", "100万", 1000, 500, 12, cards="H100 bf16", utilization=0.5)
+    assert results["cards"]["value"] == pytest.approx(frame.iloc[0]["compute_cards"])
+    assert "attention" in results["flops_per_call"]["label"]

@@ -54,3 +54,20 @@ def test_without_pandas_serving_cards_spills_the_same_table(monkeypatch: pytest.
     plain = flopsheet.serving_cards(*arguments)
     assert type(plain).__name__ == "Rows" and plain.attrs["load"]["concurrent_requests"] > 0
     assert frame_cells(plain) == with_pandas
+
+
+def test_serving_plans_spills_every_layout_best_first(server: types.ModuleType) -> None:
+    """Issue 21: SERVING_PLANS through xlwings' Office.js call path, against the Python table."""
+    cards = [["H100 bf16"], ["H200 bf16"]]
+    table = office_call(server, "SERVING_PLANS", "Llama-2-70B", "100万", 1000, 500, 12, "50 ms/token", cards)
+    header, *rows = table
+    assert header[:13] == ["card", "layout", "replica_cards", "replicas", "cards", "batch_per_replica", "ms_per_token",
+                           "ttft_s", "binding", "tokens_per_s_per_card", "cost_per_mtoken", "feasible", "reason"]
+    frame = flopsheet.serving_plans("Llama-2-70B", "100万", 1000, 500, 12, "50 ms/token", ["H100 bf16", "H200 bf16"])
+    assert len(rows) == len(frame) and all(len(row) == len(header) for row in rows)
+    assert rows[0][11] is True and rows[-1][11] is False  # feasible first
+    for row, expected in zip(rows, frame.itertuples(index=False)):
+        for cell, value in zip(row, expected):
+            assert cell == ("" if value != value else pytest.approx(value) if isinstance(value, float) else value)
+    refused = office_call(server, "SERVING_PLANS", "Llama-2-70B", "100万", 1000, 500, 12, "50 GB", cards)
+    assert refused[0][0].startswith("#VALUE! latency") and "Traceback" not in refused[0][0]

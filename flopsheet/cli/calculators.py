@@ -22,7 +22,7 @@ import inspect
 import json
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pint
@@ -76,11 +76,15 @@ class Calculation:
     inputs: list[Line]
     results: list[Line]
     warnings: list[str]
+    plans: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The stable JSON document (README: "Quick calculator")."""
-        return {"command": self.command, "title": self.title, "inputs": [line.as_dict() for line in self.inputs],
-                "results": [line.as_dict() for line in self.results], "warnings": self.warnings}
+        """The stable JSON document (README: "Quick calculator"); ``plans`` with ``serve --plans``."""
+        document = {"command": self.command, "title": self.title, "inputs": [line.as_dict() for line in self.inputs],
+                    "results": [line.as_dict() for line in self.results], "warnings": self.warnings}
+        if self.plans:
+            document["plans"] = self.plans
+        return document
 
 
 # --- reading options -----------------------------------------------------------------
@@ -206,7 +210,8 @@ def train(params: pint.Quantity, tokens: pint.Quantity, peak: Peak, utilization:
 
 def serve(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: pint.Quantity, peak: Peak,
           utilization: Utilization, *, busy_hours: pint.Quantity | None = None,
-          flop_per_param_token: pint.Quantity | None = None, bounds: ServingOptions | None = None) -> Calculation:
+          flop_per_param_token: pint.Quantity | None = None, bounds: ServingOptions | None = None,
+          plans: bool = False) -> Calculation:
     """Inference: FLOP per call and per day, and the cards that serve the day's calls in the busy hours.
 
     The cards are the compute bound (``infer_cards``); with a model shape or a KV-cache size
@@ -215,21 +220,31 @@ def serve(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: 
     """
     extra = () if flop_per_param_token is None else (flop_per_param_token,)
     per_call = infer_flops(params, tokens_per_call, *extra)
+    shaped = bounds is not None and bounds.model is not None and flop_per_param_token is None
+    if shaped:
+        # one definition of compute with a shape: 2 x params per token plus causal attention,
+        # as the serving bounds count it (issue 22: two figures that disagreed)
+        from ..formulas.serving.model import served_model
+
+        per_call = served_model(bounds.model).sequence_flops(tokens_per_call)
     hours = busy_hours if busy_hours is not None else Q(_default(infer_cards, "busy_hours"), args.BUSY_HOURS.unit)
     needed, notes = _recorded(lambda: infer_cards(per_call, calls_per_day, peak, utilization, hours))
     inputs = [Line("params", "parameters", params, "parameter"),
               Line("tokens_per_call", "tokens per call", tokens_per_call, "token"),
               Line("calls_per_day", "calls per day", calls_per_day, "call/day"), _peak_line(peak),
-              _utilization_line(utilization, "mfu"), Line("busy_hours", "busy hours a day", hours, "hour")]
-    results = [Line("flops_per_call", "compute per call", per_call, "FLOP"),
+              Line("mfu", "utilization", Q(utilization.value), ""),
+              Line("busy_hours", "busy hours a day", hours, "hour")]
+    what = "compute per call (2 x params x tokens + attention)" if shaped else "compute per call (2 x params x tokens)"
+    results = [Line("flops_per_call", what, per_call, "FLOP"),
                Line("flops_per_day", "compute per day", per_call * calls_per_day / Q(1, "call"), "FLOP/day"),
                Line("cards", "cards (compute bound)", needed, "card")]
+    table: list[dict[str, Any]] = []
     results += _serving_bounds(params, tokens_per_call, calls_per_day, peak, utilization, hours, bounds or ServingOptions(),
-                               notes)
+                               notes, table if plans else None)
     title = (f"Serving {_compact(params, 'parameter')} parameters, {_compact(tokens_per_call, 'token')} tokens a call, "
              f"{_compact(calls_per_day, 'call/day')} calls a day in {_compact(hours, 'hour')} busy hours, "
-             f"{_peak_text(peak)}, MFU {_percent(utilization)}")
-    return Calculation("serve", title, inputs, results, notes)
+             f"{_peak_text(peak)}, utilization {_percent(utilization)}")
+    return Calculation("serve", title, inputs, results, notes, table)
 
 
 @dataclass(frozen=True)
@@ -250,7 +265,7 @@ class ServingOptions:
 
 def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls_per_day: pint.Quantity, peak: Peak,
                     utilization: Utilization, hours: pint.Quantity, options: ServingOptions,
-                    notes: list[str]) -> list[Line]:
+                    notes: list[str], plans: list[dict[str, Any]] | None = None) -> list[Line]:
     """The replica and the bandwidth and capacity bounds as lines, or a note saying what they need."""
     from ..formulas import serving_cards
     from ..formulas.serving.fleet import COLUMN_UNITS
@@ -273,6 +288,8 @@ def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls
                                                utilization=utilization, **chosen))
     row = frame.iloc[0]
     notes += list(frame.attrs["warnings"])
+    if plans is not None:
+        plans += _plan_records(frame.attrs["plans"], row)
     if row["binding"] == "cannot":
         notes.append(row["note"])
         return []
@@ -280,7 +297,40 @@ def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls
     return [Line("replica_cards", "cards per replica", Q(row["replica_cards"], card), card),
             Line("bandwidth_cards", "cards (bandwidth bound)", Q(row["bandwidth_cards"], card), card),
             Line("capacity_cards", "cards (capacity bound)", Q(row["capacity_cards"], card), card),
-            Line("serving_cards", f"cards that serve ({row['binding']} binds)", Q(row["cards"], card), card)]
+            Line("serving_cards", f"cards that serve ({row['binding']} binds, {row['layout']})", Q(row["cards"], card),
+                 card)]
+
+
+#: The planner columns ``serve --plans`` prints, with their headings.
+PLAN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("layout", "layout"), ("replica_cards", "replica"), ("replicas", "replicas"), ("cards", "cards"),
+    ("batch_per_replica", "batch"), ("ms_per_token", "ms/token"), ("ttft_s", "TTFT s"), ("binding", "binding"),
+    ("tokens_per_s_per_card", "tokens/s/card"), ("reason", "reason"))
+
+
+def _plan_records(frame: Any, chosen: Any) -> list[dict[str, Any]]:
+    """The planner's rows as plain records, the chosen one marked."""
+    records = []
+    for values in frame.itertuples(index=False):
+        record = {column: (None if isinstance(value, float) and value != value else
+                           value.item() if hasattr(value, "item") else value)
+                  for column, value in zip(frame.columns, values)}
+        record["chosen"] = record["layout"] == chosen["layout"] and bool(record["feasible"])
+        records.append(record)
+    return records
+
+
+def render_plans(plans: list[dict[str, Any]]) -> str:
+    """The planner's table as text, the chosen row marked with *."""
+    from ..workbooks.outputs.formats import format_value
+    from ..workbooks.outputs.text_table import render_table
+
+    header = ("", *(heading for _, heading in PLAN_COLUMNS))
+    rows = [("*" if plan["chosen"] else "", *("" if plan[column] is None else
+                                              format_value(plan[column]) if isinstance(plan[column], float)
+                                              else str(plan[column]) for column, _ in PLAN_COLUMNS))
+            for plan in plans]
+    return "\n\nlayouts (serving planner; * = chosen)\n" + render_table(header, rows, align="<<>>>>>>><>")
 
 
 def read_model(text: str, option: str = "--params") -> tuple[pint.Quantity, Any]:
@@ -306,6 +356,8 @@ def render(calculation: Calculation) -> str:
 
     rows = [(line.label, format_value(line.value), line.unit) for line in calculation.results]
     text = f"{calculation.title}\n\n" + render_table(("result", "value", "unit"), rows, align="<><")
+    if calculation.plans:
+        text += render_plans(calculation.plans)
     return text + "".join(f"\nwarning: {note}" for note in calculation.warnings) + "\n"
 
 
@@ -362,7 +414,7 @@ def _serve(options: argparse.Namespace) -> int:
         params,
         read_quantity(options.tokens_per_call, "--tokens-per-call", args.TOKENS),
         read_quantity(options.calls_per_day, "--calls-per-day", args.CALL_RATE, "call/day"),
-        read_peak(options.card), as_utilization(options.mfu, argument="--mfu"),
+        read_peak(options.card), as_utilization(options.mfu, argument="--utilization"),
         busy_hours=None if options.busy_hours is None else
         read_quantity(options.busy_hours, "--busy-hours", args.BUSY_HOURS, "hour"),
         flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
@@ -371,7 +423,8 @@ def _serve(options: argparse.Namespace) -> int:
             model, _optional(options.answer_tokens, "--answer-tokens", args.TOKENS),
             None if options.latency is None else read_quantity(options.latency, "--latency", LATENCY),
             None if options.efficiency is None else as_utilization(options.efficiency, argument="--efficiency").value,
-            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", KV_BYTES_PER_TOKEN)))
+            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", KV_BYTES_PER_TOKEN)),
+        plans=options.plans)
     return _print_calculation(result, options.format)
 
 
@@ -417,18 +470,21 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "--calls-per-day and --busy-hours read bare numbers in their units.",
         epilog='Examples (seed 001, Table 6: 1,481 cards; then Llama 2 70B on H100s, all three bounds):\n'
                '  flopsheet serve --params 2000亿 --tokens-per-call 2000 --calls-per-day 300万 --card "A10 fp16" '
-               '--mfu 30% --busy-hours 12\n'
+               '--utilization 30% --busy-hours 12\n'
                '  flopsheet serve --params Llama-2-70B --tokens-per-call 1500 --answer-tokens 500 '
-               '--calls-per-day 100万 --card "H100 bf16" --mfu 50% --busy-hours 12')
+               '--calls-per-day 100万 --card "H100 bf16" --utilization 50% --busy-hours 12 --plans')
     serve.add_argument("--params", required=True, help="parameter count (active parameters for MoE), or a model "
                                                        "shape name (\"Llama-2-70B\"): then all three bounds")
     serve.add_argument("--tokens-per-call", required=True, help="tokens per call, prompt plus answer")
     serve.add_argument("--calls-per-day", required=True, help="calls a day (300万)")
-    _add_card_options(serve)
+    _add_card_options(serve, serving=True)
     serve.add_argument("--busy-hours", help="hours a day the demand is spread over, at most 24 (default 24)")
     serve.add_argument("--answer-tokens", help="tokens answered per call (default: half of --tokens-per-call)")
     serve.add_argument("--latency", help='target time per output token, e.g. "50 ms/token" (the default)')
     serve.add_argument("--efficiency", help="share of the peak memory bandwidth decoding achieves (default 60%%)")
+    serve.add_argument("--plans", action="store_true",
+                       help="also print every layout the serving planner sized (flopsheet.serving_plans), the chosen "
+                            "one marked *")
     serve.add_argument("--kv-bytes-per-token", help='KV-cache bytes per token for a bare --params, e.g. '
                                                    '"327680 B/token" (a shape knows its own)')
     _finish_quick_command(serve, "infer_flops", _serve)
@@ -443,7 +499,11 @@ def _finish_quick_command(parser: argparse.ArgumentParser, formula: str, handler
     parser.set_defaults(handler=handler)
 
 
-def _add_card_options(parser: argparse.ArgumentParser) -> None:
+def _add_card_options(parser: argparse.ArgumentParser, serving: bool = False) -> None:
     parser.add_argument("--card", required=True, help='catalogue card and precision ("H100 bf16") or a peak rate '
                                                       '("989.5 TFLOPS"); see flopsheet cards')
-    parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")
+    if serving:
+        parser.add_argument("--utilization", "--mfu", dest="mfu", required=True,
+                            help="share of the peak compute achieved: 50%% or 0.5 (--mfu is an alias)")
+    else:
+        parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")

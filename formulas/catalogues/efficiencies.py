@@ -31,7 +31,7 @@ from .cards import PRECISIONS, find_card, key
 
 EFFICIENCY_FILE = Path(__file__).with_name("data") / "efficiencies.toml"
 #: The kinds of share the catalogue holds (see the file's header).
-KINDS: tuple[str, ...] = ("matmul", "memory_bandwidth", "allreduce_busbw", "allreduce_latency")
+KINDS: tuple[str, ...] = ("matmul", "memory_bandwidth", "allreduce_busbw", "allreduce_latency", "alltoall_busbw")
 #: The links a collective record may name.
 LINKS: tuple[str, ...] = ("scale_up", "scale_out")
 
@@ -109,7 +109,8 @@ def efficiency(kind: str, card: str | None = None, precision: str | None = None,
     Parameters
     ----------
     kind : str
-        ``"matmul"``, ``"memory_bandwidth"``, ``"allreduce_busbw"`` or ``"allreduce_latency"``.
+        ``"matmul"``, ``"memory_bandwidth"``, ``"allreduce_busbw"``, ``"allreduce_latency"`` or
+        ``"alltoall_busbw"``.
     card : str, optional
         A catalogue card, with or without a precision (``"H100"``, ``"H100 bf16"``).
     precision : str, optional

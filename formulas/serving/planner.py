@@ -1,0 +1,993 @@
+"""The serving planner: every deployable layout of every card type, sized for a load, best first.
+
+:func:`serving_plans` enumerates, per card type, the layouts a serving engine would
+deploy (vLLM, TensorRT-LLM, SGLang; DeepSeek's own system for its MoE models):
+
+- ``TP1``, ``TP2``, ``TP4``, ``TP8`` ... tensor parallelism inside one scale-up domain
+  (an 8-card HGX server over NVLink; 72 cards of a GB200 NVL72 rack; PCIe cards over PCIe);
+- ``TP8xPP2`` ... a tensor-parallel server per pipeline stage, stages across servers, and
+  ``TP16`` ... tensor parallelism across servers over the NIC, where the weights need
+  more than one domain;
+- ``EP32`` ... for mixture-of-experts shapes, the routed experts spread over ``e`` cards
+  (across servers) with data-parallel attention: each card holds the attention and shared
+  weights and ``1/e`` of the experts, and every MoE layer sends each token to its top-k
+  experts and back (dispatch and combine, two all-to-alls). DeepSeek serves V3/R1 this way:
+  prefill EP32 (4 nodes) and decode EP320 (40 nodes) in the DeepSeek-V3 technical report
+  (arXiv:2412.19437, section 3.4), EP144 (18 nodes) in its "Inference System Overview"
+  (deepseek-ai/open-infra-index, day 6, 2025-03-01).
+
+Each layout is evaluated as arrays (numpy) with one decode step model: a pipeline stage
+steps ``b`` requests in
+
+    ``max((weights read + b x KV) / (cards x bandwidth x MBU), b x FLOP / (cards x peak x matmul share))``
+    ``+ communication(b)``
+
+and a token crosses all stages. The weights read of an MoE grow with the batch (an
+expert is read when any token of the step routes to it: ``1 - (1 - k/E)^tokens``). The
+communication is two all-reduces per layer under tensor parallelism (attention and MLP,
+payload ``tokens x hidden x 2 bytes``) over the scale-up link (or the NIC across
+servers), a point-to-point send per pipeline boundary, and two all-to-alls per MoE layer
+under expert parallelism (:mod:`flopsheet.formulas.collectives`). Prefill is chunked
+into the decode steps (``prompt x (1 - cache_hit_rate) / answer`` prefill tokens per
+decoded token), so the step's compute carries it; with ``disaggregated=True`` prefill
+runs on its own pool of the same layout and the decode pool carries none.
+
+The batch per replica is the largest that meets the latency target per output token and
+fits the memory left after the weights (KV cache at the mean context); the replicas
+serve the output rate at the step time of that batch: ``replicas = ceil(output rate x
+step / batch)``. Every share of a peak (matmul, HBM, collective bus bandwidth, collective
+latency) is catalogue data (:func:`flopsheet.formulas.efficiencies.efficiency`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pint
+
+from ...units import AssumptionWarning, InputError, InputRangeError, Q
+from .. import args
+from ..catalogues.cards import find_card, on_catalogue_change
+from ..catalogues.efficiencies import efficiency as catalogue_efficiency
+from ..catalogues.peaks import as_utilization
+from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from ..collectives import BITS_PER_BYTE, all_to_all_two_level_seconds, allreduce_seconds, point_to_point_seconds
+from ..rows import Rows
+from .bounds import DEFAULT_MEMORY_UTILIZATION, ROUNDING_SLACK, fraction_arg, latency_arg
+from .fleet import (DEFAULT_ANSWER_TOKENS, DEFAULT_CARDS, DEFAULT_LATENCY, DEFAULT_PROMPT_TOKENS, TOKEN_RATE,
+                    _references, _tokens_per_call)
+from .inference import HOURS_PER_DAY, busy_call_rate
+from .model import ServedModel, served_model, whole_number
+from .times import ServingCard, _widths, serving_card
+
+#: Bytes per activation value exchanged by the collectives (bf16 hidden states, what the
+#: engines send; DeepSeek dispatches in FP8, which halves the dispatch: a conservative choice).
+ACTIVATION_BYTES = 2
+#: All-reduces per transformer layer under tensor parallelism: after attention and after
+#: the MLP (Megatron-LM, Shoeybi et al. 2019, section 3: "two all-reduce operations in the
+#: forward pass" per layer).
+ALLREDUCES_PER_LAYER = 2
+#: All-to-alls per MoE layer under expert parallelism: dispatch and combine.
+ALL_TO_ALLS_PER_MOE_LAYER = 2
+#: Expert-parallel widths tried for MoE shapes beyond one domain: DeepSeek's published
+#: units (EP32 prefill, EP144 and EP320 decode; see the module text), SGLang's EP72 decode
+#: (LMSYS blog "Deploying DeepSeek with PD Disaggregation and Large-scale Expert
+#: Parallelism on 96 H100 GPUs", 2025-05-05) and powers of two.
+EXPERT_PARALLEL_WIDTHS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 72, 128, 144, 256, 320)
+#: An expert-parallel width may exceed the routed experts (redundant copies of hot experts,
+#: as DeepSeek's EP320 holds 256 experts plus redundant ones) up to this factor.
+MAX_EXPERT_REPLICATION = 1.25
+#: Pipeline stages tried beyond the fewest that hold the weights (the fewest, one more, double).
+OBJECTIVES: tuple[str, ...] = ("cards", "cost")
+#: The public columns, in order (more follow them).
+PUBLIC_COLUMNS: list[str] = ["card", "layout", "replica_cards", "replicas", "cards", "batch_per_replica",
+                             "ms_per_token", "ttft_s", "binding", "tokens_per_s_per_card", "cost_per_mtoken",
+                             "feasible", "reason"]
+EXTRA_COLUMNS: list[str] = ["prefill_s", "tensor_parallel", "pipeline_parallel", "expert_parallel", "compute_cards",
+                            "bandwidth_cards", "capacity_cards", "comm_ms", "prefill_cards", "decode_cards"]
+COLUMNS: list[str] = PUBLIC_COLUMNS + EXTRA_COLUMNS
+COLUMN_UNITS: dict[str, str] = {
+    "replica_cards": "card", "replicas": "", "cards": "card", "batch_per_replica": "", "ms_per_token": "ms/token",
+    "ttft_s": "s", "tokens_per_s_per_card": "token/s/card", "cost_per_mtoken": "currency/Mtoken",
+    "compute_cards": "card", "bandwidth_cards": "card", "capacity_cards": "card", "comm_ms": "ms/token",
+    "prefill_cards": "card", "decode_cards": "card", "prefill_s": "s",
+}
+TTFT = args.ArgKind("s", "a time to first token", "2 s")
+#: Fixed-point rounds for an MoE's batch (the experts read grow with the batch, which the
+#: reads limit): four rounds move the batch by well under 1% on DeepSeek-V3 and Mixtral.
+MOE_ITERATIONS = 4
+#: Layout kinds (codes in the arrays).
+TENSOR, PIPELINE, TENSOR_ACROSS, EXPERT = 0, 1, 2, 3
+#: Between layouts of equal fleet and latency, the one with the least cross-server traffic first.
+KIND_ORDER = {TENSOR: 0, PIPELINE: 1, EXPERT: 2, TENSOR_ACROSS: 3}
+
+
+# -- the model as plain numbers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The model in SI floats at one weight width: what the arrays read."""
+
+    served: ServedModel
+    shape: ModelShape | None
+    held: float            # bytes of all weights
+    expert_bytes: float    # bytes of all routed experts (0 for a dense model)
+    dense_read: float      # bytes read every step besides routed experts
+    experts: int
+    active_experts: int
+    moe_layers: int
+    layers: int | None
+    hidden: int | None
+    heads: int | None
+    kv_token: float        # KV bytes per token
+    matmul_flop: float     # 2 x active parameters, FLOP per token
+    attention_flop: float  # FLOP per token per attended position
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 1
+
+
+def _shape_of(model: Any) -> ModelShape | None:
+    if isinstance(model, ModelShape):
+        return model
+    if is_model_name(model):
+        return find_model(model)
+    return None
+
+
+def _model(model: Any, kv_bytes_per_token: Any, weight: pint.Quantity, cached: pint.Quantity) -> _Model:
+    served = served_model(model, kv_bytes_per_token)
+    shape = _shape_of(model)
+    width = float(weight.to("B").m)
+    held = float(served.total_params.to("parameter").m) * width
+    active = float(served.active_params.to("parameter").m) * width
+    expert_bytes, experts, active_experts, moe_layers = 0.0, 1, 1, 0
+    if shape is not None and shape.is_moe:
+        expert = shape.ffn_params() * width
+        experts, active_experts, moe_layers = shape.experts, shape.active_experts, shape.moe_layers
+        expert_bytes = expert * experts * moe_layers
+        active -= expert * active_experts * moe_layers
+    return _Model(served, shape, held, expert_bytes, active, experts, active_experts, moe_layers,
+                  shape.layers if shape else None, shape.d_model if shape else None, shape.heads if shape else None,
+                  float(served.kv_per_token(cached).to("B/token").m),
+                  float(served.flop_per_token.to("FLOP/token").m), float(served.attention_flop))
+
+
+# -- the card as plain numbers ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Card:
+    """One card type in SI floats with its catalogue shares."""
+
+    label: str
+    name: str
+    peak: float            # FLOP/s at the serving precision
+    matmul: float          # share of peak
+    memory: float          # bytes
+    bandwidth: float       # bytes/s
+    mbu: float             # share of bandwidth
+    domain: int            # cards per scale-up domain
+    up: float              # scale-up bytes/s per direction (nan: none)
+    out: float             # scale-out bytes/s (nan: none)
+    ar_up: tuple[float, float]     # all-reduce bus share, latency (s) over scale-up
+    ar_out: tuple[float, float]
+    a2a_up: float
+    a2a_out: float
+
+
+def _share(record_value: Any) -> float:
+    return float(record_value)
+
+
+def _seconds(value: Any) -> float:
+    return float(Q(value).to("s").m)
+
+
+def _card(reference: str, utilization: Any, efficiency: Any, scale: float = 1.0) -> _Card:
+    """The card in SI floats with its shares (cached for hashable arguments; dropped when the catalogue changes)."""
+    try:
+        return _cached_card(reference, utilization, efficiency, scale)
+    except TypeError:        # an unhashable argument (an array): read it afresh
+        return _read_card(reference, utilization, efficiency, scale)
+
+
+@on_catalogue_change
+def _drop_cards() -> None:
+    _cached_card.cache_clear()
+
+
+def _read_card(reference: str, utilization: Any, efficiency: Any, scale: float = 1.0) -> _Card:
+    device: ServingCard = serving_card(reference, "cards")
+    record = find_card(device.peak.card)
+    label = device.label
+    matmul = (_share(catalogue_efficiency("matmul", device.peak.card, device.peak.precision).value)
+              if utilization is None else float(as_utilization(utilization, "utilization").value))
+    mbu = (_share(catalogue_efficiency("memory_bandwidth", device.peak.card).value) if efficiency is None
+           else float(fraction_arg(efficiency, "efficiency")))
+    matmul, mbu = min(matmul * scale, 1.0), min(mbu * scale, 1.0)
+    up = float(record.scale_up_bandwidth.to("B/s/card").m) if record.scale_up_bandwidth is not None else math.nan
+    out = (float(record.scale_out_bandwidth.to("Gbit/s/card").m) * 1e9 / BITS_PER_BYTE   # NIC bits -> bytes
+           if record.scale_out_bandwidth is not None else math.nan)
+    domain = int(record.scale_up_domain or 1) if not math.isnan(up) else 1
+
+    def allreduce(link: str) -> tuple[float, float]:
+        # Serving engines run one-shot all-reduce kernels under CUDA graphs: the latency
+        # record's low bound is that case (see efficiencies.toml).
+        return (_share(catalogue_efficiency("allreduce_busbw", device.peak.card, link=link).value),
+                _seconds(catalogue_efficiency("allreduce_latency", device.peak.card, link=link).low))
+
+    return _Card(label, device.peak.card, float(device.peak.rate.to("FLOP/s/card").m), matmul,
+                 float(device.memory.to("B/card").m), float(device.bandwidth.to("B/s/card").m), mbu, domain, up, out,
+                 allreduce("scale_up"), allreduce("scale_out"),
+                 _share(catalogue_efficiency("alltoall_busbw", device.peak.card, link="scale_up").value),
+                 _share(catalogue_efficiency("alltoall_busbw", device.peak.card, link="scale_out").value))
+
+
+_cached_card = lru_cache(maxsize=256)(_read_card)
+
+
+# -- layouts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One layout: tensor-parallel cards per stage, pipeline stages, expert-parallel width."""
+
+    kind: int
+    tensor: int = 1
+    stages: int = 1
+    experts: int = 0
+
+    @property
+    def cards(self) -> int:
+        return self.experts if self.kind == EXPERT else self.tensor * self.stages
+
+    @property
+    def label(self) -> str:
+        if self.kind == EXPERT:
+            return f"EP{self.experts}"
+        if self.kind == PIPELINE:
+            return f"TP{self.tensor}xPP{self.stages}"
+        return f"TP{self.tensor}"
+
+
+def _powers(limit: int) -> list[int]:
+    return [2**power for power in range(limit.bit_length()) if 2**power <= limit]
+
+
+def _layouts(model: _Model, card: _Card, memory_utilization: float) -> list[Layout]:
+    """The layouts worth evaluating for one card type."""
+    heads = model.heads or 2**20
+    inside = [size for size in _powers(card.domain) if heads % size == 0]
+    layouts = [Layout(TENSOR, size) for size in inside]
+    widest = inside[-1]
+    if not math.isnan(card.out):
+        fewest = math.ceil(model.held * (1 + ROUNDING_SLACK) / (widest * card.memory * memory_utilization))
+        if fewest >= 2:
+            for stages in sorted({fewest, fewest + 1, 2 * fewest}):
+                layouts.append(Layout(PIPELINE, widest, stages))
+            layouts.append(Layout(TENSOR_ACROSS, widest * fewest))
+    if model.is_moe:
+        for width in EXPERT_PARALLEL_WIDTHS:
+            if width > model.experts * MAX_EXPERT_REPLICATION or (width > card.domain and math.isnan(card.out)):
+                continue
+            layouts.append(Layout(EXPERT, experts=width))
+    return layouts
+
+
+def parse_layout(text: Any, model: _Model, card: _Card) -> Layout:
+    """Read a pinned layout ("TP4", "TP8xPP2", "TP16", "EP32"); impossible ones are errors naming ``layout``."""
+    import re
+
+    given = str(text).strip().upper().replace(" ", "")
+    match = re.fullmatch(r"TP(\d+)(?:[X×]PP(\d+))?|EP(\d+)", given)
+    if match is None:
+        raise InputError("layout", text, '"TP4", "TP8xPP2" (pipeline across servers), "TP16" or "EP32"')
+    if match.group(3):
+        width = int(match.group(3))
+        if not model.is_moe:
+            raise InputError("layout", text, "a TP or TP x PP layout: expert parallelism needs a mixture-of-experts "
+                             "model shape", f"{model.served.name or 'this model'} is dense")
+        if width < 2 or width > model.experts * MAX_EXPERT_REPLICATION:
+            raise InputRangeError("layout", text, f"EP2 to EP{int(model.experts * MAX_EXPERT_REPLICATION)} "
+                                  f"({model.experts} routed experts)")
+        if width > card.domain and math.isnan(card.out):
+            raise InputRangeError("layout", text, f"at most EP{card.domain}: {card.label} has no scale-out link")
+        return Layout(EXPERT, experts=width)
+    tensor, stages = int(match.group(1)), int(match.group(2) if match.group(2) is not None else 1)
+    if stages < 1:
+        raise InputRangeError("layout", text, "at least one pipeline stage (TP8xPP2)")
+    if tensor < 1 or tensor & (tensor - 1):
+        raise InputRangeError("layout", text, "a tensor-parallel degree of 1, 2, 4, 8 ... (a power of two: the "
+                              "attention heads divide among the cards)")
+    if model.heads and model.heads % tensor:
+        raise InputRangeError("layout", text, f"a tensor-parallel degree that divides the {model.heads} heads")
+    if stages > 1:
+        if tensor > card.domain:
+            raise InputRangeError("layout", text, f"a pipeline stage within one scale-up domain of {card.domain} "
+                                  f"{card.name} cards")
+        if math.isnan(card.out):
+            raise InputRangeError("layout", text, f"one stage: {card.label} has no scale-out link")
+        return Layout(PIPELINE, tensor, stages)
+    if tensor > card.domain:
+        if math.isnan(card.out) or tensor % card.domain:
+            raise InputRangeError("layout", text, f"at most TP{card.domain}: one scale-up domain of {card.name} "
+                                  f"(or whole domains joined by a scale-out link)")
+        return Layout(TENSOR_ACROSS, tensor)
+    return Layout(TENSOR, tensor)
+
+
+def _pinned_by_cards(layouts: list[Layout], cards: int, card: _Card) -> list[Layout]:
+    chosen = [layout for layout in layouts if layout.cards == cards]
+    if chosen:
+        return chosen
+    if cards <= card.domain:
+        if cards & (cards - 1):
+            raise InputRangeError("replica_cards", f"{cards:g}", "1, 2, 4, 8 ... cards inside a server (a power "
+                                  "of two) or whole servers")
+        return [Layout(TENSOR, cards)]
+    if cards % card.domain or math.isnan(card.out):
+        raise InputRangeError("replica_cards", f"{cards:g}", f"whole scale-up domains of {card.domain} {card.name}")
+    return [Layout(PIPELINE, card.domain, cards // card.domain), Layout(TENSOR_ACROSS, cards)]
+
+
+# -- the load ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Load:
+    """A load as SI arrays (broadcastable): calls/s, tokens, targets."""
+
+    call_rate: np.ndarray
+    prompt: np.ndarray
+    answer: np.ndarray
+    latency: np.ndarray     # s per output token
+    ttft: np.ndarray        # s (inf: none)
+    cache_hit: np.ndarray   # share of prompt tokens served from cache
+
+    @property
+    def output_rate(self) -> np.ndarray:
+        return self.call_rate * self.answer
+
+    @property
+    def token_rate(self) -> np.ndarray:
+        return self.call_rate * (self.prompt + self.answer)
+
+
+def _array(quantity: pint.Quantity, unit: str) -> np.ndarray:
+    return np.asarray(quantity.to(unit).magnitude, dtype=float)
+
+
+def read_plan_load(calls_per_day: Any, prompt_tokens: Any, answer_tokens: Any, busy_hours: Any, latency: Any,
+                   tokens_per_second: Any, ttft: Any, cache_hit_rate: Any) -> _Load:
+    """Read a load (scalars or arrays of the same length) into SI arrays."""
+    prompt = _array(_tokens_per_call(prompt_tokens, "prompt_tokens"), "token")
+    answer = _array(_tokens_per_call(answer_tokens, "answer_tokens"), "token")
+    if (calls_per_day is None) == (tokens_per_second is None):
+        raise InputError("calls_per_day", calls_per_day, "either calls_per_day or tokens_per_second (one of them)")
+    if calls_per_day is not None:
+        rate = _array(busy_call_rate(calls_per_day, busy_hours), "call/s")
+    else:
+        tokens = _array(args.quantity_arg(tokens_per_second, "tokens_per_second", TOKEN_RATE), "token/s")
+        rate = tokens / (prompt + answer)
+    target = _array(latency_arg(latency), "s/token")
+    first = np.inf if ttft is None else _array(args.quantity_arg(ttft, "ttft", TTFT), "s")
+    hit = 0.0 if cache_hit_rate is None else _cache_share(cache_hit_rate)
+    return _Load(*(np.asarray(value, dtype=float) for value in (rate, prompt, answer, target, first, hit)))
+
+
+def _cache_share(value: Any) -> np.ndarray:
+    """A share of prompt tokens in [0, 100%)."""
+    share = np.asarray(args.quantity_arg(value, "cache_hit_rate", args.UTILIZATION, positive=False)
+                       .to("dimensionless").magnitude, dtype=float)
+    if np.any((share < 0) | (share >= 1)):
+        raise InputRangeError("cache_hit_rate", args.shown(value), "a share in [0, 100%) of prompt tokens")
+    return share
+
+
+# -- the arithmetic, as arrays ----------------------------------------------------------------
+
+
+def _expert_share(model: _Model, tokens: Any) -> Any:
+    """Share of routed experts some token of a step routes to: ``1 - (1 - k/E)^tokens``."""
+    if not model.is_moe:
+        return 0.0
+    return 1.0 - (1.0 - model.active_experts / model.experts) ** np.maximum(tokens, 1.0)
+
+
+def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Load, memory_utilization: float,
+                disaggregated: bool = False, requests: Any = None) -> dict[str, np.ndarray]:
+    """Evaluate every layout for every load: arrays shaped (loads, layouts). SI units throughout.
+
+    ``requests`` pins the requests decoding at once per replica (a published run's batch)
+    instead of the largest batch the latency target and the memory allow.
+    """
+    kind = np.array([layout.kind for layout in layouts])[None, :]
+    tensor = np.array([layout.tensor for layout in layouts], dtype=float)[None, :]
+    stages = np.array([layout.stages for layout in layouts], dtype=float)[None, :]
+    width = np.array([layout.experts for layout in layouts], dtype=float)[None, :]
+    replica = np.array([layout.cards for layout in layouts], dtype=float)[None, :]
+    expert = kind == EXPERT
+    across = kind == TENSOR_ACROSS
+    # cards that share one stage's weights (tensor parallel), and the step's stages
+    share = np.where(expert, 1.0, np.where(across, replica, tensor))
+    rate, prompt, answer = (np.atleast_1d(value)[:, None] for value in (load.call_rate, load.prompt, load.answer))
+    target, first, hit = (np.atleast_1d(value)[:, None] for value in (load.latency, load.ttft, load.cache_hit))
+    mean_context = prompt + (answer + 1.0) / 2.0
+    kv_mean, kv_full = model.kv_token * mean_context, model.kv_token * (prompt + answer)
+    new_prompt = prompt * (1.0 - hit)
+    prefill_flop = model.matmul_flop * new_prompt + model.attention_flop * new_prompt * (prompt + 1.0) / 2.0
+    decode_flop = model.matmul_flop + model.attention_flop * mean_context
+    chunk = 0.0 if disaggregated else new_prompt / answer         # prefill tokens per decoded token
+    step_flop = decode_flop + (0.0 if disaggregated else prefill_flop / answer)
+    usable = card.memory * memory_utilization
+    # memory: per stage (TP/PP) or per card (EP)
+    expert_held = np.where(expert, model.expert_bytes / np.maximum(width, 1.0), model.expert_bytes / replica)
+    room = np.where(expert, usable - (model.held - model.expert_bytes) - expert_held, replica * usable - model.held)
+    per_request_room = np.where(expert, 1.0, stages)              # requests of a replica per stage batch unit
+    fits = room >= kv_full
+    batch_capacity = np.maximum(room, 0.0) / kv_mean / per_request_room
+    bandwidth = card.bandwidth * card.mbu
+    mem_slope = kv_mean / stages / (share * bandwidth)
+    comp_slope = step_flop / stages / (share * card.peak * card.matmul)
+    # communication per step: fixed (latency) and per request of the stage batch
+    tokens_per_request = 1.0 + chunk
+    layers = float(model.layers or 0)
+    hidden = float(model.hidden or 0) * ACTIVATION_BYTES
+    up_share, up_latency = card.ar_up
+    out_share, out_latency = card.ar_out
+    inside = (kind == TENSOR) | (kind == PIPELINE)
+    link, busbw, lat = (np.where(inside, card.up, card.out), np.where(inside, up_share, out_share),
+                        np.where(inside, up_latency, out_latency))
+    allreduces = ALLREDUCES_PER_LAYER * layers / stages
+    tp_fixed = np.where(share > 1, allreduces * lat, 0.0)
+    tp_slope = allreduces * (allreduce_seconds(hidden * tokens_per_request, share, link * busbw, lat) - lat)
+    tp_slope = np.where(share > 1, np.nan_to_num(tp_slope), 0.0)
+    moe = ALL_TO_ALLS_PER_MOE_LAYER * model.moe_layers
+    a2a_latency = np.where(width > card.domain, out_latency, up_latency)
+    a2a_payload = model.active_experts * hidden * tokens_per_request
+    a2a_slope = moe * (all_to_all_two_level_seconds(a2a_payload, width, card.domain, card.up * card.a2a_up,
+                                                    np.nan_to_num(card.out, nan=1.0) * card.a2a_out, a2a_latency)
+                       - a2a_latency)
+    comm_fixed = np.where(expert, moe * a2a_latency, stages * tp_fixed + (stages - 1.0) * out_latency)
+    pp_slope = np.where(kind == PIPELINE, (stages - 1.0) * np.nan_to_num(
+        point_to_point_seconds(hidden * tokens_per_request, card.out * out_share, 0.0)), 0.0)
+    comm_slope = np.where(expert, np.nan_to_num(a2a_slope), stages * tp_slope + pp_slope)
+    # the largest batch per stage that meets the latency target (MoE: expert reads follow the batch)
+    probability = np.ones_like(kv_mean * replica)
+    global_tokens = np.where(expert, width, 1.0) * tokens_per_request
+    for _ in range(MOE_ITERATIONS if model.is_moe else 1):
+        weights_read = model.dense_read + model.expert_bytes * probability
+        mem_fixed = np.where(expert, (model.dense_read + model.expert_bytes / np.maximum(width, 1.0) * probability),
+                             weights_read / stages) / (share * bandwidth)
+        by_memory = (target - comm_fixed - stages * mem_fixed) / (comm_slope + stages * mem_slope)
+        by_compute = (target - comm_fixed) / (comm_slope + stages * comp_slope)
+        latency_batch = np.minimum(by_memory, by_compute)
+        batch = np.maximum(np.minimum(latency_batch, batch_capacity), 1.0)
+        updated = _expert_share(model, global_tokens * batch)
+        probability = np.maximum(probability * 0 + updated, 0.0) if model.is_moe else probability * 0
+    weights_read = model.dense_read + model.expert_bytes * probability
+    mem_fixed = np.where(expert, model.dense_read + model.expert_bytes / np.maximum(width, 1.0) * probability,
+                         weights_read / stages) / (share * bandwidth)
+
+    def step(b: Any) -> tuple[Any, Any, Any, Any]:
+        memory_time = stages * (mem_fixed + mem_slope * b)
+        compute_time = stages * comp_slope * b
+        comm_time = comm_fixed + comm_slope * b
+        return np.maximum(memory_time, compute_time) + comm_time, memory_time, compute_time, comm_time
+
+    one, _, _, _ = step(1.0)
+    latency_ok = one <= target * (1 + ROUNDING_SLACK)
+    batch = np.where(fits & latency_ok, np.maximum(np.minimum(latency_batch, batch_capacity), 1.0), np.nan)
+    if requests is not None:
+        batch = np.asarray(requests, dtype=float) / np.where(expert, width, stages) + 0.0 * batch
+        updated = _expert_share(model, global_tokens * batch)
+        weights_read = model.dense_read + model.expert_bytes * updated
+        mem_fixed = np.where(expert, model.dense_read + model.expert_bytes / np.maximum(width, 1.0) * updated,
+                             weights_read / stages) / (share * bandwidth)
+    seconds, memory_time, compute_time, comm_time = step(batch)
+    requests = batch * np.where(expert, width, stages)            # decoding at once per replica
+    output = rate * answer
+    replicas_needed = output * seconds / requests
+    # prefill: one prompt on one replica (TTFT), and a separate pool when disaggregated
+    prefill_share = np.where(expert, 1.0, share)
+    prefill_comm = np.where(share > 1, ALLREDUCES_PER_LAYER * layers * (np.nan_to_num(
+        allreduce_seconds(hidden * new_prompt, share, link * busbw, lat))), 0.0)
+    prefill_seconds = prefill_flop / (prefill_share * card.peak * card.matmul) + np.where(expert, 0.0, prefill_comm)
+    ttft = prefill_seconds + seconds
+    ttft_ok = ttft <= first * (1 + ROUNDING_SLACK)
+    feasible = fits & latency_ok & ttft_ok
+    decode_replicas = _round_up(replicas_needed)
+    if disaggregated:
+        pool_seconds = prefill_flop / (replica * card.peak * card.matmul) + np.where(expert, 0.0, prefill_comm / stages)
+        prefill_replicas = _round_up(rate * pool_seconds)
+    else:
+        prefill_replicas = np.zeros_like(decode_replicas)
+    replicas = decode_replicas + prefill_replicas
+    cards = replicas * replica
+    compute_cards = rate * (answer * decode_flop + prefill_flop) / (card.peak * card.matmul)
+    concurrent = output * target
+    memory_batch = np.where(np.isfinite(by_memory) & (by_memory > 0), by_memory, np.nan)
+    bandwidth_cards = replica * concurrent / (memory_batch * np.where(expert, width, stages))
+    capacity_cards = np.maximum(replica, replica * concurrent / (batch_capacity * np.where(expert, width, stages)))
+    capacity_binds = batch_capacity < latency_batch
+    largest = np.argmax(np.stack(np.broadcast_arrays(memory_time, compute_time, comm_time)), axis=0)
+    binding = np.where(capacity_binds, 3, largest)
+    return {
+        "kind": np.broadcast_to(kind, cards.shape), "replica_cards": np.broadcast_to(replica, cards.shape),
+        "replicas": replicas, "cards": cards, "batch_per_replica": requests, "ms_per_token": seconds * 1e3,
+        "ttft_s": ttft, "binding": binding, "tokens_per_s_per_card": rate * (prompt + answer) / cards,
+        "feasible": np.broadcast_to(feasible, cards.shape), "fits": np.broadcast_to(fits, cards.shape),
+        "latency_ok": np.broadcast_to(latency_ok, cards.shape), "one_ms": one * 1e3,
+        "compute_cards": np.broadcast_to(compute_cards, cards.shape), "bandwidth_cards": bandwidth_cards,
+        "capacity_cards": np.broadcast_to(capacity_cards, cards.shape), "comm_ms": comm_time * 1e3,
+        "prefill_cards": prefill_replicas * replica, "decode_cards": decode_replicas * replica,
+        "room": np.broadcast_to(room, cards.shape), "prefill_s": np.broadcast_to(prefill_seconds, cards.shape),
+    }
+
+
+def _round_up(count: Any) -> Any:
+    return np.ceil(np.asarray(count, dtype=float) * (1 - ROUNDING_SLACK))
+
+
+BINDINGS = ("bandwidth", "compute", "communication", "capacity")
+
+
+# -- the table --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    utilization: Any
+    efficiency: Any
+    memory_utilization: float
+    precision: Any
+    kv_precision: Any
+    replica_cards: int | None
+    max_replica_cards: int | None
+    layout: Any
+    card_hour_price: Any
+    objective: str
+    disaggregated: bool
+    scale: float = 1.0
+
+
+def _cost(price: Any, per_card: np.ndarray) -> tuple[np.ndarray, str]:
+    """Cost per million tokens at a card-hour price (NaN without one), and the currency."""
+    if price is None:
+        return np.full_like(per_card, np.nan), "currency"
+    from .times import _price
+
+    quantity, currency = _price(price)
+    hourly = float(quantity.to(f"{currency}/card/hour").magnitude)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return hourly / (per_card * 3600.0) * 1e6, currency
+
+
+def _concatenate(parts: list[Any]) -> Any:
+    """One column from the card types' parts (text columns: codes shifted into one list of texts)."""
+    if len(parts) == 1:
+        return parts[0]
+    if not isinstance(parts[0], _Labels):
+        return np.concatenate(parts)
+    names: list[str] = []
+    codes = []
+    for part in parts:
+        codes.append(part.codes + len(names))
+        names += part.names
+    return _Labels(np.concatenate(codes), names)
+
+
+def _frame(columns: dict[str, Any], names: list[str], order: np.ndarray) -> Any:
+    """A DataFrame of the columns in ``order``; a :class:`Rows` table where pandas is not installed.
+
+    Text columns are pandas categoricals (their values read as plain text).
+    """
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:
+        plain = [[labels.names[code] for code in labels.codes[order]] if isinstance(labels := columns[name], _Labels)
+                 else _plain(columns[name][order]) for name in names]
+        return Rows([dict(zip(names, values)) for values in zip(*plain)], list(names), {})
+    numbers = [name for name in names if not isinstance(columns[name], _Labels) and columns[name].dtype == float]
+    ordered = np.stack([columns[name] for name in numbers])[:, order]    # one gather for every float column
+    data: dict[str, Any] = dict(zip(numbers, ordered))
+    for name in names:
+        column = columns[name]
+        if isinstance(column, _Labels):
+            unique, inverse = np.unique(np.asarray(column.names, dtype=object), return_inverse=True)
+            dtype = pd.CategoricalDtype(list(unique))
+            data[name] = pd.Categorical.from_codes(inverse[column.codes[order]], dtype=dtype, validate=False)
+        elif name not in data:
+            data[name] = column[order]
+    return pd.DataFrame(data, columns=names, copy=False)
+
+
+def _frame_rows(rows: list[dict[str, Any]], names: list[str]) -> Any:
+    """A DataFrame of row records; a :class:`Rows` table where pandas is not installed."""
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:
+        return Rows(rows, list(names), {})
+    return pd.DataFrame(rows, columns=names)
+
+
+def _plain(array: np.ndarray) -> list[Any]:
+    """Python values of a column (the plain table of the xlwings Lite bundle)."""
+    return [value.item() if hasattr(value, "item") else value for value in array]
+
+
+def _settings(utilization: Any, efficiency: Any, memory_utilization: Any, precision: Any, kv_precision: Any,
+              replica_cards: Any, max_replica_cards: Any, layout: Any, card_hour_price: Any, objective: Any,
+              disaggregated: Any, measured: Any = None) -> _Settings:
+    if objective not in OBJECTIVES:
+        raise InputError("objective", objective, '"cards" (fewest fleet cards) or "cost" (lowest cost per token)')
+    if objective == "cost" and card_hour_price is None:
+        raise InputError("objective", objective, '"cards", or "cost" with a card_hour_price')
+    if utilization is not None:
+        as_utilization(utilization, "utilization")
+    if efficiency is not None:
+        fraction_arg(efficiency, "efficiency")
+    pinned = None if replica_cards is None else int(whole_number(replica_cards, "replica_cards"))
+    most = None if max_replica_cards is None else int(whole_number(max_replica_cards, "max_replica_cards"))
+    return _Settings(utilization, efficiency, float(fraction_arg(memory_utilization, "memory_utilization")), precision,
+                     kv_precision, pinned, most, layout, card_hour_price, objective, bool(disaggregated),
+                     1.0 if measured is None else _measured_scale(measured))
+
+
+def _measured_scale(measured: Any) -> float:
+    """The share of the roofline a published serving run achieved (planning with it scales both shares)."""
+    from .runs import run_share
+
+    return run_share(measured)
+
+
+@dataclass
+class _Labels:
+    """A text column as codes into its distinct texts (a categorical column: cheap to sort and to spill)."""
+
+    codes: np.ndarray
+    names: list[str]
+
+    @classmethod
+    def constant(cls, text: str, size: int) -> _Labels:
+        return cls(np.zeros(size, dtype=np.int64), [text])
+
+
+def _reasons(model: _Model, card: _Card, layouts: Sequence[Layout], values: dict[str, np.ndarray],
+             load: _Load) -> _Labels:
+    """Why each row is not feasible, the true reason first (the weights fit, then latency, then TTFT)."""
+    shape = values["cards"].shape
+    held = model.held / 1e9
+    names = [""] + [f"cannot: {layout.cards:g} {card.name} ({layout.label}) do not hold {held:,.4g} GB of weights "
+                    "and one request's KV cache (the weights do not fit); allow more cards per replica"
+                    for layout in layouts]
+    codes = np.where(values["fits"], 0, np.arange(1, len(layouts) + 1)[None, :]).astype(np.int64)
+    slow = values["fits"] & ~values["latency_ok"]
+    late = values["fits"] & values["latency_ok"] & ~values["feasible"]
+    target = np.broadcast_to(np.atleast_1d(load.latency)[:, None] * 1e3, shape)
+    limit = np.broadcast_to(np.atleast_1d(load.ttft)[:, None], shape)
+    for row, column in zip(*np.nonzero(slow | late)):
+        layout = layouts[column]
+        if slow[row, column]:
+            text = (f"cannot: one request alone steps in {values['one_ms'][row, column]:,.4g} ms on "
+                    f"{layout.cards:g} {card.name} ({layout.label}), slower than the {target[row, column]:g} ms/token "
+                    "target; relax the target or allow more cards per replica")
+        else:
+            text = (f"cannot: time to first token {values['ttft_s'][row, column]:,.4g} s on {layout.label}, over "
+                    f"the ttft target of {limit[row, column]:g} s")
+        codes[row, column] = len(names)
+        names.append(text)
+    return _Labels(codes.ravel(), names)
+
+
+def _card_columns(reference: str, model_arg: Any, kv_bytes_per_token: Any, load: _Load,
+                  settings: _Settings) -> dict[str, Any]:
+    """The table's columns for one card type, loads x layouts flattened (load-major); texts as :class:`_Labels`."""
+    card = _card(reference, settings.utilization, settings.efficiency, settings.scale)
+    device = serving_card(reference, "cards")
+    weight, cached = _widths(device.peak.precision, settings.precision, settings.kv_precision)
+    model = _model(model_arg, kv_bytes_per_token, weight, cached)
+    if model.layers is None:
+        warnings.warn(AssumptionWarning("communication not counted: a parameter count has no layers or hidden "
+                                        "width (give a model shape)"), stacklevel=4)
+    layouts = _layouts(model, card, settings.memory_utilization)
+    if settings.layout is not None:
+        layouts = [parse_layout(settings.layout, model, card)]
+    elif settings.replica_cards is not None:
+        layouts = _pinned_by_cards(layouts, settings.replica_cards, card)
+    if settings.max_replica_cards is not None:
+        kept = [layout for layout in layouts if layout.cards <= settings.max_replica_cards]
+        layouts = kept or [min(layouts, key=lambda layout: layout.cards)]
+    values = plan_arrays(model, card, layouts, load, settings.memory_utilization, settings.disaggregated)
+    shape = values["cards"].shape
+    values = {name: np.broadcast_to(array, shape) for name, array in values.items()}
+    cost, _ = _cost(settings.card_hour_price, values["tokens_per_s_per_card"])
+    feasible = values["feasible"]
+    fits = values["fits"]
+
+    flat_feasible = feasible.ravel()
+
+    def when(ok: np.ndarray, array: np.ndarray) -> np.ndarray:
+        flat = flat_feasible if ok is feasible else ok.ravel()
+        return np.where(flat, array.ravel(), np.nan)
+
+    size = feasible.size
+    layout_names = [layout.label + (" (across servers)" if layout.kind == TENSOR_ACROSS else "") for layout in layouts]
+    kinds = np.array([layout.kind for layout in layouts])
+    per_layout = np.broadcast_to(np.arange(len(layouts))[None, :], shape).ravel()
+    binding = np.where(feasible, values["binding"].astype(np.int64), len(BINDINGS)).ravel()
+    columns: dict[str, Any] = {
+        "card": _Labels.constant(card.label, size),
+        "layout": _Labels(per_layout, layout_names),
+        "replica_cards": values["replica_cards"].astype(float).ravel(),
+        "replicas": when(feasible, values["replicas"]), "cards": when(feasible, values["cards"]),
+        "batch_per_replica": when(feasible, values["batch_per_replica"]),
+        "ms_per_token": np.where(feasible, values["ms_per_token"], values["one_ms"]).ravel(),
+        "ttft_s": when(feasible, values["ttft_s"]), "binding": _Labels(binding, [*BINDINGS, "cannot"]),
+        "tokens_per_s_per_card": when(feasible, values["tokens_per_s_per_card"]),
+        "cost_per_mtoken": when(feasible, cost), "feasible": feasible.ravel().astype(bool),
+        "reason": _reasons(model, card, layouts, values, load),
+        "prefill_s": when(feasible, values["prefill_s"]),
+        "tensor_parallel": np.array([float(layout.tensor if layout.kind != EXPERT else 1) for layout in layouts])[
+            per_layout],
+        "pipeline_parallel": np.array([float(layout.stages) for layout in layouts])[per_layout],
+        "expert_parallel": np.array([float(layout.experts) for layout in layouts])[per_layout],
+        "compute_cards": values["compute_cards"].astype(float).ravel(),
+        "bandwidth_cards": when(feasible, values["bandwidth_cards"]),
+        "capacity_cards": when(fits, values["capacity_cards"]),
+        "comm_ms": when(feasible, values["comm_ms"]), "prefill_cards": when(feasible, values["prefill_cards"]),
+        "decode_cards": when(feasible, values["decode_cards"]),
+        "load": np.repeat(np.arange(shape[0]), shape[1]),
+        "kind_order": np.array([KIND_ORDER[kind] for kind in kinds])[per_layout],
+    }
+    return columns
+
+
+def serving_plans(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DEFAULT_PROMPT_TOKENS,
+                  answer_tokens: Any = DEFAULT_ANSWER_TOKENS, busy_hours: Any = HOURS_PER_DAY,
+                  latency: Any = DEFAULT_LATENCY, cards: Any = DEFAULT_CARDS, utilization: Any = None,
+                  efficiency: Any = None, card_hour_price: Any = None, *, tokens_per_second: Any = None,
+                  ttft: Any = None, cache_hit_rate: Any = None, disaggregated: bool = False,
+                  memory_utilization: Any = DEFAULT_MEMORY_UTILIZATION, precision: Any = None,
+                  kv_precision: Any = None, replica_cards: Any = None, max_replica_cards: Any = None,
+                  layout: Any = None, objective: str = "cards", kv_bytes_per_token: Any = None,
+                  measured: Any = None) -> Any:
+    """Return every layout of every card type sized for a load, best first.
+
+    One row per card type x layout (``TP1`` ... ``TP8`` inside a server, ``TP8xPP2`` and
+    ``TP16`` across servers where the weights need them, ``EP8`` ... ``EP320`` for MoE
+    shapes): cards per replica, replicas, fleet cards, batch per replica, time per output
+    token (TPOT), time to first token (TTFT), the binding bound, billed tokens per second
+    per card, cost per million tokens, and ``feasible`` with the ``reason`` when not.
+    Feasible rows come first, then the fewest fleet cards (``objective="cards"``) or the
+    lowest cost (``objective="cost"``, with ``card_hour_price``).
+
+    Parameters
+    ----------
+    model, calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, cards,
+    card_hour_price, tokens_per_second, memory_utilization, precision, kv_precision,
+    max_replica_cards, kv_bytes_per_token
+        As :func:`flopsheet.serving_cards`. ``calls_per_day`` or ``tokens_per_second``
+        may be an array (a sweep of loads): the table then has a ``load`` column.
+    utilization : default None
+        Share of the peak FLOP/s the matmuls achieve; None: the card's catalogue share
+        (``efficiency("matmul", card)``, Bekman's MAMF table: 80.3% on H100 bf16).
+    efficiency : default None
+        Share of the peak memory bandwidth decoding achieves (MBU); None: the catalogue's
+        ``efficiency("memory_bandwidth")`` (60%).
+    ttft : optional
+        Target time to first token, seconds (bare numbers): a layout whose prefill of one
+        prompt plus one decode step takes longer is not feasible.
+    cache_hit_rate : optional
+        Share of prompt tokens served from a prompt cache (they skip prefill); DeepSeek
+        reported 56.3% ("Inference System Overview", 2025-03).
+    disaggregated : default False
+        Separate prefill and decode pools (each in whole replicas of the layout, summed);
+        ``prefill_cards`` and ``decode_cards`` report both.
+    replica_cards : optional
+        Pin the cards per replica: only the layouts of that many cards (TP3 is an error).
+    layout : optional
+        Pin one layout: ``"TP4"``, ``"TP8xPP2"``, ``"TP16"`` (tensor across servers) or
+        ``"EP32"``; an impossible one (TP3, TP16 on a PCIe-only card, EP on a dense
+        model) is an error naming ``layout``.
+    objective : "cards" or "cost"
+    measured : optional
+        A published serving result to plan with instead of the roofline: its name in
+        ``serving_runs.toml`` (:func:`published_serving_runs`). The planner then scales
+        the matmul and memory-bandwidth shares by the share of the roofline that run
+        achieved (:func:`implied_serving_efficiency`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``card, layout, replica_cards, replicas, cards, batch_per_replica,
+        ms_per_token, ttft_s, binding, tokens_per_s_per_card, cost_per_mtoken, feasible,
+        reason`` then ``tensor_parallel, pipeline_parallel, expert_parallel,
+        compute_cards, bandwidth_cards, capacity_cards, comm_ms, prefill_cards,
+        decode_cards``. ``attrs["units"]`` gives each column's unit.
+
+    Examples
+    --------
+    >>> plans = serving_plans("Llama-2-70B", "100万", 1000, 500, busy_hours=12, cards="H100 bf16")
+    >>> best = plans.iloc[0]
+    >>> str(best["layout"]), float(best["cards"]), bool(best["feasible"])
+    ('TP4', 8.0, True)
+    >>> plans.set_index("layout").loc["TP2", "cards"] > 40
+    np.True_
+    >>> plans.set_index("layout").loc["TP1", "reason"][:60]
+    'cannot: 1 H100 (TP1) do not hold 138 GB of weights and one r'
+    """
+    settings = _settings(utilization, efficiency, memory_utilization, precision, kv_precision, replica_cards,
+                         max_replica_cards, layout, card_hour_price, objective, disaggregated, measured)
+    load = read_plan_load(calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, tokens_per_second, ttft,
+                          cache_hit_rate)
+    served = served_model(model, kv_bytes_per_token)
+    served.check_context(Q(np.atleast_1d(load.prompt + load.answer), "token"), "prompt_tokens")
+    scalar = all(np.ndim(value) == 0 for value in (load.call_rate, load.prompt, load.answer))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parts = [_card_columns(reference, model, kv_bytes_per_token, load, settings) for reference in _references(cards)]
+    columns = {name: _concatenate([part[name] for part in parts]) for name in parts[0]}
+    primary = columns["cost_per_mtoken"] if settings.objective == "cost" else columns["cards"]
+    order = np.lexsort((np.nan_to_num(columns["ms_per_token"], nan=np.inf), columns["kind_order"],
+                        np.nan_to_num(primary, nan=np.inf), ~columns["feasible"], columns["load"]))
+    names = COLUMNS + ([] if scalar else ["load"])
+    frame = _frame(columns, names, order)
+    frame.attrs["units"] = dict(COLUMN_UNITS)
+    frame.attrs["objective"] = settings.objective
+    frame.attrs["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)})
+    return frame
+
+
+def best_plan(frame: Any, card: str) -> dict[str, Any]:
+    """The chosen row of one card type: the first feasible row, else the most telling "cannot" row."""
+    rows = [dict(zip(frame.columns, values)) for values in frame.itertuples(index=False)]
+    mine = [row for row in rows if row["card"] == card]
+    feasible = [row for row in mine if row["feasible"]]
+    if feasible:
+        return feasible[0]
+    fitting = [row for row in mine if "do not hold" not in row["reason"]]
+    if fitting:
+        return min(fitting, key=lambda row: row["ms_per_token"])
+    return max(mine, key=lambda row: row["replica_cards"])
+
+
+def _fleet_row(plan: dict[str, Any], model: Any, kv_bytes_per_token: Any, precision: Any) -> dict[str, Any]:
+    """A serving_cards row (its historical columns plus ``layout``) from the planner's chosen row."""
+    from .fleet import COLUMNS as FLEET_COLUMNS
+
+    row = {column: plan.get(column, np.nan) for column in FLEET_COLUMNS}
+    row["prefill_s"] = plan["prefill_s"]
+    if not plan["feasible"]:
+        row.update({"bandwidth_cards": np.nan, "capacity_cards": np.nan, "cards": np.nan, "prefill_s": np.nan,
+                    "note": plan["reason"]})
+        return row
+    device = serving_card(plan["card"], "cards")
+    weight, _ = _widths(device.peak.precision, precision, None)
+    held = float(served_model(model, kv_bytes_per_token).total_params.to("parameter").m) * float(weight.to("B").m)
+    replica = plan["replica_cards"]
+    note = f"{plan['layout']}: replica: {replica:g} {device.peak.card} holding {held / 1e9:,.4g} GB of weights"
+    domain = find_card(device.peak.card).scale_up_domain or 1
+    if replica > domain and plan["expert_parallel"] == 0:
+        how = "pipeline" if plan["pipeline_parallel"] > 1 else "tensor parallelism"
+        note += f"; spans {replica / domain:g} servers of {domain} ({how} across servers)"
+    elif replica > domain:
+        note += f"; experts spread over {replica / domain:g} servers of {domain}"
+    row["note"] = note
+    return row
+
+
+def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DEFAULT_PROMPT_TOKENS,
+                  answer_tokens: Any = DEFAULT_ANSWER_TOKENS, busy_hours: Any = HOURS_PER_DAY,
+                  latency: Any = DEFAULT_LATENCY, cards: Any = DEFAULT_CARDS,
+                  utilization: Any = None, efficiency: Any = None,
+                  card_hour_price: Any = None, *, tokens_per_second: Any = None,
+                  memory_utilization: Any = DEFAULT_MEMORY_UTILIZATION, precision: Any = None,
+                  kv_precision: Any = None, replica_cards: Any = None, max_replica_cards: Any = None,
+                  kv_bytes_per_token: Any = None, ttft: Any = None, cache_hit_rate: Any = None,
+                  disaggregated: bool = False, layout: Any = None, objective: str = "cards",
+                  measured: Any = None) -> Any:
+    """Return the fleet that serves a load on each card type: the serving planner's best layout per card.
+
+    For each card the planner (:func:`serving_plans`) sizes every layout (TP1 ... TP8,
+    pipeline or tensor parallelism across servers, expert parallelism for MoE shapes) and
+    this keeps the best feasible one: the fewest fleet cards (``objective="cards"``) or
+    the lowest cost (``objective="cost"``, with ``card_hour_price``). The row gives the
+    cards under each bound (compute, bandwidth, capacity), the binding one, the fleet, its
+    batch per replica, time per output token, time to first prefill, billed tokens per
+    second per card, cost per million tokens, and the ``layout`` it chose.
+
+    Parameters
+    ----------
+    model : parameter count or model shape
+        A bare count needs ``kv_bytes_per_token`` (its KV cache is otherwise unknown),
+        and has no layers: its communication is not counted (a warning says so).
+    calls_per_day : quantity, number or text
+        Calls a day (bare numbers in calls/day), served within ``busy_hours``. Give this
+        or ``tokens_per_second``.
+    prompt_tokens, answer_tokens : default 1000 and 1000
+        Tokens asked and answered per call (Table 6's 2000 per call).
+    busy_hours : default 24
+        Hours a day the calls are spread over, in (0, 24].
+    latency : default "50 ms/token"
+        Target time per output token, TPOT (bare numbers in ms/token).
+    cards : default A10, A100, H100, H20, H200 at bf16
+        Catalogue references with their precision, one or a list.
+    utilization : default None
+        Share of the peak compute the matmuls achieve; None: the card's catalogue share
+        (``efficiency("matmul", card)``).
+    efficiency : default None
+        Share of the peak memory bandwidth achieved while decoding (MBU); None: the
+        catalogue's (60%).
+    card_hour_price : optional
+        Price of a card-hour ("2 USD/card/hour", "15 元/card_hour") for the cost column.
+    tokens_per_second : optional
+        The load as prompt-plus-answer tokens per second at the busy time, instead of
+        ``calls_per_day`` (``busy_hours`` is then not used).
+    memory_utilization : default 0.9
+        Share of card memory for weights and KV cache (vLLM's default).
+    precision, kv_precision : default the card's precision
+        Stored precision of weights and of the KV cache.
+    replica_cards : optional
+        Pin the cards per replica (1, 2, 4, 8 inside a server, or whole servers); a
+        replica too small to hold the model is a "cannot" row; TP3 is an error.
+    max_replica_cards : optional
+        The most cards one replica may span (8: one HGX server).
+    kv_bytes_per_token : optional
+        KV-cache bytes per token for a bare parameter count.
+    ttft, cache_hit_rate, disaggregated, layout, objective, measured
+        As :func:`serving_plans`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per card: card, replica_cards, compute_cards, bandwidth_cards,
+        capacity_cards, binding ("compute", "bandwidth", "communication", "capacity" or
+        "cannot"), cards (the fleet, whole replicas), batch_per_replica, ms_per_token,
+        prefill_s, tokens_per_s_per_card, cost_per_mtoken, note, layout.
+        ``attrs["units"]`` gives each column's unit, ``attrs["load"]`` the load as rates,
+        ``attrs["warnings"]`` the assumption notes, ``attrs["plans"]`` the planner's
+        table. A "cannot" row has NaN counts and says why in ``note``, the true reason
+        first (the weights do not fit, then the latency target with the best achievable).
+
+    Examples
+    --------
+    >>> frame = serving_cards("2000亿", "300万", busy_hours=12, cards="A10 fp16", utilization=0.3,
+    ...                       kv_bytes_per_token="393216 B/token")
+    >>> float(round(frame.loc[0, "compute_cards"], 2))
+    1481.48
+    >>> str(frame.loc[0, "binding"]), float(frame.loc[0, "cards"]), str(frame.loc[0, "layout"])
+    ('bandwidth', 1560.0, 'TP24 (across servers)')
+    """
+    from .bounds import concurrency
+    from .fleet import COLUMN_UNITS as FLEET_UNITS, read_load
+
+    plans = serving_plans(model, calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, cards, utilization,
+                          efficiency, card_hour_price, tokens_per_second=tokens_per_second, ttft=ttft,
+                          cache_hit_rate=cache_hit_rate, disaggregated=disaggregated,
+                          memory_utilization=memory_utilization, precision=precision, kv_precision=kv_precision,
+                          replica_cards=replica_cards, max_replica_cards=max_replica_cards, layout=layout,
+                          objective=objective, kv_bytes_per_token=kv_bytes_per_token, measured=measured)
+    from .fleet import COLUMNS as FLEET_COLUMNS
+
+    labels = dict.fromkeys(serving_card(reference, "cards").label for reference in _references(cards))
+    rows = [_fleet_row(best_plan(plans, label), model, kv_bytes_per_token, precision) for label in labels]
+    load = read_load(calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, tokens_per_second)
+    frame = _frame_rows(rows, FLEET_COLUMNS)
+    frame.attrs["units"] = dict(FLEET_UNITS)
+    frame.attrs["load"] = {"calls_per_s": load.call_rate.to("call/s").m, "output_tokens_per_s": load.output_rate.m,
+                           "tokens_per_s": load.token_rate.m,
+                           "concurrent_requests": concurrency(load.output_rate, load.latency)}
+    frame.attrs["warnings"] = list(plans.attrs["warnings"])
+    frame.attrs["plans"] = plans
+    return frame
