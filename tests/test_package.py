@@ -191,8 +191,8 @@ FORMULA_ROOMS = {
     "magnitudes": {"args", "catalogues"},
     "rows": set(),
     "collectives": {"catalogues"},
-    "training": {"args", "catalogues", "magnitudes", "rows"},
-    "serving": {"args", "catalogues", "magnitudes", "rows"},
+    "training": {"args", "catalogues", "magnitudes", "rows", "collectives"},
+    "serving": {"args", "catalogues", "magnitudes", "rows", "collectives"},
     "table": {"args", "catalogues", "training", "serving"},
 }
 
