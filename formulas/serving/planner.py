@@ -42,6 +42,7 @@ latency) is catalogue data (:func:`flopsheet.formulas.efficiencies.efficiency`).
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ EXPERT_PARALLEL_WIDTHS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 72, 128, 144, 25
 #: An expert-parallel width may exceed the routed experts (redundant copies of hot experts,
 #: as DeepSeek's EP320 holds 256 experts plus redundant ones) up to this factor.
 MAX_EXPERT_REPLICATION = 1.25
-#: Pipeline stages tried beyond the fewest that hold the weights (the fewest, one more, double).
+#: What "best" means: the fewest fleet cards, or the lowest cost per million tokens.
 OBJECTIVES: tuple[str, ...] = ("cards", "cost")
 #: The public columns, in order (more follow them).
 PUBLIC_COLUMNS: list[str] = ["card", "layout", "replica_cards", "replicas", "cards", "batch_per_replica",
@@ -286,8 +287,6 @@ def _layouts(model: _Model, card: _Card, memory_utilization: float) -> list[Layo
 
 def parse_layout(text: Any, model: _Model, card: _Card) -> Layout:
     """Read a pinned layout ("TP4", "TP8xPP2", "TP16", "EP32"); impossible ones are errors naming ``layout``."""
-    import re
-
     given = str(text).strip().upper().replace(" ", "")
     match = re.fullmatch(r"TP(\d+)(?:[X×]PP(\d+))?|EP(\d+)", given)
     if match is None:
@@ -473,8 +472,7 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
         by_compute = (target - comm_fixed) / (comm_slope + stages * comp_slope)
         latency_batch = np.minimum(by_memory, by_compute)
         batch = np.maximum(np.minimum(latency_batch, batch_capacity), 1.0)
-        updated = _expert_share(model, global_tokens * batch)
-        probability = np.maximum(probability * 0 + updated, 0.0) if model.is_moe else probability * 0
+        probability = np.broadcast_to(_expert_share(model, global_tokens * batch), probability.shape)
     weights_read = model.dense_read + model.expert_bytes * probability
     mem_fixed = np.where(expert, model.dense_read + model.expert_bytes / np.maximum(width, 1.0) * probability,
                          weights_read / stages) / (share * bandwidth)
