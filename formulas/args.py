@@ -7,6 +7,7 @@ way: a ``ValueError`` subclass naming the argument, the value and the expectatio
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputRangeError, Q, UnitInputError, ureg
+from ..units import AssumptionWarning, InputRangeError, Q, UnitInputError, ureg
 from ..units.format import unit_text
 from ..units.parse import NUMBER_EXPECTED
 
@@ -155,3 +156,29 @@ def require_positive(quantity: pint.Quantity, argument: str, given: Any) -> None
         raise InputRangeError(argument, shown_value, "greater than 0")
 
 
+
+
+#: Fewer parameters than this in a bare count is almost surely a slip (70 for 70B): warned.
+MIN_PLAUSIBLE_PARAMS = 1000
+
+
+def warn_tiny_params(parameters: Any, given: Any, argument: str = "params") -> None:
+    """Warn (AssumptionWarning) when a bare parameter count is under :data:`MIN_PLAUSIBLE_PARAMS`.
+
+    ``parameters`` is the count read (a float or an array, in parameters) and ``given``
+    what the caller wrote; the warning says what was read and what was probably meant.
+    It warns rather than refuses: a toy network is a legitimate, if rare, input.
+    """
+    values = np.asarray(parameters, dtype=float)
+    small = values[(values > 0) & (values < MIN_PLAUSIBLE_PARAMS)] if values.size else values
+    if small.size:
+        smallest = float(small.min())
+        warnings.warn(f"{argument}: read {_shown(given)} as {smallest:g} parameters, under {MIN_PLAUSIBLE_PARAMS:,}; "
+                      f'a language model has millions to trillions: did you mean "{smallest:g}B" '
+                      f"({smallest * 1e9:g} parameters)?", AssumptionWarning, stacklevel=3)
+
+
+def _shown(given: Any) -> str:
+    """A short text of what the caller passed, for a warning."""
+    text = given if isinstance(given, str) else repr(given) if np.ndim(given) == 0 else "an array"
+    return f'"{text}"' if isinstance(given, str) else text

@@ -241,6 +241,7 @@ def param_token_flops(params: Any, tokens: Any, flop_per_param_token: Any, passe
     ``passes`` scales the FLOP per parameter per token (recomputation's extra forward).
     """
     parameters = magnitude(params, "params", args.PARAMETERS)
+    args.warn_tiny_params(parameters, params)
     token_count = magnitude(tokens, "tokens", args.TOKENS)
     per = magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
     same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)

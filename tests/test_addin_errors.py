@@ -19,6 +19,8 @@ from addin_support import scalar, server  # noqa: F401 (server is a fixture)
 
 F = 5.9e24
 KNOWN = ", ".join(flopsheet.card_names())
+#: A misspelled card gets a did-you-mean (difflib) after the list.
+A1000_HINT = '; did you mean "A100" or "A100 40GB" or "A10"?'
 #: The A100's dense precisions, as the catalogue lists them.
 A100_KNOWN = ", ".join(f"A100 {precision}" for precision in flopsheet.catalogue()["A100"].dense)
 CASES: list[tuple[str, tuple[Any, ...], str]] = [
@@ -35,12 +37,12 @@ CASES: list[tuple[str, tuple[Any, ...], str]] = [
     ('TRAIN_FLOPS', (200000000000.0, 1000000000000.0, None, 'card'), '#VALUE! unit: expected a unit of the same dimension as "FLOP" (e.g. "TFLOP"), got "card"'),
     ('TRAIN_FLOPS', (200000000000.0, 1000000000000.0, None, 'tflops'), '#VALUE! unit: expected a known unit, got "tflops"; write FLOP (a count, e.g. TFLOP) or FLOPS (a rate, e.g. TFLOPS)'),
     ('TRAIN_FLOPS', (1e+300, 1e+300), '#NUM! result: must be a finite number (an input is too large or too small for a float), got "infinity or NaN"'),
-    ('TRAIN_CARDS', (F, 'A1000 tf32', '30%', 90.0), '#N/A peak: unknown accelerator "A1000"; known: ' + KNOWN),
+    ('TRAIN_CARDS', (F, 'A1000 tf32', '30%', 90.0), '#N/A peak: unknown accelerator "A1000"; known: ' + KNOWN + A1000_HINT),
     ('TRAIN_CARDS', (F, 'A100', '30%', 90.0), '#N/A peak: unknown precision for "A100"; known: ' + A100_KNOWN),
     ('TRAIN_CARDS', (F, 'A100 fp4', '30%', 90.0), '#N/A peak: unknown precision "A100 fp4"; known: ' + A100_KNOWN),
     ('TRAIN_CARDS', (F, 'A100 tf32', '130%', 90.0), '#NUM! utilization: must be in (0, 100%], got "130%"'),
     ('TRAIN_CARDS', (F, 'A100 tf32', 0.0, 90.0), '#NUM! utilization: must be in (0, 100%], got "0%"'),
-    ('TRAIN_CARDS', (F, 'A100 tf32', '30% @ A1000 bf16', 90.0), '#N/A utilization: unknown accelerator "A1000"; known: ' + KNOWN),
+    ('TRAIN_CARDS', (F, 'A100 tf32', '30% @ A1000 bf16', 90.0), '#N/A utilization: unknown accelerator "A1000"; known: ' + KNOWN + A1000_HINT),
     ('TRAIN_CARDS', (F, 'A100 tf32', '30%', '105 tokens'), '#VALUE! duration: expected a duration (e.g. "90 days"), got "105 tokens"'),
     ('TRAIN_CARDS', (F, 'A100 tf32', '30%', 0.0), '#NUM! duration: must be greater than 0, got "0 d"'),
     ('TRAIN_CARDS', ('5.9e24 FLOPS', 'A100 tf32', '30%', 90.0), '#VALUE! flops: expected a FLOP count (e.g. "5.9e24 FLOP"), got "5.9e24 FLOPS"'),
@@ -51,7 +53,7 @@ CASES: list[tuple[str, tuple[Any, ...], str]] = [
     ('INFER_CARDS', (800000000000000.0, '300万', 'A10 fp16', '30%', 30.0), '#NUM! busy_hours: must be at most 24 hours a day, got "30 h"'),
     ('INFER_CARDS', (800000000000000.0, '300万 tokens', 'A10 fp16', '30%', 12.0), '#VALUE! calls_per_day: expected calls per day (e.g. "300万 calls/day"), got "300万 tokens"'),
     ('INFER_FLOPS', ('2000亿', '2000 words'), '#VALUE! tokens: expected a token count (e.g. "4.9万亿 tokens"), got "2000 words"'),
-    ('CARD_PEAK', ('A1000', 'tf32'), '#N/A card: unknown accelerator "A1000"; known: ' + KNOWN),
+    ('CARD_PEAK', ('A1000', 'tf32'), '#N/A card: unknown accelerator "A1000"; known: ' + KNOWN + A1000_HINT),
     ('CARD_PEAK', ('A100', 'fp4'), '#N/A precision: unknown precision "fp4"; known: ' + ", ".join(flopsheet.catalogue()["A100"].dense) + ' for A100'),
     ('CARD_PEAK', ('A100', None), '#VALUE! precision: expected fp64, fp32, tf32, bf16, fp16, fp8, int8 or fp4 (e.g. "tf32"), got ""; the cell is empty'),
     ('CARD_PEAK', ('A100', 'tf32', 'maybe'), '#VALUE! sparse: expected TRUE or FALSE, got "maybe"'),

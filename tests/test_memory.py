@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import pytest
 
 import flopsheet
-from flopsheet.units import InputError, InputRangeError
+from flopsheet.units import AssumptionWarning, InputError, InputRangeError, UnknownNameError
 
 #: Rajbhandari et al. 2020 (ZeRO, arXiv:1910.02054), Figure 1: 7.5B parameters, Adam (K = 12),
 #: 64 data-parallel cards: per-card model-state memory by ZeRO stage, in GB as printed.
@@ -16,7 +19,9 @@ ZERO_FIGURE_1 = {0: 120, 1: 31.4, 2: 16.6, 3: 1.9}
 def test_zero_paper_figure_1(stage: int, printed: float) -> None:
     table = flopsheet.train_memory(7.5e9, cards=64, zero_stage=stage)
     assert round(table.loc["total", "GB"], 1) == printed
-    assert table.loc["activations", "bytes"] == 0
+    # A parameter count has no shape: activations are not counted, and say so (never a silent 0).
+    assert math.isnan(table.loc["activations", "bytes"])
+    assert table.loc["activations", "note"].startswith("not counted")
 
 
 def test_zero_parts_are_2_2_12_bytes_per_parameter() -> None:
@@ -77,7 +82,11 @@ def test_min_train_cards_with_a_shape_counts_attention_and_recompute() -> None:
 
 ERRORS = [
     (lambda: flopsheet.min_train_cards(7.5e9, 300e9, "A100 bf16", 0.4, "365 days"), InputRangeError,
-     "raise zero_stage or tensor_parallel"),
+     "raise zero_stage, raise tensor_parallel"),
+    (lambda: flopsheet.train_memory(7.5e9, card="H10"), UnknownNameError,
+     'did you mean "H100"'),
+    (lambda: flopsheet.train_memory("Lama 2 70B"), UnknownNameError,
+     'did you mean "Llama 2 70B"'),
     (lambda: flopsheet.train_memory(7.5e9, zero_stage=4), InputError, "zero_stage: expected one of 0, 1, 2, 3, got 4"),
     (lambda: flopsheet.train_memory(7.5e9, precision="fp8"), InputError, 'precision: expected one of bf16, fp16, fp32'),
     (lambda: flopsheet.train_memory(7.5e9, optimizer="lion"), InputError, 'optimizer: expected one of adam'),
@@ -111,3 +120,66 @@ def test_chinchilla_optimal_is_vectorised_and_checks_method() -> None:
     assert optimal.params.m[1] / optimal.params.m[0] == pytest.approx(100)
     with pytest.raises(InputError, match='method: expected one of "ratio", "fitted"'):
         flopsheet.chinchilla_optimal(1e24, method="kaplan")
+
+
+# Korthikanti et al. 2022 (arXiv:2205.05198), section 4.1/Table 2: activation bytes per layer
+# 34sbh + 5as^2b without recomputation, 34sbh with selective recomputation (t = 1).
+# Llama-2-70B (Touvron et al. 2023, arXiv:2307.09288): h = 8192, a = 64, L = 80, trained at s = 4096.
+# By hand: 80 x 4096 x 8192 x (34 + 5 x 64 x 4096 / 8192) = 520.76e9 B; selective 80 x 4096 x 8192 x 34 = 91.27e9 B.
+# Model states at ZeRO-3 on 64 cards: 16 B x 68.98e9 parameters / 64 = 17.2 GB. The issue's
+# "about 538 GB (109 GB with selective recompute)" is the per-card total (17.5 GB from 70e9 + activations).
+LLAMA2_70B_ACTIVATIONS = {"none": 520.76e9, "selective": 91.27e9}
+
+
+@pytest.mark.parametrize(("recompute", "by_hand"), LLAMA2_70B_ACTIVATIONS.items())
+def test_llama2_70b_activations_on_64_cards_zero3(recompute: str, by_hand: float) -> None:
+    table = flopsheet.train_memory("Llama 2 70B", cards=64, zero_stage=3, seq_len=4096, recompute=recompute,
+                                   card="H100 bf16")
+    assert table.loc["activations", "bytes"] == pytest.approx(by_hand, rel=1e-4)
+    states = 16 * flopsheet.model_shape("Llama 2 70B").params / 64
+    assert table.loc["total", "bytes"] == pytest.approx(by_hand + states, rel=1e-4)
+    assert round(table.loc["total", "GB"]) == {"none": 538, "selective": 109}[recompute]
+    assert table.loc["total", "fits"] is False and "note" not in table.columns
+
+
+def test_no_silent_zero_activations_in_a_fits_verdict() -> None:
+    """70e9 parameters (no shape) or a shape without seq_len: activations are 'not counted', fits is unknown."""
+    for model, seq_len in ((70e9, 4096), ("Llama 2 70B", None)):
+        table = flopsheet.train_memory(model, cards=64, zero_stage=3, seq_len=seq_len, card="H100")
+        assert math.isnan(table.loc["activations", "GB"])
+        assert table.loc["activations", "note"].startswith("not counted")
+        assert table.loc["total", "note"].startswith("model states only")
+        assert table.loc["total", "fits"] is None          # states fit; the whole is unknown
+    assert "4,096 tokens" in flopsheet.train_memory("Llama 2 70B").loc["activations", "note"]
+    # States alone overflowing is a certain "no".
+    assert flopsheet.train_memory(70e9, card="H100").loc["total", "fits"] is False
+
+
+def test_min_train_cards_says_activations_are_not_counted() -> None:
+    with pytest.warns(AssumptionWarning, match="activations not counted"):
+        answer = flopsheet.min_train_cards(70e9, 2e12, "H100 bf16", 0.4, "90 days", zero_stage=3)
+    assert "model states (activations not counted)" in answer.reason
+    assert "activations in" not in answer.reason
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AssumptionWarning)
+        counted = flopsheet.min_train_cards("Llama 2 70B", 2e12, "H100 bf16", 0.4, "90 days", zero_stage=3,
+                                            seq_len=4096, tensor_parallel=8, sequence_parallel=True,
+                                            recompute="selective")
+    assert "model states and activations" in counted.reason
+
+
+def test_zero3_advice_names_what_can_still_change() -> None:
+    with pytest.raises(InputRangeError) as raised:
+        flopsheet.min_train_cards("Llama 2 70B", 2e12, "H100 bf16", 0.4, "90 days", zero_stage=3, seq_len=4096,
+                                  micro_batch=2)
+    message = str(raised.value)
+    assert "raise zero_stage" not in message
+    for step in ("raise tensor_parallel (with sequence_parallel", "raise pipeline_parallel", 'recompute ("selective"',
+                 "a smaller micro_batch", "a card with more memory"):
+        assert step in message
+
+
+def test_train_memory_takes_a_card_spelt_with_its_precision() -> None:
+    """train/serve want "H100 bf16"; train_memory and min_train_cards take the same spelling."""
+    spelt = flopsheet.train_memory("Llama 2 7B", seq_len=2048, card="H100 bf16")
+    assert spelt.equals(flopsheet.train_memory("Llama 2 7B", seq_len=2048, card="H100"))

@@ -112,7 +112,8 @@ CASES: list[tuple[str, tuple[Any, ...], type[ValueError], str]] = [
     ("as_utilization", ("100.00001%",), InputRangeError, 'utilization: must be in (0, 100%], got "100.00001%"'),
     ("as_utilization", ("45 %%",), UnitInputError, 'utilization: expected a percentage with one "%" sign ("45%" is 0.45), got "45 %%"'),
     ("as_utilization", ("0%",), InputRangeError, 'utilization: must be in (0, 100%], got "0%"'),
-    ("as_utilization", ("30% @ A1000 bf16",), UnknownNameError, f'utilization: unknown accelerator "A1000"; known: {KNOWN_CARDS}'),
+    ("as_utilization", ("30% @ A1000 bf16",), UnknownNameError, f'utilization: unknown accelerator "A1000"; known: {KNOWN_CARDS}'
+     '; did you mean "A100" or "A100 40GB" or "A10"?'),
     ("as_utilization", ("30% @ A100 fp7",), UnknownNameError, f'utilization: unknown precision "A100 fp7"; known: {A100_PRECISIONS}'),
     ("as_utilization", ("30% @",), UnknownNameError, 'utilization: unknown measurement reference in "30% @"; known: a card and precision like "A100 bf16"'),
     ("as_utilization", ("30 TB",), UnitInputError, 'utilization: expected a utilization fraction (e.g. "30.2%"), got "30 TB"'),

@@ -200,7 +200,7 @@ def test_decode_warns_when_the_model_does_not_fit_the_cards() -> None:
     (lambda: flopsheet.decode_time("Llama-2-70B", "312 TFLOPS"), InputError, "memory and bandwidth come from"),
     (lambda: flopsheet.decode_time("Llama-2-70B", "H200"), UnknownNameError, "precision"),
     (lambda: flopsheet.decode_time("Llama-2-70B", "H200 bf16", efficiency=1.5), InputRangeError, "efficiency"),
-    (lambda: flopsheet.decode_time("Llama-9", "H200 bf16"), UnitInputError, "model"),
+    (lambda: flopsheet.decode_time("Llama-9", "H200 bf16"), UnknownNameError, "model"),
     (lambda: flopsheet.prefill_time("Llama-2-70B", 0, "H200 bf16"), InputRangeError, "prompt_tokens"),
 ])
 def test_bad_decode_inputs_are_clear_errors(call, error, text) -> None:

@@ -79,7 +79,8 @@ def test_names_match_like_cards(text: str) -> None:
 
 
 def test_unknown_name_lists_the_catalogue() -> None:
-    with pytest.raises(UnknownNameError, match=r'model: unknown model shape "Llama 9 7B"; known: GPT-3 175B, LLaMA 7B'):
+    with pytest.raises(UnknownNameError, match=r'model: unknown model shape "Llama 9 7B"; known: GPT-3 175B, LLaMA 7B.*; '
+                                                 r'did you mean "LLaMA 7B" or "Llama 2 7B"'):
         flopsheet.model_shape("Llama 9 7B")
 
 

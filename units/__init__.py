@@ -15,6 +15,7 @@ from .errors import (
     SpecError,
     UnitInputError,
     UnknownNameError,
+    did_you_mean,
 )
 from .format import format_eng, format_quantity, format_zh
 from .parse import Q, parse_unit
@@ -37,6 +38,7 @@ __all__ = [
     "Unit",
     "UnitInputError",
     "UnknownNameError",
+    "did_you_mean",
     "format_eng",
     "format_quantity",
     "format_zh",

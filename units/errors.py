@@ -11,6 +11,9 @@ Which Excel error value a cell shows for each class is the add-in's business
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +68,52 @@ class InputRangeError(InputError):
 class UnknownNameError(InputError, KeyError):
     """A name that is not in a catalogue: accelerator, precision, model."""
 
+    def __init__(self, argument: str | None, given: Any, expected: str, detail: str = "",
+                 suggestion: str = "") -> None:
+        self.suggestion = suggestion
+        super().__init__(argument, given, expected, detail)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.argument, self.given, self.expected, self.detail, self.suggestion))
+
     def _message(self) -> str:
         where = f"{self.argument}: " if self.argument else ""
-        return f"{where}unknown {self.detail} {_show(self.given)}; known: {self.expected}"
+        hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"{where}unknown {self.detail} {_show(self.given)}; known: {self.expected}{hint}"
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0] if self.args else ""
+
+
+#: How alike (difflib ratio) a known name must be to a misspelled one to be suggested.
+SUGGESTION_CUTOFF = 0.6
+
+
+def did_you_mean(given: Any, names: Iterable[str] | Mapping[str, str], limit: int = 3) -> str:
+    """The known names closest to a misspelled one, quoted and joined with "or" ("" when none is close).
+
+    Matching ignores case, spaces, hyphens and underscores ("h-10" is close to "H100").
+    ``names`` may map each spelling (an alias) to the name to suggest; a name is offered once.
+
+    Examples
+    --------
+    >>> did_you_mean("H10", ["A100", "H100", "H200", "MI300X"])
+    '"H100" or "H200" or "A100"'
+    >>> did_you_mean("lama 2 70b", ["Llama 2 7B", "Llama 2 70B", "GPT-3 175B"])
+    '"Llama 2 70B" or "Llama 2 7B"'
+    >>> did_you_mean("zzz", ["A100"])
+    ''
+    """
+    if not isinstance(given, str) or not given.strip():
+        return ""
+    spellings = names if isinstance(names, Mapping) else {name: name for name in names}
+    by_key: dict[str, str] = {}
+    for spelling, name in spellings.items():
+        by_key.setdefault(re.sub(r"[\s\-_]+", "", spelling).lower(), name)
+    close = difflib.get_close_matches(re.sub(r"[\s\-_]+", "", given).lower(), list(by_key), n=3 * limit,
+                                      cutoff=SUGGESTION_CUTOFF)
+    offered = list(dict.fromkeys(by_key[match] for match in close))[:limit]
+    return " or ".join(f'"{name}"' for name in offered)
 
 
 class OutputError(InputError):

@@ -67,6 +67,12 @@ ENGLISH_MAGNITUDE_WORDS: dict[str, int] = {
 #: "B" is also the byte, so a letter is a magnitude only when a unit follows it ("1.5T
 #: tokens") or the argument expects something other than data (see :func:`Q`).
 ENGLISH_MAGNITUDE_LETTERS: dict[str, int] = {"k": 10**3, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+#: The same letters typed in lowercase ("70b", "15t"): read only last in a cell where a
+#: count is expected, since before a unit "m", "b" and "t" are the metre, the bit and the tonne
+#: (and "3m" where a duration is expected must stay an error, not 3 million days).
+LOWERCASE_MAGNITUDE_LETTERS: dict[str, int] = {"m": 10**6, "b": 10**9, "t": 10**12}
+#: The counts whose cells read a trailing lowercase magnitude letter.
+LOWERCASE_COUNT_DIMENSIONS = frozenset({"[parameter]", "[token]", "[compute]", "[call]", "[user]"})
 #: "30.2%" means 30.2 / PERCENT.
 PERCENT = Decimal(100)
 
@@ -93,7 +99,7 @@ _FOLDS.update({ord("×"): "*", ord("·"): "*", ord("⋅"): "*", ord("∙"): "*",
 _NUMBER = re.compile(r"(?:[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)?")
 _CHINESE_RUN = re.compile(r"[十百千万亿]+")
 _ENGLISH_WORD = re.compile(r"(?:thousand|million|billion|trillion|bn)(?!\w)", re.IGNORECASE)
-_ENGLISH_LETTER = re.compile(r"[kKMBT](?![^\s])")
+_ENGLISH_LETTER = re.compile(r"[kKMBTmbt](?![^\s])")
 _SPACES = re.compile(r"\s*")
 _STARTS_A_NAME = re.compile(r"\s+[^\W\d_]")
 
@@ -322,7 +328,8 @@ class _Reading:
     magnitude_text: str
 
 
-def _split_cell(text: str, given: str, argument: str | None, letters_are_magnitudes: bool) -> _Reading:
+def _split_cell(text: str, given: str, argument: str | None, letters_are_magnitudes: bool,
+                counts: bool = False) -> _Reading:
     """Split folded text into number, magnitude, percent and unit (one linear pass)."""
     number = _NUMBER.match(text).group()
     position = _SPACES.match(text, len(number)).end()
@@ -340,9 +347,10 @@ def _split_cell(text: str, given: str, argument: str | None, letters_are_magnitu
     elif word is not None:
         magnitude_text = word.group()
         factor = ENGLISH_MAGNITUDE_WORDS[magnitude_text.lower()]
-    elif letter is not None and _letter_is_magnitude(text, letter.end(), letters_are_magnitudes):
+    elif letter is not None and _letter_is_magnitude(text, letter.end(), letters_are_magnitudes,
+                                                     letter.group() in LOWERCASE_MAGNITUDE_LETTERS, counts):
         magnitude_text = letter.group()
-        factor = ENGLISH_MAGNITUDE_LETTERS[magnitude_text]
+        factor = ENGLISH_MAGNITUDE_LETTERS.get(magnitude_text) or LOWERCASE_MAGNITUDE_LETTERS[magnitude_text]
     if magnitude_text:
         position = _SPACES.match(text, position + len(magnitude_text)).end()
     percent = text.startswith("%", position)
@@ -358,11 +366,16 @@ def _split_cell(text: str, given: str, argument: str | None, letters_are_magnitu
     return _Reading(number, factor, percent, unit, magnitude_text)
 
 
-def _letter_is_magnitude(text: str, end: int, letters_are_magnitudes: bool) -> bool:
-    """A letter is a magnitude before a unit name ("1.5T tokens"), or last where counts are read."""
+def _letter_is_magnitude(text: str, end: int, letters_are_magnitudes: bool, lowercase: bool = False,
+                         counts: bool = False) -> bool:
+    """A letter is a magnitude before a unit name ("1.5T tokens"), or last where counts are read.
+
+    A lowercase m, b or t ("70b") is a magnitude only last, where a count (parameters,
+    tokens, FLOP, calls, users) is read.
+    """
     if end == len(text):
-        return letters_are_magnitudes
-    return _STARTS_A_NAME.match(text, end) is not None
+        return counts if lowercase else letters_are_magnitudes
+    return not lowercase and _STARTS_A_NAME.match(text, end) is not None
 
 
 def _exact_value(reading: _Reading, given: str, argument: str | None) -> float:
@@ -392,7 +405,7 @@ def _parse_text(text: str, default_unit: str | pint.Unit | None, argument: str |
     if not cleaned:
         raise UnitInputError(argument, text, NUMBER_EXPECTED, "the cell is empty")
     default = _default_unit(default_unit, argument)
-    reading = _split_cell(cleaned, text, argument, _letters_are_magnitudes(default))
+    reading = _split_cell(cleaned, text, argument, _letters_are_magnitudes(default), _is_count(default))
     number = _exact_value(reading, text, argument)
     if reading.unit in ENGLISH_MAGNITUDE_LETTERS and reading.unit not in ureg:
         raise UnitInputError(argument, text, UNIT_EXPECTED, _lone_letter_hint(reading, default))
@@ -441,6 +454,14 @@ def _letters_are_magnitudes(default: pint.Unit | None) -> bool:
     rates, money) it is 70e9.
     """
     return default is not None and "[information]" not in default.dimensionality
+
+
+def _is_count(default: pint.Unit | None) -> bool:
+    """Whether the default unit is one plain count (parameter, token, FLOP, call, user)."""
+    if default is None:
+        return False
+    dimensions = dict(default.dimensionality)
+    return len(dimensions) == 1 and next(iter(dimensions.items())) in {(name, 1) for name in LOWERCASE_COUNT_DIMENSIONS}
 
 
 @lru_cache(maxsize=256)

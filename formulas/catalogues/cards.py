@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError
+from ...units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError, did_you_mean
 
 CATALOGUE_FILE = Path(__file__).with_name("data") / "accelerators.toml"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
@@ -496,7 +496,8 @@ def find_card(name: str, argument: str = "card") -> Accelerator:
     state = _current()
     record_name = state.index.get(key(name))
     if record_name is None:
-        raise UnknownNameError(argument, name, ", ".join(state.records), "accelerator")
+        raise UnknownNameError(argument, name, ", ".join(state.records), "accelerator",
+                               did_you_mean(name, list(state.records)))
     return state.records[record_name]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import AssumptionWarning, InputRangeError, Q, UnitInputError, UnknownNameError
+from ...units import AssumptionWarning, InputRangeError, Q, UnitInputError, UnknownNameError, did_you_mean
 from ...units.format import unit_text
 from ...units.parse import MAX_CELL_TEXT, check_length, normalise_text
 from .. import args
@@ -120,7 +120,9 @@ def catalogue_peak(text: str, argument: str = "peak") -> Peak:
     length = next((n for n in range(len(words), 0, -1) if key(" ".join(words[:n])) in card_keys), 0)
     if length == 0:
         shape = _split_reference(text)
-        raise UnknownNameError(argument, shape[0] if shape else text.strip(), ", ".join(card_names()), "accelerator")
+        given = shape[0] if shape else text.strip()
+        raise UnknownNameError(argument, given, ", ".join(card_names()), "accelerator",
+                               did_you_mean(given, card_names()))
     record = find_card(" ".join(words[:length]), argument)
     rest = words[length:]
     sparse = False

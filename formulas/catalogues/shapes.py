@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ...units import InputError, InputRangeError, Q, UnknownNameError
+from ...units import InputError, InputRangeError, Q, UnknownNameError, did_you_mean
 from .cards import key
 
 MODELS_FILE = Path(__file__).with_name("data") / "models.toml"
@@ -261,8 +261,25 @@ def find_model(name: str, argument: str = "model") -> ModelShape:
     found = _index().get(key(name)) if isinstance(name, str) and name.strip() else None
     if found is None:
         raise UnknownNameError(argument, name if isinstance(name, str) else str(name), ", ".join(model_names()),
-                               "model shape")
+                               "model shape", did_you_mean(name, _spellings()))
     return shapes()[found]
+
+
+def _spellings() -> dict[str, str]:
+    """Every catalogue name and alias, mapped to its model's name (what a did-you-mean offers)."""
+    return {spelling: shape.name for shape in shapes().values() for spelling in (shape.name, *shape.aliases)}
+
+
+def misspelt_model(value: Any, argument: str, error: Exception) -> Exception:
+    """The error for text that is neither a count nor a model: a did-you-mean when a model name is close.
+
+    ``error`` (the count's own error) is returned unchanged when no name is close.
+    """
+    hint = did_you_mean(value, _spellings()) if isinstance(value, str) else ""
+    if not hint:
+        return error
+    return UnknownNameError(argument, value, "a parameter count, or one of " + ", ".join(model_names()),
+                            "model shape", hint)
 
 
 # -- building and checking a shape ---------------------------------------------------

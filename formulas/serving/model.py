@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import InputError, InputRangeError, Q
+from ...units import InputError, InputRangeError, Q, UnitInputError
 from .. import args
-from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from ..catalogues.shapes import ModelShape, find_model, is_model_name, misspelt_model
 
 COUNT = args.ArgKind("dimensionless", "a whole number", "80")
 CONTEXT = args.ArgKind("token", "a context length in tokens", "4096 tokens")
@@ -157,7 +157,11 @@ def served_model(model: Any, kv_bytes_per_token: Any = None, argument: str = "mo
     elif is_model_name(model):
         read = from_shape(find_model(model, argument))
     else:
-        params = args.quantity_arg(model, argument, args.PARAMETERS)
+        try:
+            params = args.quantity_arg(model, argument, args.PARAMETERS)
+        except UnitInputError as error:
+            raise misspelt_model(model, argument, error) from None
+        args.warn_tiny_params(params.to("parameter").magnitude, model, argument)
         read = ServedModel(params, params)
     if kv_bytes_per_token is None:
         return read

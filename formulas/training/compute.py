@@ -11,11 +11,11 @@ from typing import Any
 
 import pint
 
-from ...units import InputError
+from ...units import InputError, UnitInputError
 from .. import args
 from .. import magnitudes as fast
 from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, train_flops_of_shape
-from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from ..catalogues.shapes import ModelShape, find_model, is_model_name, misspelt_model
 from ..catalogues.peaks import warn_inconsistent
 
 #: Bytes per character under the report's "Unicode rule" (seed 001, Table 5): UTF-16.
@@ -132,7 +132,10 @@ def train_flops(params: Any, tokens: Any, flop_per_param_token: Any = TRAIN_FLOP
     if seq_len is not None:
         raise InputError("seq_len", seq_len, "no sequence length with a bare parameter count "
                                              "(give a model shape to count attention)")
-    return fast.param_token_flops(params, tokens, flop_per_param_token, RECOMPUTE_FACTOR if recompute else 1.0)
+    try:
+        return fast.param_token_flops(params, tokens, flop_per_param_token, RECOMPUTE_FACTOR if recompute else 1.0)
+    except UnitInputError as error:
+        raise (misspelt_model(params, "params", error) if error.argument == "params" else error) from None
 
 def _shape_or_none(params: Any) -> ModelShape | None:
     """The shape ``params`` names, or None for a parameter count."""

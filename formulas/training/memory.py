@@ -26,6 +26,7 @@ framework buffers are left out.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,11 +34,11 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import InputError, InputRangeError, Q
+from ...units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
 from .. import args
-from ..catalogues.cards import card_memory, find_card
+from ..catalogues.cards import PRECISIONS, card_memory, find_card, key
 from .flops import part_table
-from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from ..catalogues.shapes import ModelShape, find_model, is_model_name, misspelt_model
 from .compute import train_cards, train_flops
 from ..catalogues.peaks import as_peak
 
@@ -57,6 +58,8 @@ ACTIVATION_SPLIT = 24               # split by tensor parallelism
 ACTIVATION_ATTENTION = 5            # times a*s/h: the attention scores, softmax, dropout
 ACTIVATION_FULL_RECOMPUTE = 2       # each layer's input, 16-bit
 PARTS = ("weights", "gradients", "optimizer states", "activations")
+#: The ``note`` a table carries when activations cannot be computed (a parameter count, or no seq_len).
+NOT_COUNTED = "not counted"
 COUNT = args.ArgKind("dimensionless", "a whole number", "8")
 
 
@@ -84,6 +87,30 @@ def _whole(value: Any, argument: str, positive: bool = True) -> int:
     return int(number)
 
 
+def _card_capacity(card: str, argument: str = "card") -> float:
+    """Bytes of memory of a catalogue card, spelt as train/serve take it: "H100" or "H100 bf16"."""
+    words = card.split() if isinstance(card, str) else []
+    if len(words) > 1 and key(words[-1]) in PRECISIONS:
+        card = " ".join(words[:-1])
+    return float(card_memory(find_card(card, argument).name).to("B/card").magnitude)
+
+
+def _advice(zero_stage: int, tensor_parallel: int, sequence_parallel: bool, recompute: str,
+            micro_batch: Any, activations: float) -> str:
+    """What can still shrink the per-card memory that more data-parallel cards do not."""
+    steps = [] if zero_stage >= 3 else ["raise zero_stage"]
+    steps.append("raise tensor_parallel" + ("" if sequence_parallel or activations == 0 else
+                                           " (with sequence_parallel for the activations)"))
+    steps.append("raise pipeline_parallel (splits the model states; the first stage keeps its activations)")
+    if activations:
+        if recompute != "full":
+            steps.append('recompute ("selective" or "full")')
+        if micro_batch is not None and _whole(micro_batch, "micro_batch") > 1:
+            steps.append("a smaller micro_batch")
+    steps.append("a card with more memory")
+    return "; ".join(steps[:1]) + ("" if len(steps) == 1 else ", " + ", ".join(steps[1:-1]) + " or " + steps[-1])
+
+
 def _model(model: Any) -> tuple[ModelShape | None, float]:
     """(shape or None, total parameters) of a shape, a catalogue name or a parameter count."""
     if isinstance(model, ModelShape):
@@ -91,7 +118,12 @@ def _model(model: Any) -> tuple[ModelShape | None, float]:
     if is_model_name(model):
         shape = find_model(model, "model")
         return shape, float(shape.params)
-    return None, float(args.quantity_arg(model, "model", args.PARAMETERS).magnitude)
+    try:
+        params = float(args.quantity_arg(model, "model", args.PARAMETERS).magnitude)
+    except UnitInputError as error:
+        raise misspelt_model(model, "model", error) from None
+    args.warn_tiny_params(params, model, "model")
+    return None, params
 
 
 def activation_bytes(shape: ModelShape, seq_len: float, micro_batch: float, recompute: str,
@@ -115,8 +147,9 @@ class _Plan:
 
     replicated: float        # model-state bytes per card that do not shrink with more data-parallel cards
     sharded: float           # model-state bytes that ZeRO divides by the data-parallel degree
-    activations: float
+    activations: float       # 0.0 when not counted (see ``missing``)
     parts: dict[str, tuple[float, bool]]   # part -> (bytes over the model-parallel group, sharded?)
+    missing: str = ""        # why activations are not counted ("" when they are)
 
 
 def _read_plan(model: Any, precision: Any, optimizer: Any, zero_stage: Any, seq_len: Any, micro_batch: Any,
@@ -142,14 +175,24 @@ def _plan(params: float, shape: ModelShape | None, precision: str, optimizer: st
     parts = {}
     for index, (name, per_param) in enumerate(zip(PARTS[:3], (weight, gradient, state))):
         parts[name] = (per_param * params / model_parallel, index >= sharded_from)
-    activations = 0.0
-    if shape is not None and seq_len is not None:
+    activations, missing = 0.0, _missing_activations(shape, seq_len)
+    if not missing:
         length = float(np.asarray(args.quantity_arg(seq_len, "seq_len", args.TOKENS).magnitude))
         batch = _whole(micro_batch, "micro_batch")
         activations = activation_bytes(shape, length, batch, recompute, tensor_parallel, sequence_parallel)
     replicated = sum(value for value, sharded in parts.values() if not sharded)
     sharded = sum(value for value, sharded in parts.values() if sharded)
-    return _Plan(replicated, sharded, activations, parts)
+    return _Plan(replicated, sharded, activations, parts, missing)
+
+
+def _missing_activations(shape: ModelShape | None, seq_len: Any) -> str:
+    """Why activations cannot be computed ("" when they can): they need a shape and a sequence length."""
+    if shape is None:
+        return "activations not counted: they need a model shape (a catalogue name such as \"Llama 2 70B\") and seq_len, not a parameter count"
+    if seq_len is None:
+        context = f" ({shape.name} was trained at up to {shape.max_context:,} tokens)" if shape.max_context else ""
+        return f"activations not counted: give seq_len{context}"
+    return ""
 
 
 def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer: str = "adam", zero_stage: Any = 0,
@@ -184,35 +227,50 @@ def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer:
     sequence_parallel : bool, default False
         Megatron sequence parallelism (splits the rest of the activations by tensor_parallel).
     card : str, optional
-        Catalogue card: adds its memory and whether the total fits.
+        Catalogue card, as train/serve spell it ("H100" or "H100 bf16"; the precision
+        is ignored): adds its memory and whether the total fits.
 
     Returns
     -------
     pandas.DataFrame
         Rows weights, gradients, optimizer states, activations, total; columns
         ``bytes`` (per card) and ``GB`` (decimal); with ``card``, the total row's
-        ``fits`` and the card's memory in ``card_GB``. In Excel (TRAIN_MEMORY) it spills
-        under a header row, the part first.
+        ``fits`` and the card's memory in ``card_GB``. Activations need a shape and
+        ``seq_len``: without them the activations row is empty (NaN, never 0), the total
+        holds the model states only, a ``note`` column says "not counted" and ``fits`` is
+        None (unknown) unless the model states alone already overflow the card. In Excel
+        (TRAIN_MEMORY) it spills under a header row, the part first.
 
     Examples
     --------
     >>> train_memory(7.5e9, cards=64, zero_stage=1).loc["total", "GB"].round(1)
     np.float64(31.4)
+    >>> print(train_memory(7.5e9, cards=64, zero_stage=1).loc["activations", "note"])
+    not counted: they need a model shape (a catalogue name such as "Llama 2 70B") and seq_len, not a parameter count
     """
     _, _, plan, tp, pp, _ = _read_plan(model, precision, optimizer, zero_stage, seq_len, micro_batch, recompute,
                                        tensor_parallel, pipeline_parallel, sequence_parallel)
     data_parallel = _data_parallel(_whole(cards, "cards"), tp, pp)
     rows = {name: value / data_parallel if sharded else value for name, (value, sharded) in plan.parts.items()}
-    rows["activations"] = plan.activations
-    rows["total"] = sum(rows.values())
+    rows["activations"] = np.nan if plan.missing else plan.activations
+    rows["total"] = sum(value for value in rows.values() if not np.isnan(value))
     records = [{"part": name, "bytes": value, "GB": value / 1e9} for name, value in rows.items()]
-    if card is None:
-        return part_table(records, ["bytes", "GB"])
-    capacity = float(card_memory(find_card(card).name).to("B/card").magnitude)
-    for record in records:
-        total = record["part"] == "total"
-        record.update(card_GB=capacity / 1e9 if total else np.nan, fits=bool(rows["total"] <= capacity) if total else None)
-    return part_table(records, ["bytes", "GB", "card_GB", "fits"])
+    columns = ["bytes", "GB"]
+    if card is not None:
+        capacity = _card_capacity(card)
+        states_fit = bool(rows["total"] <= capacity)
+        for record in records:
+            total = record["part"] == "total"
+            # Without activations only a "no" is certain: states that fit say nothing about the whole.
+            verdict = (None if plan.missing and states_fit else states_fit) if total else None
+            record.update(card_GB=capacity / 1e9 if total else np.nan, fits=verdict)
+        columns += ["card_GB", "fits"]
+    if plan.missing:
+        for record in records:
+            record["note"] = {"activations": NOT_COUNTED + ": " + plan.missing.split(": ", 1)[1],
+                              "total": "model states only; " + plan.missing}.get(record["part"], "")
+        columns.append("note")
+    return part_table(records, columns)
 
 
 def _data_parallel(cards: int, tensor_parallel: int, pipeline_parallel: int) -> int:
@@ -293,14 +351,21 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
     ------
     InputRangeError
         When no card count fits (replicated states and activations exceed one card):
-        the message says to raise zero_stage or tensor_parallel.
+        the message says what can still change (zero_stage below 3, tensor or
+        pipeline parallelism, recompute, a smaller micro_batch, a larger card).
+
+    Warns
+    -----
+    AssumptionWarning
+        When activations cannot be counted (a parameter count, or no ``seq_len``): the
+        memory requirement then covers the model states only, and ``reason`` says so.
 
     Examples
     --------
     >>> answer = min_train_cards(7.5e9, 300e9, "A100 bf16", 0.4, "365 days")
     Traceback (most recent call last):
     ...
-    flopsheet.units.errors.InputRangeError: model: must be small enough for one card's 80 GB at zero_stage 0, tensor_parallel 1 and pipeline_parallel 1 (120 GB of replicated states and activations per card), got "7.5e+09"; raise zero_stage or tensor_parallel
+    flopsheet.units.errors.InputRangeError: model: must be small enough for one card's 80 GB at zero_stage 0, tensor_parallel 1 and pipeline_parallel 1 (120 GB per card of replicated states; activations not counted), got "7.5e+09"; raise zero_stage, raise tensor_parallel, raise pipeline_parallel (splits the model states; the first stage keeps its activations) or a card with more memory
     >>> answer = min_train_cards(7.5e9, 300e9, "A100 bf16", 0.4, "365 days", zero_stage=3)
     >>> int(answer.cards.m), answer.binding, int(answer.memory_cards.m)
     (4, 'compute', 2)
@@ -311,14 +376,20 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
     card_name = card or peak_info.card
     if card_name is None:
         raise InputError("card", None, 'a catalogue card (or a catalogue peak such as "H100 bf16") for its memory')
-    capacity = float(card_memory(find_card(card_name).name).to("B/card").magnitude)
+    capacity = _card_capacity(card_name)
     room = capacity - plan.replicated - plan.activations
+    counted = "replicated states and activations" if not plan.missing else "replicated states; activations not counted"
     if room <= 0:
         fixed = (plan.replicated + plan.activations) / 1e9
+        stage = _whole(zero_stage, "zero_stage", positive=False)
         raise InputRangeError("model", model if isinstance(model, str) else f"{params:g}",
                               f"small enough for one card's {capacity / 1e9:g} GB at zero_stage {zero_stage}, "
-                              f"tensor_parallel {tp} and pipeline_parallel {pp} ({fixed:,.4g} GB of replicated "
-                              f"states and activations per card)", "raise zero_stage or tensor_parallel")
+                              f"tensor_parallel {tp} and pipeline_parallel {pp} ({fixed:,.4g} GB per card of "
+                              f"{counted})", _advice(stage, tp, bool(sequence_parallel), mode, micro_batch,
+                                                    plan.activations))
+    if plan.missing:
+        warnings.warn(f"min_train_cards: memory_cards hold the model states only; {plan.missing}",
+                      AssumptionWarning, stacklevel=2)
     data_parallel = max(1, math.ceil(plan.sharded / room)) if plan.sharded else 1
     memory_cards = data_parallel * tp * pp
     flops = train_flops(shape if shape is not None and seq_len is not None else params, tokens,
@@ -326,6 +397,7 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
     compute_cards = math.ceil(float(np.asarray(train_cards(flops, peak_info, utilization, duration).to("card").m)))
     cards = max(compute_cards, memory_cards)
     binding = "memory" if memory_cards > compute_cards else "compute"
-    reason = (f"{memory_cards:,} cards hold the model states and activations in {capacity / 1e9:g} GB each; "
+    held = "the model states (activations not counted)" if plan.missing else "the model states and activations"
+    reason = (f"{memory_cards:,} cards hold {held} in {capacity / 1e9:g} GB each; "
               f"{compute_cards:,} cards finish the training in time; the {binding} requirement binds")
     return MinTrainCards(Q(cards, "card"), binding, Q(compute_cards, "card"), Q(memory_cards, "card"), reason)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 
-from ...units import Q, UnknownNameError
+from ...units import Q, UnknownNameError, did_you_mean
 from ...units.parse import MAX_CELL_TEXT
 from ..catalogues.cards import find_card, key, on_catalogue_change
 from ..catalogues.peaks import Utilization
@@ -55,4 +55,4 @@ def mfu(model: str) -> Utilization:
         if find_run(model) is not None:
             return run_utilization(model)
     known = ", ".join([*table4, *run_names()])
-    raise UnknownNameError("utilization", model, known, "MFU run")
+    raise UnknownNameError("utilization", model, known, "MFU run", did_you_mean(model, [*table4, *run_names()]))
