@@ -22,7 +22,8 @@ from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.model.spec import load_spec, spec_names
 
 #: Functions a native template may use: in both Excel 2016 and LibreOffice 7.4.
-PORTABLE_FUNCTIONS = {"INDEX", "MATCH", "IF", "AND", "NA", "MAX", "ROUNDUP", "INT"}  # MAX, ROUNDUP, INT: serving
+PORTABLE_FUNCTIONS = {"INDEX", "MATCH", "IF", "AND", "NA", "MAX", "ROUNDUP", "INT",  # MAX, ROUNDUP, INT: serving
+                      "OR", "MIN", "VALUE", "TRIM"}  # the range flag and clamped ends; VALUE reads a typed "40%"
 #: Excel functions an add-in variant may call: every computing function of the formula table.
 ADDIN_FUNCTIONS = {formula.excel_name for formula in flopsheet.formulas.FUNCTIONS}
 
@@ -102,9 +103,10 @@ def test_formulas_read_names_and_use_portable_functions_only(built: list[Path]) 
 
 def test_derived_formulas_read_like_the_spec(built: list[Path]) -> None:
     workbook = openpyxl.load_workbook(built[0])
-    assert _cell(workbook, "cards_base").value == ("=(IF(AND(flops_base>0,peak_base>0,utilization>0,duration_base>0,"
-                                                   "utilization<=1),flops_base/(peak_base*utilization*duration_base),"
-                                                   "NA()))")
+    # A fraction input is read through VALUE(): "40%" typed as text in LibreOffice or Gnumeric reads as 0.4.
+    assert _cell(workbook, "cards_base").value == ("=(IF(AND(flops_base>0,peak_base>0,VALUE(utilization)>0,"
+                                                   "duration_base>0,VALUE(utilization)<=1),flops_base/(peak_base*"
+                                                   "VALUE(utilization)*duration_base),NA()))")
     assert _cell(workbook, "cards").value == "=cards_base/cards_factor"
     assert _cell(workbook, "chars_base").value == "=data_base/bytes_per_char_base"
     assert _cell(workbook, "duration_factor").value == "=INDEX(unit_factors,MATCH(duration_unit,unit_names,0))"

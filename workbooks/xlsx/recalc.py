@@ -79,3 +79,27 @@ def convert(paths: Iterable[Path], outdir: Path, target: str = "xlsx") -> list[P
         raise RuntimeError(f"LibreOffice conversion failed (exit {completed.returncode}); missing {missing}; "
                            f"stderr: {completed.stderr.strip()[:500]}")
     return results
+
+
+class GnumericMissing(RuntimeError):
+    """Gnumeric's ssconvert is not installed (``apt-get install -y gnumeric``)."""
+
+
+def ssconvert_path() -> str:
+    """Return the path of Gnumeric's ``ssconvert`` or raise GnumericMissing."""
+    found = shutil.which("ssconvert")
+    if found is None:
+        raise GnumericMissing("Gnumeric (ssconvert) not found: apt-get install -y gnumeric")
+    return found
+
+
+def gnumeric_recalculate(source: Path, target: Path) -> Path:
+    """Open ``source`` in Gnumeric, recalculate every formula, save the values to ``target`` (xlsx)."""
+    command = [ssconvert_path(), "--recalc", str(Path(source).resolve()), str(Path(target).resolve())]
+    with tempfile.TemporaryDirectory(prefix="flopsheet-gnumeric-") as home:
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_SECONDS,
+                                   env={**os.environ, "HOME": home}, check=False)
+    if completed.returncode != 0 or not Path(target).exists():
+        raise RuntimeError(f"Gnumeric recalculation failed (exit {completed.returncode}); "
+                           f"stderr: {completed.stderr.strip()[:500]}")
+    return Path(target)

@@ -64,6 +64,7 @@ import pandas as pd
 import pint
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -131,7 +132,16 @@ class Line:
 
 def _reference(lines: Mapping[str, Line]) -> Any:
     """How a derived formula refers to a row: its base-unit name, or itself for a fraction."""
-    return lambda name: name if lines[name].fraction else f"{name}_base"
+    return lambda name: _fraction(lines, name) if lines[name].fraction else f"{name}_base"
+
+
+def _fraction(lines: Mapping[str, Line], reference: str, name: str | None = None) -> str:
+    """A fraction input's cell as a number: ``VALUE(<cell>)``, so the text "40%" typed there reads as 0.4.
+
+    Excel turns a typed "40%" into 0.4 itself; LibreOffice and Gnumeric keep text that a
+    formula would otherwise refuse. A number passes VALUE unchanged; derived rows are numbers.
+    """
+    return f"VALUE({reference})" if lines[name or reference].kind == "input" else reference
 
 
 def addin_specs() -> list[str]:
@@ -283,13 +293,53 @@ def _write_ends(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
 
 
 def _end_reference(lines: Mapping[str, Line], ends: Spread, row: str, side: str) -> Any:
-    """How the ``side`` formula of ``row`` refers to a value it reads: that value's end that gives the side, in base units."""
+    """How the ``side`` formula of ``row`` refers to a value it reads: that value's end that gives the side, in base units.
+
+    An input's end is clamped to its base value (``MIN(<name>_low,<name>)``, ``MAX(<name>_high,<name>)``):
+    a base moved outside its range widens the range to it, so a result's low and high always
+    bracket its value; the sheet's range flag (:func:`range_flag_formula`) says which input moved.
+    """
 
     def reference(name: str) -> str:
-        end = f"{name}_{ends.end(row, name, side)}"
+        end_side = ends.end(row, name, side)
+        end = f"{name}_{end_side}"
+        if lines[name].kind == "input":
+            both = (_fraction(lines, end, name), _fraction(lines, name)) if lines[name].fraction else (end, name)
+            end = f"{'MIN' if end_side == 'low' else 'MAX'}({','.join(both)})"
         return end if lines[name].fraction else f"({end}*{name}_factor)"
 
     return reference
+
+
+#: Where the Model sheet says that a base value lies outside its Low-High range.
+RANGE_FLAG_CELL = "A4"
+#: The flag's text before the names of the inputs outside their ranges.
+RANGE_FLAG_TEXT = "⚠ Value outside its Low-High range 数值超出低值-高值范围: "
+RANGE_FLAG_ADVICE = (" — Low and High are read in the value's unit (column D): retype them; results' ranges "
+                     "are widened to the value meanwhile.")
+
+
+def range_flag_formula(lines: Mapping[str, Line]) -> str:
+    """The native formula of :data:`RANGE_FLAG_CELL`: "" while every input lies in its range, else its names."""
+    def number(reference: str, line: Line) -> str:
+        return _fraction(lines, reference, line.name) if line.fraction else reference
+
+    names = "&".join(f'IF(OR({number(line.name, line)}<{number(line.name + "_low", line)},'
+                     f'{number(line.name, line)}>{number(line.name + "_high", line)}),"{line.name} ","")'
+                     for line in lines.values() if line.kind == "input")
+    return f'=IF(({names})="","","{RANGE_FLAG_TEXT}"&TRIM({names})&"{RANGE_FLAG_ADVICE}")'
+
+
+def _flag_out_of_range(sheet: Worksheet, lines: Mapping[str, Line]) -> None:
+    """The visible range flag (text in row 4) and a red fill on a value outside its Low-High range."""
+    _set(sheet, RANGE_FLAG_CELL, Formula(range_flag_formula(lines)), font=styles.FLAG_FONT)
+    for line in lines.values():
+        if line.kind != "input":
+            continue
+        cells = f"{line.cell('value')}:{line.cell('high')}"
+        outside = f"OR(${line.cell('value')}<${line.cell('low')},${line.cell('value')}>${line.cell('high')})"
+        sheet.conditional_formatting.add(cells, FormulaRule(formula=[outside], fill=styles.FLAG_FILL,
+                                                            font=styles.FLAG_FONT))
 
 
 def _write_base(sheet: Worksheet, line: Line, formula: Formula) -> None:
@@ -368,6 +418,7 @@ def _write_model_sheet(workbook: Workbook, spec: ModelSpec, lines: dict[str, Lin
         _set(sheet, f"A{row}", title, font=styles.SECTION_FONT, fill=styles.SECTION_FILL)
     for line in lines.values():
         _write_line(sheet, workbook, line, lines, variant, cached, ends, line.name in ranged)
+    _flag_out_of_range(sheet, lines)
     _layout(sheet, lines)
 
 
