@@ -54,3 +54,69 @@ def test_misspelt_card_and_model_names_get_a_did_you_mean(call, suggestion: str)
     with pytest.raises(UnknownNameError) as raised:
         call()
     assert "did you mean " + suggestion in str(raised.value)
+
+
+# -- simulate: a user's spec file, percentiles, warnings that still apply ------------------------------------------
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+from flopsheet.__main__ import main
+from flopsheet.workbooks.model.spec import SPEC_DIR
+
+
+def _user_spec(folder: Path) -> Path:
+    """Table 6's spec saved as the user's own my_model.toml (its name must equal the file's)."""
+    text = (SPEC_DIR / "table6_kimi_inference.toml").read_text(encoding="utf-8")
+    path = folder / "my_model.toml"
+    path.write_text(text.replace('name = "table6_kimi_inference"', 'name = "my_model"', 1), encoding="utf-8")
+    return path
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(argv))
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_simulate_takes_a_user_spec_file_like_show_report_sweep_and_audit(tmp_path: Path) -> None:
+    spec = _user_spec(tmp_path)
+    for command in (["show", str(spec)], ["simulate", str(spec), "-n", "2000"],
+                    ["simulate", str(spec), "-n", "2000", "-o", str(tmp_path / "my.xlsx")],
+                    ["simulate", str(spec), "-n", "2000", "-o", str(tmp_path / "my.json")]):
+        status, out, err = _run(*command)
+        assert status == 0, (command, err)
+    assert (tmp_path / "my.xlsx").stat().st_size > 0
+    assert json.loads((tmp_path / "my.json").read_text())["model"]
+    python = flopsheet.simulate(spec, 2000)
+    assert python.model == "my_model" and python.model_spec.name == "my_model"
+
+
+def test_percentiles_in_python_and_on_the_command_line(tmp_path: Path) -> None:
+    result = flopsheet.simulate("table6_kimi_inference", 5000, percentiles=[10, 50, 90])
+    cards = result.percentiles.loc["cards"]
+    assert list(result.percentiles.columns[4:]) == ["p10", "p50", "p90", "mean"]
+    samples = result.samples["cards"].to_numpy()
+    import numpy as np
+    assert cards.p10 == pytest.approx(np.percentile(samples, 10)) and cards.p90 == pytest.approx(np.percentile(samples, 90))
+    status, out, _ = _run("simulate", "table6_kimi_inference", "-n", "2000", "--percentiles", "10,50,90")
+    assert status == 0 and "p10" in out and "p90" in out and "p95" not in out
+    status, _, _ = _run("simulate", "table6_kimi_inference", "-n", "2000", "--percentiles", "2.5,97.5",
+                        "-o", str(tmp_path / "p.json"))
+    rows = json.loads((tmp_path / "p.json").read_text())["rows"]
+    assert status == 0 and set(rows[-1]["percentiles"]) == {"p2.5", "p97.5", "mean"}
+    status, _, err = _run("simulate", "table6_kimi_inference", "--percentiles", "50,150")
+    assert status == 2 and "percentiles: must be numbers from 0 to 100" in err
+
+
+def test_the_base_utilization_warning_goes_once_utilization_is_a_range() -> None:
+    fixed = flopsheet.simulate("table5_kimi_training", 1000, duration="90..120 days")
+    assert any("utilization 30.2% was measured against A100 bf16" in text for text in fixed.warnings)
+    ranged = flopsheet.simulate("table5_kimi_training", 1000, utilization="25%..40%")
+    assert not any("utilization" in text for text in ranged.warnings)
+    status, out, _ = _run("simulate", "table5_kimi_training", "-n", "1000", "--range", "utilization=25%..40%")
+    assert status == 0 and "warning: cards: utilization" not in out

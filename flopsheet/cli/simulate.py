@@ -38,9 +38,7 @@ def shown(value: float, unit: str) -> str:
 
 def simulation_text(simulation: Simulation) -> str:
     """The percentile table and the tornado, as printed."""
-    from ..workbooks.model.simulate import PERCENTILES
-
-    spec = load_spec(simulation.model)
+    spec = simulation.model_spec
     lines = [visible_text(f"{spec.title_en} / {spec.title_zh}: {simulation.n:,} samples, seed {simulation.seed}"),
              "ranges:"]
     units = simulation.tornado.set_index("input")["unit"]
@@ -48,7 +46,7 @@ def simulation_text(simulation: Simulation) -> str:
         unit = f" {units[name]}" if units[name] else ""
         lines.append(f"  {name} = {distribution.text} ({distribution.kind}, {shown(distribution.low, units[name])} to "
                      f"{shown(distribution.high, units[name])}{unit})")
-    columns = ["base", *PERCENTILES, "mean"]
+    columns = ["base", *simulation.quantiles, "mean"]
     rows = [[("* " if name == simulation.target else "  ") + str(name), record["unit"],
              *(shown(record[column], record["unit"]) for column in columns)]
             for name, record in simulation.percentiles.iterrows()]
@@ -93,7 +91,8 @@ def _simulate(options: argparse.Namespace) -> int:
     for name in ranges:
         values.pop(name, None)
     values.update(ranges)
-    simulation = simulate(options.model, options.n, options.seed, target=options.target, **values)
+    simulation = simulate(options.model, options.n, options.seed, target=options.target,
+                          percentiles=options.percentiles, **values)
     if output is None:
         print(simulation_text(simulation), end="")
         return EXIT_OK
@@ -117,17 +116,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "simulate", help="Monte Carlo: inputs as ranges, percentiles of every result", formatter_class=HELP_FORMAT,
         description="Give inputs as ranges or distributions; draw N samples of each (independently), evaluate the "
-                    "model once over them and print p5, p50, p95 and the mean of every result row, and a tornado "
+                    "model once over them and print p5, p50, p95 (or --percentiles) and the mean of every result row, and a tornado "
                     "of the main result (one input at a time at its low and high). Bare numbers are in the "
                     "input's spec unit; an end without a unit takes the unit after the other end (90..120 days). "
                     "Without --range, the spec's own low/high ranges are used.",
         epilog='Examples:\n  flopsheet simulate table5_kimi_training --range duration=90..120days -n 20000 --seed 1\n'
                '  flopsheet simulate table5_kimi_training --range utilization=30%..46% '
-               '--range "duration=lognormal 90%% CI 60..180 days"\n'
+               '--range "duration=lognormal 90% CI 60..180 days"\n'
                '  flopsheet simulate table6_kimi_inference --range "tokens_per_call=triangular 1000, 1500, 2000" '
                '-o kimi.xlsx\n  flopsheet simulate table6_kimi_inference -o kimi.json\n'
-               '  flopsheet simulate table5_kimi_training --from edited_template.xlsx')
-    parser.add_argument("model", help="model name (see flopsheet list)")
+               '  flopsheet simulate table5_kimi_training --from edited_template.xlsx\n'
+               '  flopsheet simulate table6_kimi_inference --percentiles 10,50,90 -n 20000')
+    parser.add_argument("model", help="model name (see flopsheet list) or a spec file (my_model.toml)")
+    parser.add_argument("--percentiles", metavar="P,P,...",
+                        help="percentiles to report, from 0 to 100 (default 5,50,95), e.g. 10,50,90")
     parser.add_argument("--range", action="append", metavar="NAME=LOW..HIGH",
                         help='an input as a range or distribution: 30%%..46%%, "90..120 days", "lognormal 90%% CI '
                              '60..180 days", "normal 105 days ± 10 days", "triangular 20%%, 30%%, 46%%"')

@@ -39,7 +39,7 @@ MAX_SAMPLES = 2_000_000
 DEFAULT_SAMPLES = 100_000
 #: The seed used when none is given: a report is reproducible by default.
 DEFAULT_SEED = 0
-#: The percentiles reported, by column name.
+#: The percentiles reported by default, by column name (``percentiles=`` chooses others).
 PERCENTILES: dict[str, float] = {"p5": 5.0, "p50": 50.0, "p95": 95.0}
 #: Columns of :attr:`Simulation.percentiles`, in order.
 PERCENTILE_COLUMNS: tuple[str, ...] = ("label_en", "label_zh", "unit", "base", *PERCENTILES, "mean")
@@ -59,13 +59,15 @@ class Simulation:
     """The result of :func:`simulate`.
 
     model : the spec name.
+    quantiles : the reported percentiles, column name -> percent (``{"p5": 5.0, ...}``).
+    spec : the spec simulated (a user's spec file as much as a built-in one).
     n, seed : samples drawn and the seed they were drawn with.
     target : the main result row (histogram, tornado); the spec's last row by default.
     target_unit : its unit.
     ranges : input name -> :class:`~flopsheet.units.ranges.Distribution`, in the input's unit.
     percentiles : one row per result row (index: name) with ``label_en``, ``label_zh``,
-        ``unit``, ``base`` (the value at the base inputs), ``p5``, ``p50``, ``p95`` and
-        ``mean``, all in ``unit``.
+        ``unit``, ``base`` (the value at the base inputs), one column per percentile
+        (``p5``, ``p50``, ``p95`` by default; see ``quantiles``) and ``mean``, all in ``unit``.
     samples : ``n`` rows; one column per ranged input and per result row, each in its
         unit (``samples.attrs["units"]``).
     tornado : one row per ranged input, largest swing first: ``input``, ``unit``,
@@ -73,7 +75,9 @@ class Simulation:
         ``target_at_high`` (the target with that input at that end, the others at base)
         and ``swing`` (their absolute difference), in ``target_unit``.
     base : the model evaluated at the base inputs (:func:`flopsheet.evaluate`).
-    warnings : the AssumptionWarning texts of the evaluation at the base inputs.
+    warnings : the AssumptionWarning texts of the evaluation at the base inputs, with each
+        ranged input at the middle of its range (a warning about a value the user replaced
+        with a range is not repeated).
     """
 
     model: str
@@ -87,6 +91,44 @@ class Simulation:
     tornado: pd.DataFrame
     base: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    quantiles: dict[str, float] = field(default_factory=lambda: dict(PERCENTILES))
+    spec: ModelSpec | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def model_spec(self) -> ModelSpec:
+        """The spec simulated (loaded by name when the simulation does not carry it)."""
+        return self.spec if self.spec is not None else load_spec(self.model)
+
+
+def read_percentiles(value: Any, argument: str = "percentiles") -> dict[str, float]:
+    """Read the percentiles to report: numbers in [0, 100] as a sequence or text ("10,50,90").
+
+    Returns column name -> percent, in the order given (``{"p10": 10.0, "p50": 50.0, "p90": 90.0}``).
+
+    Examples
+    --------
+    >>> read_percentiles("10, 50, 90")
+    {'p10': 10.0, 'p50': 50.0, 'p90': 90.0}
+    >>> read_percentiles([2.5, 97.5])
+    {'p2.5': 2.5, 'p97.5': 97.5}
+    >>> read_percentiles("50, 150")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.InputRangeError: percentiles: must be numbers from 0 to 100, got "50, 150"
+    """
+    if value is None:
+        return dict(PERCENTILES)
+    shown = value if isinstance(value, str) else ", ".join(map(str, np.atleast_1d(value)))
+    parts = value.replace("%", "").split(",") if isinstance(value, str) else list(np.atleast_1d(value))
+    try:
+        numbers = [float(part) for part in parts if not isinstance(part, bool) and str(part).strip()]
+    except (TypeError, ValueError):
+        raise UnitInputError(argument, shown, 'percentiles as numbers from 0 to 100 ("10,50,90")') from None
+    if not numbers or len(numbers) != len(parts) or len(set(numbers)) != len(numbers):
+        raise UnitInputError(argument, shown, 'distinct percentiles as numbers from 0 to 100 ("10,50,90")')
+    if not all(0 <= number <= 100 for number in numbers):
+        raise InputRangeError(argument, shown, "numbers from 0 to 100")
+    return {f"p{number:g}": number for number in numbers}
 
 
 def sample_count(value: Any, option: str = "n") -> int:
@@ -195,19 +237,22 @@ def split_ranges(spec: ModelSpec, values: Mapping[str, Any]) -> tuple[dict[str, 
 
 
 def simulate(model: str | ModelSpec, n: Any = DEFAULT_SAMPLES, seed: int | None = DEFAULT_SEED, *,
-             target: str | None = None, **ranges: Any) -> Simulation:
+             target: str | None = None, percentiles: Any = None, **ranges: Any) -> Simulation:
     """Monte Carlo of ``model`` with inputs given as ranges: percentiles of every result row.
 
     Parameters
     ----------
-    model : str or ModelSpec
-        A spec name (``flopsheet list``) or a loaded spec.
+    model : str, Path or ModelSpec
+        A spec name (``flopsheet list``), a spec file (``my_model.toml``) or a loaded spec.
     n : int, default 100,000
         Samples to draw (at most :data:`MAX_SAMPLES`).
     seed : int or None, default 0
         Seed of ``numpy.random.default_rng``; the same seed gives the same numbers.
     target : str, optional
         The main result row (tornado, histogram); the spec's last row by default.
+    percentiles : sequence of numbers or text, optional
+        The percentiles to report, from 0 to 100 (``[10, 50, 90]`` or ``"10,50,90"``);
+        default 5, 50, 95. Columns are named ``p10``, ``p50``, ``p90``.
     **ranges
         Input name -> range or distribution text (``"90..120 days"``, ``"30%..46%"``,
         ``"lognormal 90% CI 60..180 days"``, ``"normal 105 days ± 10 days"``,
@@ -219,7 +264,7 @@ def simulate(model: str | ModelSpec, n: Any = DEFAULT_SAMPLES, seed: int | None 
     Returns
     -------
     Simulation
-        ``percentiles`` (p5, p50, p95, mean per result row, in its unit), ``samples``
+        ``percentiles`` (p5, p50, p95 or those asked, and the mean per result row, in its unit), ``samples``
         (a DataFrame), ``tornado``, ``base`` and more; see :class:`Simulation`.
 
     Raises
@@ -238,9 +283,12 @@ def simulate(model: str | ModelSpec, n: Any = DEFAULT_SAMPLES, seed: int | None 
     (13789, 'card')
     >>> result.tornado.input.tolist()
     ['duration']
+    >>> simulate("table5_kimi_training", n=1000, percentiles=[10, 90]).percentiles.columns.tolist()[4:]
+    ['p10', 'p90', 'mean']
     """
     spec = model if isinstance(model, ModelSpec) else load_spec(model)
     count, seed = sample_count(n), check_seed(seed)
+    quantiles = read_percentiles(percentiles)
     distributions, fixed = split_ranges(spec, ranges)
     rows = [row.name for row in spec.rows]
     chosen = target or rows[-1]
@@ -255,11 +303,25 @@ def simulate(model: str | ModelSpec, n: Any = DEFAULT_SAMPLES, seed: int | None 
                                   "some overflow; use a narrower range")
     values, _ = _evaluate(spec, {**fixed, **drawn}, distributions)
     base = evaluate(spec, fixed)
-    percentiles = _percentiles(spec, values, base)
+    table = _percentiles(spec, values, base, quantiles)
     samples = _samples(spec, values, distributions, count)
     tornado = _tornado(spec, distributions, fixed, base, chosen)
-    return Simulation(spec.name, count, seed, chosen, spec.row(chosen).unit, distributions, percentiles, samples,
-                      tornado, base, list(base.attrs["warnings"]))
+    return Simulation(spec.name, count, seed, chosen, spec.row(chosen).unit, distributions, table, samples,
+                      tornado, base, _warnings(spec, fixed, distributions, base), quantiles, spec)
+
+
+def _warnings(spec: ModelSpec, fixed: Mapping[str, Any], distributions: Mapping[str, Distribution],
+              base: pd.DataFrame) -> list[str]:
+    """The AssumptionWarnings that still apply: the base evaluated with each ranged input at its range's middle.
+
+    A warning about a spec value the user replaced with a range (the MT-NLG utilization
+    measured against another peak) does not describe the simulation.
+    """
+    if not distributions:
+        return list(base.attrs["warnings"])
+    middles = {name: Q((distribution.low + distribution.high) / 2, distribution.unit)
+               for name, distribution in distributions.items()}
+    return list(evaluate(spec, {**fixed, **middles}).attrs["warnings"])
 
 
 def _evaluate(spec: ModelSpec, overrides: Mapping[str, Any], distributions: Mapping[str, Distribution]
@@ -282,18 +344,19 @@ def _row_magnitudes(spec: ModelSpec, values: Mapping[str, pint.Quantity], name: 
     return values[name].to(unit_choices.unit_of(spec.row(name).unit)).magnitude
 
 
-def _percentiles(spec: ModelSpec, values: Mapping[str, pint.Quantity], base: pd.DataFrame) -> pd.DataFrame:
-    """p5, p50, p95 and the mean of every result row, in its unit."""
+def _percentiles(spec: ModelSpec, values: Mapping[str, pint.Quantity], base: pd.DataFrame,
+                 quantiles: Mapping[str, float]) -> pd.DataFrame:
+    """The percentiles (``quantiles``: column -> percent) and the mean of every result row, in its unit."""
     base_values = base.set_index("name")["value"]
     records = []
     for row in spec.rows:
         magnitudes = _row_magnitudes(spec, values, row.name)
         if np.ndim(magnitudes) == 0:  # the row does not depend on any ranged input
-            summary = [float(magnitudes)] * (len(PERCENTILES) + 1)
+            summary = [float(magnitudes)] * (len(quantiles) + 1)
         else:
-            summary = [*map(float, np.percentile(magnitudes, list(PERCENTILES.values()))), float(np.mean(magnitudes))]
+            summary = [*map(float, np.percentile(magnitudes, list(quantiles.values()))), float(np.mean(magnitudes))]
         records.append([row.label_en, row.label_zh, row.unit, float(base_values[row.name]), *summary])
-    return pd.DataFrame(records, columns=list(PERCENTILE_COLUMNS),
+    return pd.DataFrame(records, columns=["label_en", "label_zh", "unit", "base", *quantiles, "mean"],
                         index=pd.Index([row.name for row in spec.rows], name="name"))
 
 

@@ -17,17 +17,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..model.simulate import PERCENTILES, Simulation
-from ..model.spec import load_spec
+from ..model.simulate import Simulation
 from .plain import _number, json_text, report_dict
 
 
 def simulation_dict(simulation: Simulation) -> dict[str, Any]:
     """Return the JSON document of a simulation (see the module docstring)."""
-    document = report_dict(simulation.base, load_spec(simulation.model))
+    document = report_dict(simulation.base, simulation.model_spec)
     for row in document["rows"]:
         summary = simulation.percentiles.loc[row["name"]]
-        row["percentiles"] = {key: _number(summary[key]) for key in (*PERCENTILES, "mean")}
+        row["percentiles"] = {key: _number(summary[key]) for key in (*simulation.quantiles, "mean")}
     units = simulation.tornado.set_index("input")["unit"]
     document["simulation"] = {
         "n": simulation.n,

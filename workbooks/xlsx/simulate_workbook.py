@@ -36,8 +36,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..model.simulate import PERCENTILES, Simulation
-from ..model.spec import load_spec
+from ..model.simulate import Simulation
 from ..outputs.safe_io import set_text_cell
 from . import styles
 from .package import save_deterministic
@@ -88,7 +87,7 @@ def _title(sheet: Worksheet, simulation: Simulation, what: str) -> None:
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    spec = load_spec(simulation.model)
+    spec = simulation.model_spec
     set_text_cell(sheet.cell(1, 1), f"{spec.title_en} / {spec.title_zh}: {what}").font = styles.TITLE_FONT
     set_text_cell(sheet.cell(2, 1), f"{simulation.n:,} samples, seed {simulation.seed}; inputs sampled "
                   "independently (numpy default_rng). Source: " + str(spec.citation)).font = styles.SUBTITLE_FONT
@@ -109,13 +108,13 @@ def _simulation_sheet(sheet: Worksheet, simulation: Simulation) -> None:
         _number(sheet, row, 5, distribution.high, unit)
     row += 2
     set_text_cell(sheet.cell(row, 1), "Percentiles 分位数 (over all samples)").font = styles.SECTION_FONT
-    headers = ["row", "label", "unit", "base", *PERCENTILES, "mean"]
+    headers = ["row", "label", "unit", "base", *simulation.quantiles, "mean"]
     _headers(sheet, row + 1, headers, [22, 34, 12, *[18] * (len(headers) - 3)])
     for row, record in enumerate(simulation.percentiles.itertuples(), start=row + 2):
         for column, text in ((1, record.Index), (2, f"{record.label_en} / {record.label_zh}"), (3, record.unit)):
             set_text_cell(sheet.cell(row, column), text)
-        for column, key in enumerate(["base", *PERCENTILES, "mean"], start=4):
-            _number(sheet, row, column, getattr(record, key), record.unit)
+        for column, key in enumerate(["base", *simulation.quantiles, "mean"], start=4):
+            _number(sheet, row, column, simulation.percentiles.loc[record.Index, key], record.unit)
         if record.Index == simulation.target:
             for column in range(1, len(headers) + 1):
                 sheet.cell(row, column).font = BOLD
@@ -205,7 +204,7 @@ def _samples_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -> 
     units = simulation.samples.attrs["units"]
     what = "all" if len(shown) == simulation.n else f"the first {len(shown):,} of {simulation.n:,}"
     set_text_cell(sheet.cell(1, 1), f"Samples ({what}); the statistics rows compute over the samples shown.").font = BOLD
-    statistics = {**{key: f"PERCENTILE({{range}},{value / 100:g})" for key, value in PERCENTILES.items()},
+    statistics = {**{key: f"PERCENTILE({{range}},{value / 100:g})" for key, value in simulation.quantiles.items()},
                   "mean": "AVERAGE({range})"}
     first = 2 + len(statistics) + 2  # the statistics, a blank row, the header
     last = first + len(shown) - 1
@@ -217,7 +216,8 @@ def _samples_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -> 
         unit = units[name]
         set_text_cell(sheet.cell(first - 1, column), f"{name} ({unit})" if unit else name).font = BOLD
         sheet.column_dimensions[letter].width = 18
-        exact = {**dict(zip(PERCENTILES, np.percentile(values, list(PERCENTILES.values())))), "mean": np.mean(values)}
+        exact = {**dict(zip(simulation.quantiles, np.percentile(values, list(simulation.quantiles.values())))),
+                 "mean": np.mean(values)}
         for offset, (key, template) in enumerate(statistics.items()):
             _formula(sheet, 2 + offset, column, "=" + template.format(range=f"{letter}{first}:{letter}{last}"),
                      exact[key], cached, unit)
@@ -231,7 +231,7 @@ def build_simulation_workbook(simulation: Simulation) -> tuple[Workbook, dict[st
     ranges = {name: (distribution.low_quantity, distribution.high_quantity)
               for name, distribution in simulation.ranges.items()}
     overrides = {record.name: record.quantity for record in simulation.base.itertuples() if record.overridden}
-    workbook, cached = build_workbook(simulation.model, overrides=overrides, frame=simulation.base, ranges=ranges)
+    workbook, cached = build_workbook(simulation.model_spec, overrides=overrides, frame=simulation.base, ranges=ranges)
     sheets: dict[str, Cached] = {name: {} for name in (HISTOGRAM_SHEET, TORNADO_SHEET, SAMPLES_SHEET)}
     _simulation_sheet(workbook.create_sheet(SIMULATION_SHEET, 0), simulation)
     _histogram_sheet(workbook.create_sheet(HISTOGRAM_SHEET, 1), simulation, sheets[HISTOGRAM_SHEET])
