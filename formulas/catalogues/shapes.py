@@ -32,7 +32,7 @@ GATED_FFN_MATRICES = 3
 PLAIN_FFN_MATRICES = 2
 #: FFN width of a custom shape when none is given: 4 x d_model (GPT-2/3, Gopher).
 DEFAULT_FFN_RATIO = 4
-POSITIONS = ("learned", "rope", "relative")
+POSITIONS = ("learned", "rope", "alibi", "relative")
 NORMS = ("layernorm", "rmsnorm")
 BIASES = ("none", "qkv", "all")
 #: Parameters of one norm per d_model: LayerNorm has a gain and a bias, RMSNorm a gain.
