@@ -120,3 +120,51 @@ def test_the_base_utilization_warning_goes_once_utilization_is_a_range() -> None
     assert not any("utilization" in text for text in ranged.warnings)
     status, out, _ = _run("simulate", "table5_kimi_training", "-n", "1000", "--range", "utilization=25%..40%")
     assert status == 0 and "warning: cards: utilization" not in out
+
+
+# -- one spelling per thing across the faces ------------------------------------------------------------------------
+
+def test_mfu_40_suggests_40_percent() -> None:
+    status, _, err = _run("train", "--params", "70B", "--tokens", "15T", "--card", "H100 bf16", "--mfu", "40",
+                          "--days", "60")
+    assert status == 2 and 'did you mean "40%" (0.4)?' in err
+    with pytest.raises(flopsheet.InputRangeError, match='did you mean "30.2%"'):
+        flopsheet.train_cards(5.9e24, "A100 bf16", 30.2, 90)
+
+
+def test_serve_and_train_take_a_shape_name_and_list_the_shapes_when_misspelt() -> None:
+    serve = ["--tokens-per-call", "1500", "--calls-per-day", "100万", "--card", "H100 bf16", "--mfu", "50%",
+             "--busy-hours", "12"]
+    status, out, err = _run("serve", "--params", "Llama-3-70B", *serve)
+    assert status == 0, err
+    assert "capacity" in out
+    status, _, err = _run("serve", "--params", "Mistral-7B", *serve)
+    assert status == 2 and 'unknown model shape "Mistral-7B"' in err and "Llama 2 70B" in err
+    status, _, err = _run("serve", "--params", "Lama-2-70B", *serve)
+    assert status == 2 and 'did you mean "Llama 2 70B"' in err
+    status, out, err = _run("train", "--params", "Llama-3-70B", "--tokens", "15T", "--card", "H100 bf16",
+                            "--mfu", "40%", "--days", "60")
+    assert status == 0 and out.startswith("Training 70.55B parameters"), err
+    status, out, _ = _run("train", "--params", "70b", "--tokens", "15t", "--card", "H100 bf16", "--mfu", "40%",
+                          "--days", "60")
+    assert status == 0 and out.startswith("Training 70B parameters on 15T tokens")
+
+
+def test_kv_cache_memory_shape_form_positionally_as_its_error_recommends() -> None:
+    shape = flopsheet.model_shape("Llama 2 70B")
+    positional = flopsheet.kv_cache_memory(shape, 4096, 1, "fp16")
+    keywords = flopsheet.kv_cache_memory(shape, 4096, batch=1, precision="fp16")
+    assert positional == keywords
+    # 2 x 80 layers x 8 KV heads x 128 x 4096 tokens x 2 bytes = 1.342 GB
+    assert positional.to("B").m == pytest.approx(2 * 80 * 8 * 128 * 4096 * 2)
+    assert flopsheet.kv_cache_memory("Llama 2 70B", 4096, 8).to("B").m == pytest.approx(8 * positional.to("B").m)
+    with pytest.raises(flopsheet.InputError, match="batch: expected the batch once"):
+        flopsheet.kv_cache_memory(shape, 4096, 2, batch=3)
+
+
+def test_weights_memory_takes_a_shape_or_a_name() -> None:
+    shape = flopsheet.model_shape("Llama 2 70B")
+    assert flopsheet.weights_memory(shape, "bf16") == flopsheet.weights_memory(shape.params, "bf16")
+    assert flopsheet.weights_memory("Llama 2 70B", "bf16").to("GB").m == pytest.approx(2 * 68_976_648_192 / 1e9)
+    moe = flopsheet.model_shape("Mixtral 8x7B")     # every expert is held: the total count
+    assert flopsheet.weights_memory(moe, "bf16").to("GB").m == pytest.approx(2 * moe.params / 1e9)

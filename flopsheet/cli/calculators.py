@@ -336,12 +336,15 @@ def render_plans(plans: list[dict[str, Any]]) -> str:
 def read_model(text: str, option: str = "--params") -> tuple[pint.Quantity, Any]:
     """Read --params: a parameter count, or a model shape's name (then its active parameters and the shape)."""
     from ..formulas.serving.model import served_model
-    from ..formulas.catalogues.shapes import find_model, is_model_name
+    from ..formulas.catalogues.shapes import find_model, is_model_name, misspelt_model
 
     if is_model_name(text):
         shape = find_model(text, option)
         return served_model(shape).active_params, shape
-    return read_quantity(text, option, args.PARAMETERS), None
+    try:
+        return read_quantity(text, option, args.PARAMETERS), None
+    except UnitInputError as error:  # "Llama-3-7OB": a model name misspelt, listed with the shapes
+        raise misspelt_model(text, option, error, list_models=True) from None
 
 
 def _default(function: Callable[..., Any], parameter: str) -> Any:
@@ -391,7 +394,7 @@ def _peak_text(peak: Peak) -> str:
 def _train(options: argparse.Namespace) -> int:
     """Training FLOP, cards (or duration), card-hours, cost and energy without a spec."""
     result = train(
-        read_quantity(options.params, "--params", args.PARAMETERS),
+        _train_params(options.params),
         read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
         as_utilization(options.mfu, argument="--mfu"),
         duration=None if options.days is None else read_quantity(options.days, "--days", args.DURATION, "day"),
@@ -402,6 +405,12 @@ def _train(options: argparse.Namespace) -> int:
         pue=None if options.pue is None else read_pue(options.pue),
         tdp=None if options.tdp is None else read_tdp(options.tdp))
     return _print_calculation(result, options.format)
+
+
+def _train_params(text: str) -> Any:
+    """--params of train: a count, or a catalogue shape's parameters (active ones for an MoE model: 6ND's N)."""
+    count, shape = read_model(text)
+    return count if shape is None else Q(shape.active_params, "parameter")
 
 
 def _serve(options: argparse.Namespace) -> int:
@@ -451,7 +460,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         epilog='Examples:\n  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --days 60\n'
                '  flopsheet train --params 70B --tokens 15T --card "H100 bf16" --mfu 40% --cards 4096 '
                '--price "2 USD/card_hour" --pue 1.3 --format json')
-    train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10)")
+    train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10, 70b) or a model shape "
+                                                        "(Llama-3-70B; see flopsheet.model_shapes())")
     train.add_argument("--tokens", required=True, help="training tokens (4.9万亿, 1.5e13)")
     _add_card_options(train)
     when = train.add_mutually_exclusive_group(required=True)

@@ -208,8 +208,20 @@ def _check_fraction(quantity: pint.Quantity, argument: str, given: Any) -> Any:
     bad = (fraction <= 0) | (fraction > MAX_UTILIZATION)
     if np.any(bad):
         worst = float(fraction.ravel()[np.argmax(bad.ravel())])
-        raise InputRangeError(argument, percent_text(worst), "in (0, 100%]")
+        raise InputRangeError(argument, percent_text(worst), "in (0, 100%]", _percent_hint(worst, given))
     return float(fraction) if fraction.ndim == 0 else fraction
+
+
+#: A bare utilization from this to 100 was almost surely typed as a percentage ("40" for 40%).
+BARE_PERCENT_FROM = 2
+
+
+def _percent_hint(fraction: float, given: Any) -> str:
+    """A bare number from 2 to 100 (no "%" typed) was almost surely meant as a percentage: say how to write it."""
+    typed_percent = isinstance(given, str) and "%" in given
+    if not typed_percent and BARE_PERCENT_FROM <= fraction <= 100:
+        return f'a bare {fraction:g} is {percent_text(fraction)}: did you mean "{fraction:g}%" ({fraction / 100:g})?'
+    return ""
 
 
 def percent_text(fraction: float) -> str:

@@ -270,13 +270,14 @@ def _spellings() -> dict[str, str]:
     return {spelling: shape.name for shape in shapes().values() for spelling in (shape.name, *shape.aliases)}
 
 
-def misspelt_model(value: Any, argument: str, error: Exception) -> Exception:
+def misspelt_model(value: Any, argument: str, error: Exception, *, list_models: bool = False) -> Exception:
     """The error for text that is neither a count nor a model: a did-you-mean when a model name is close.
 
-    ``error`` (the count's own error) is returned unchanged when no name is close.
+    ``error`` (the count's own error) is returned unchanged when no name is close, unless
+    ``list_models`` (an option that takes either, such as ``--params``) and the text has a letter.
     """
     hint = did_you_mean(value, _spellings()) if isinstance(value, str) else ""
-    if not hint:
+    if not hint and not (list_models and isinstance(value, str) and any(ch.isalpha() for ch in value)):
         return error
     return UnknownNameError(argument, value, "a parameter count, or one of " + ", ".join(model_names()),
                             "model shape", hint)

@@ -101,12 +101,13 @@ def weights_memory(params: Any, precision: Any, group_size: Any = None) -> pint.
     """Return the memory that holds a model's weights: ``params * bytes per value``.
 
     For an MoE model pass the total parameters: every expert is held, though only the
-    active ones are read per token.
+    active ones are read per token (a shape or name does: its total count).
 
     Parameters
     ----------
-    params : quantity, number or text
-        Parameter count; bare numbers in parameters ("2000亿" = 2e11).
+    params : quantity, number, text, model shape or catalogue name
+        Parameter count; bare numbers in parameters ("2000亿" = 2e11); a shape or a
+        catalogue name ("Llama 2 70B") gives its total parameters.
     precision : str or quantity
         fp32, bf16, fp16, fp8, int8, int4 (also fp64, tf32, fp4), or bytes per value.
     group_size : int, optional
@@ -126,8 +127,11 @@ def weights_memory(params: Any, precision: Any, group_size: Any = None) -> pint.
     <Quantity(671.0, 'gigabyte')>
     >>> weights_memory(70e9, "int4", group_size=128)
     <Quantity(36.09375, 'gigabyte')>
+    >>> round(weights_memory("Llama 2 70B", "bf16").m, 2)
+    137.95
     """
-    parameters = args.quantity_arg(params, "params", args.PARAMETERS)
+    parameters = served_model(params, argument="params").total_params if is_model(params) else \
+        args.quantity_arg(params, "params", args.PARAMETERS)
     width = precision_bytes(precision, "precision", group_size)
     return (parameters * width / Q(1, "parameter")).to("GB")
 
@@ -145,8 +149,46 @@ def kv_bytes_per_token(layers: Any, kv_heads: Any, head_dim: Any, precision: Any
     return (values * precision_bytes(precision) / Q(1, "token")).to("B/token")
 
 
+def _shape_arguments(kv_heads: Any, head_dim: Any, context_tokens: Any, batch: Any, precision: Any
+                     ) -> tuple[Any, Any, Any]:
+    """(context_tokens, batch, precision) of the shape form, written positionally or by keyword.
+
+    ``kv_cache_memory(shape, 4096, 1, "fp16")`` fills the kv_heads, head_dim and
+    context_tokens slots; ``kv_cache_memory(shape, context_tokens=4096)`` (and Excel, which
+    passes every slot) leaves kv_heads empty. A value given both ways is refused.
+    """
+    if kv_heads is None:
+        if head_dim is not None:
+            raise InputError("head_dim", head_dim, "no head width with a model shape: call "
+                             "kv_cache_memory(shape, context_tokens, batch, precision)")
+        return context_tokens, batch, precision
+    if context_tokens is not None and (head_dim is None or _is_bare_number(context_tokens)):
+        # kv_cache_memory(shape, 8, 128, 4096): the layers form's arguments after a shape, not a precision
+        raise InputError("kv_heads", kv_heads, "no KV heads with a model shape: call "
+                         "kv_cache_memory(shape, context_tokens, batch, precision)")
+    if head_dim is not None:
+        if batch != DEFAULT_BATCH:
+            raise InputError("batch", batch, f"the batch once (it is also the third argument, {head_dim!r})")
+        batch = head_dim
+    if context_tokens is not None:
+        if precision != DEFAULT_KV_PRECISION:
+            raise InputError("precision", precision,
+                             f"the precision once (it is also the fourth argument, {context_tokens!r})")
+        precision = context_tokens
+    return kv_heads, batch, precision
+
+
+def _is_bare_number(value: Any) -> bool:
+    """A plain number (not a precision name or bytes with a unit)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+#: Defaults of kv_cache_memory's batch and precision (the shape form reads them positionally too).
+DEFAULT_BATCH, DEFAULT_KV_PRECISION = 1, "bf16"
+
+
 def kv_cache_memory(layers: Any, kv_heads: Any = None, head_dim: Any = None, context_tokens: Any = None,
-                    batch: Any = 1, precision: Any = "bf16") -> pint.Quantity:
+                    batch: Any = DEFAULT_BATCH, precision: Any = DEFAULT_KV_PRECISION) -> pint.Quantity:
     """Return the KV-cache memory of ``batch`` sequences of ``context_tokens`` each.
 
     ``2 * layers * kv_heads * head_dim * context_tokens * batch * bytes``: a key and a
@@ -155,8 +197,8 @@ def kv_cache_memory(layers: Any, kv_heads: Any = None, head_dim: Any = None, con
     ``kv_heads = heads``.
 
     The same from a model shape: ``kv_cache_memory(shape, context_tokens, batch=1,
-    precision="bf16")`` (``shape`` a :class:`ServedModel` or a shape of
-    :func:`flopsheet.model_shape`). A shape with multi-head latent attention (DeepSeek)
+    precision="bf16")``, positionally or by keyword (``shape`` a :class:`ServedModel`, a
+    shape of :func:`flopsheet.model_shape` or a catalogue name). A shape with multi-head latent attention (DeepSeek)
     caches its latent width plus the decoupled RoPE key per layer instead.
 
     Parameters
@@ -183,17 +225,16 @@ def kv_cache_memory(layers: Any, kv_heads: Any = None, head_dim: Any = None, con
     --------
     >>> kv_cache_memory(80, 8, 128, 4096, 1, "bf16").to("B")
     <Quantity(1.34217728e+09, 'byte')>
+    >>> kv_cache_memory("Llama 2 70B", 4096, 1, "fp16") == kv_cache_memory("Llama 2 70B", 4096, precision="fp16")
+    True
     >>> kv_cache_memory(80, 8, 128, 0)
     Traceback (most recent call last):
     ...
     flopsheet.units.errors.InputRangeError: context_tokens: must be greater than 0, got "0 token"
     """
     if is_model(layers):
-        if head_dim is not None or (kv_heads is not None and context_tokens is not None):
-            raise InputError("kv_heads", kv_heads, "no KV heads or head width with a model shape: call "
-                             "kv_cache_memory(shape, context_tokens, batch, precision)")
+        context, batch, precision = _shape_arguments(kv_heads, head_dim, context_tokens, batch, precision)
         model = served_model(layers, argument="layers")
-        context = kv_heads if context_tokens is None else context_tokens
         per_token = model.kv_per_token(precision_bytes(precision))
     else:
         for name, value in (("kv_heads", kv_heads), ("head_dim", head_dim), ("context_tokens", context_tokens)):
