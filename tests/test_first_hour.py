@@ -168,3 +168,33 @@ def test_weights_memory_takes_a_shape_or_a_name() -> None:
     assert flopsheet.weights_memory("Llama 2 70B", "bf16").to("GB").m == pytest.approx(2 * 68_976_648_192 / 1e9)
     moe = flopsheet.model_shape("Mixtral 8x7B")     # every expert is held: the total count
     assert flopsheet.weights_memory(moe, "bf16").to("GB").m == pytest.approx(2 * moe.params / 1e9)
+
+
+# -- the terminal -----------------------------------------------------------------------------------------------------
+
+from flopsheet.workbooks.outputs.text_table import display_width
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100, 160])
+def test_list_fits_the_terminal_width(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    status, out, _ = _run("list")
+    assert status == 0
+    assert max(display_width(line) for line in out.splitlines()) <= columns
+    assert "table5_kimi_training" in out and "训练算力测算" in out and "source: seed" in out
+
+
+def test_float_noise_is_rounded_for_display() -> None:
+    flops = flopsheet.train_flops("400B", "30T")
+    assert str(flops) == "7.2×10²⁵ FLOP" and f"{flops}" == "7.2×10²⁵ FLOP"
+    assert flops.m == pytest.approx(7.2e25, rel=1e-15) and f"{flops:~P}" == "7.1999999999999994×10²⁵ FLOP"
+    # the value keeps every digit (as :~P shows); only the display rounds to 12 significant digits
+    status, out, _ = _run("show", "training_memory")
+    assert status == 0 and "e-14" not in out and "e-1" not in out
+
+
+def test_audit_with_nothing_to_report_says_so() -> None:
+    status, out, _ = _run("audit", "table4_mfu")
+    assert status == 0 and out.startswith("nothing to report") and "table4_mfu" in out
+    status, out, _ = _run("audit", "table6_kimi_inference")
+    assert status == 0 and "tokens_per_call = 2,000" in out

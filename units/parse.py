@@ -533,7 +533,7 @@ def Q(value: QuantityLike, default_unit: str | pint.Unit | None = None, *,
     >>> Q("2000亿 parameters")
     <Quantity(2e+11, 'parameter')>
     >>> print(Q("1.38万张").to("card"))
-    13800.0 card
+    13800 card
     >>> Q("30.2%")
     <Quantity(0.302, 'dimensionless')>
     >>> Q("13,793", "card")

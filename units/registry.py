@@ -18,7 +18,8 @@ ureg: pint.UnitRegistry = pint.UnitRegistry(
     on_redefinition="raise",
     cache_folder=None,
 )
-ureg.formatter.default_format = "~P"
+#: Shown with 12 significant digits: float noise (7.1999999999999994e25) is not shown; `:~P` keeps every digit.
+ureg.formatter.default_format = ".12g~P"
 pint.set_application_registry(ureg)
 
 Quantity = ureg.Quantity

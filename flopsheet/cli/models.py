@@ -59,6 +59,10 @@ def _audit(options: argparse.Namespace) -> int:
     findings = audit_all() if options.model == "all" else audit(options.model)
     if _audit_format(options) == "json":
         text = json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2) + "\n"
+    elif not findings:
+        where = "any model" if options.model == "all" else options.model
+        text = (f"nothing to report: every printed number of {where} matches its recomputed value "
+                "(or the model prints none)\n")
     else:
         rows = [(finding.model, finding.row, format_value(finding.printed),
                  format_value(finding.recomputed), finding.unit,
@@ -82,10 +86,20 @@ def _audit_format(options: argparse.Namespace) -> str:
     return "json" if options.output and Path(options.output).suffix.lower() == ".json" else "table"
 
 
+#: Width of ``flopsheet list`` when neither COLUMNS nor a terminal says.
+LIST_WIDTH = 120
+
+
 def _list(options: argparse.Namespace) -> int:
     """Print every model with its titles and source."""
-    rows = [(spec.name, spec.title_en, spec.title_zh, spec.citation) for spec in map(load_spec, spec_names())]
-    print(render_table(("model", "title", "标题", "source"), rows))
+    import shutil
+
+    from .outputs.text_table import render_blocks
+
+    width = shutil.get_terminal_size((LIST_WIDTH, 24)).columns  # COLUMNS wins, then the terminal
+    rows = [(spec.name, (f"{spec.title_en} / {spec.title_zh}", f"source: {spec.citation}"))
+            for spec in map(load_spec, spec_names())]
+    print(render_blocks(("model", "title / 标题, source"), rows, width))
     return EXIT_OK
 
 

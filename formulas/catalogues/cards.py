@@ -446,7 +446,7 @@ def load_catalogue(path: str | Path) -> list[str]:
     >>> load_catalogue(path)
     ['X1']
     >>> print(card_peak("X1", "bf16"))
-    2000.0 TFLOPS/card
+    2000 TFLOPS/card
     >>> unload_catalogue(path)
     """
     name = _file_key(path)
@@ -544,9 +544,9 @@ def card_peak(name: str, precision: str, sparse: bool = False) -> pint.Quantity:
     Examples
     --------
     >>> print(card_peak("A100", "tf32"))
-    156.0 TFLOPS/card
+    156 TFLOPS/card
     >>> print(card_peak("A100", "bf16", sparse=True))
-    624.0 TFLOPS/card
+    624 TFLOPS/card
     >>> card_peak("A1000", "tf32")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -579,7 +579,7 @@ def card_memory(name: str) -> pint.Quantity:
     Examples
     --------
     >>> print(card_memory("H200"))
-    141.0 GB/card
+    141 GB/card
     """
     return _card_field(name, "memory", "memory")
 
@@ -601,6 +601,6 @@ def card_power(name: str) -> pint.Quantity:
     Examples
     --------
     >>> print(card_power("H100"))
-    700.0 W/card
+    700 W/card
     """
     return _card_field(name, "tdp", "TDP")

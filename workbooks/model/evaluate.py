@@ -34,6 +34,8 @@ from .spec import InputSpec, ModelSpec, Reading, load_spec
 #: The DataFrame's columns, in order.
 COLUMNS: tuple[str, ...] = ("name", "kind", "label_en", "label_zh", "value", "unit", "printed", "difference",
                             "overridden", "quantity", "printed_note")
+#: A difference this small relative to the numbers compared is float rounding, shown as 0.
+FLOAT_NOISE = 1e-12
 #: What a derived row's printed and difference cells say when an input it reads was changed.
 INPUTS_CHANGED = "n/a: inputs changed"
 #: Relative tolerance under which an override equals the spec's value (not a change).
@@ -232,6 +234,9 @@ def _record(name: str, kind: str, label_en: str, label_zh: str, quantity: Any, u
     if printed is not None:
         shown_printed = printed if printed_unit == unit else \
             printed * unit_choices.factor(printed_unit) / unit_choices.factor(unit)
+    difference = value - shown_printed
+    if abs(difference) <= FLOAT_NOISE * max(abs(value), abs(shown_printed)):
+        difference = 0.0  # 120 - 120.00000000000001 is rounding in the unit conversion, not a difference
     return {"name": name, "kind": kind, "label_en": label_en, "label_zh": label_zh, "value": value, "unit": unit,
-            "printed": shown_printed, "difference": value - shown_printed, "overridden": overridden,
+            "printed": shown_printed, "difference": difference, "overridden": overridden,
             "quantity": quantity, "printed_note": ""}

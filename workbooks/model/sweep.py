@@ -59,9 +59,9 @@ def parse_range(text: str, name: str, unit: str) -> pint.Quantity:
     Examples
     --------
     >>> print(parse_range("60..180:30", "duration", "day"))
-    [60.0 90.0 120.0 150.0 180.0] d
+    [60 90 120 150 180] d
     >>> print(parse_range("60 days..0.5 year:61.3125 day", "duration", "month"))
-    [60.0 121.3125 182.625] d
+    [60 121.3125 182.625] d
     >>> print(parse_range("20%..50%:10%", "utilization", ""))
     [0.2 0.3 0.4 0.5]
     """
