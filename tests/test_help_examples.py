@@ -18,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from flopsheet.__main__ import EXIT_OK, build_parser, main
+from flopsheet.__main__ import build_parser, main
+
+#: The exit code of a command that succeeded.
+EXIT_OK = 0
 from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR
 
 #: A line of an Example(s) block: "flopsheet ..." with, for the add-in, a description after two spaces.

@@ -94,7 +94,7 @@ def _list(options: argparse.Namespace) -> int:
     """Print every model with its titles and source."""
     import shutil
 
-    from .outputs.text_table import render_blocks
+    from ..workbooks.outputs.text_table import render_blocks
 
     width = shutil.get_terminal_size((LIST_WIDTH, 24)).columns  # COLUMNS wins, then the terminal
     rows = [(spec.name, (f"{spec.title_en} / {spec.title_zh}", f"source: {spec.citation}"))
