@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from ..model.spec import ChartSpec
@@ -21,8 +22,10 @@ CHART_SHEET = "Chart"
 #: First line of the grid (its header), below the title and the note.
 GRID_HEADER_ROW = 3
 #: Size of the chart in centimetres (openpyxl's units), and where it sits.
-CHART_HEIGHT, CHART_WIDTH = 9, 18
+CHART_HEIGHT, CHART_WIDTH = 11, 24
 LABEL_WIDTH, SERIES_WIDTH = 12, 22
+#: A series header: wrapped, right-aligned like the numbers under it.
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="bottom", horizontal="right")
 
 
 def write_chart_sheet(workbook: Workbook, chart: ChartSpec, values: Mapping[str, float], unit: str,
@@ -41,7 +44,8 @@ def write_chart_sheet(workbook: Workbook, chart: ChartSpec, values: Mapping[str,
     cached: dict[str, float] = {}
     for column, (name, rows) in enumerate(chart.series, start=2):
         header = sheet.cell(GRID_HEADER_ROW, column, name)
-        header.font, header.fill, header.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.WRAP
+        # right-aligned over the right-aligned numbers of its column (left, it sat out of line with them)
+        header.font, header.fill, header.alignment = styles.HEADER_FONT, styles.HEADER_FILL, HEADER_ALIGNMENT
         sheet.column_dimensions[get_column_letter(column)].width = SERIES_WIDTH
         for offset, row_name in enumerate(rows, start=1):
             cell = sheet.cell(GRID_HEADER_ROW + offset, column, f"={row_name}")

@@ -65,15 +65,16 @@ def _paragraphs(spec: ModelSpec, lines: Mapping[str, Any], notes: Sequence[str],
     out.append(("heading", "Low / base / high 区间"))
     out += [("text", text) for text in SPREAD_HELP]
     ranged = [item for item in spec.inputs if lines[item.name].low != lines[item.name].high]
-    out += [("text", f"• {item.name}: {_shown(lines[item.name].low, lines[item.name].unit)} to "
-                     f"{_shown(lines[item.name].high, lines[item.name].unit)} (base "
-                     f"{_shown(lines[item.name].value, lines[item.name].unit)}).") for item in ranged]
+    out += [("text", f"• {item.name}: {_shown(lines[item.name].low, lines[item.name].unit, item.format)} to "
+                     f"{_shown(lines[item.name].high, lines[item.name].unit, item.format)} (base "
+                     f"{_shown(lines[item.name].value, lines[item.name].unit, item.format)}).") for item in ranged]
     if not ranged:
         out.append(("text", "• No assumption has a range yet: type one in columns E-F."))
     out.append(("heading", "Where each number comes from 数据来源"))
     for item in spec.inputs:
         line = lines[item.name]
-        parts = [f"• {item.name} = {_shown(line.value, line.unit)} — {item.label_en} / {item.label_zh}.", item.note,
+        parts = [f"• {item.name} = {_shown(line.value, line.unit, item.format)} — {item.label_en} / "
+                 f"{item.label_zh}.", item.note,
                  f"Source: {item.source}." if item.source else ""]
         out.append(("text", " ".join(part for part in parts if part).replace("..", ".")))
     out.append(("heading", "Formulas 公式"))
@@ -88,10 +89,16 @@ def _paragraphs(spec: ModelSpec, lines: Mapping[str, Any], notes: Sequence[str],
     return out
 
 
-def _shown(value: float, unit: str) -> str:
-    """A value for the README text: thousands separators for big whole numbers, % for fractions."""
-    if unit == "":
+def _shown(value: float, unit: str, chosen: str = "") -> str:
+    """A value for the README text: thousands separators for big whole numbers, % for fractions.
+
+    A dimensionless row whose spec format is not a percentage (a head count, format "0") is a
+    plain number: 128, not 12800.0%.
+    """
+    if unit == "" and (not chosen or "%" in chosen):
         return f"{value:.1%}"
+    if unit == "":
+        return f"{value:,.6g}"
     if value >= 1e4 and float(value).is_integer() and value < 1e15:
         return f"{value:,.0f} {unit}"
     return f"{value:.6g} {unit}"

@@ -14,8 +14,9 @@ from openpyxl.utils import get_column_letter
 
 from ..model.audit import audit
 from ..model.spec import ModelSpec
-from ..outputs.plain import _number, compared
+from ..outputs.plain import _number
 from ..outputs.safe_io import set_text_cell
+from . import styles
 from .package import save_deterministic
 from .templates import COL, MODEL_SHEET, build_workbook
 
@@ -27,44 +28,77 @@ TITLE_FONT = Font(bold=True, size=14)
 SUMMARY_COLUMNS: tuple[tuple[str, int], ...] = (
     ("name", 20), ("label", 44), ("value", 22), ("unit", 16), ("printed", 22), ("difference", 18),
     ("recomputed / printed", 12))
-#: Summary columns (1-based): unit, and the recomputed/printed ratio the bar chart shows.
-UNIT_COLUMN, RATIO_COLUMN = 4, 7
-UNIT_ALIGNMENT = Alignment(horizontal="left", indent=1)
+#: Summary columns (1-based): label, unit, difference, and the recomputed/printed ratio the bar chart shows.
+LABEL_COLUMN, UNIT_COLUMN, DIFFERENCE_COLUMN, RATIO_COLUMN = 2, 4, 6, 7
+#: Widest a Summary label column gets before its labels wrap.
+LABEL_WIDTH = 60
+HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="bottom", wrap_text=True)
+NOTE_FONT = Font(italic=True, color="595959")
+#: The comparison chart's height: at least this many centimetres, and this many per result row.
+CHART_MIN_HEIGHT, CHART_HEIGHT_PER_ROW = 7.0, 0.5
+#: Audit sheet column (1-based) of the implied input's value.
+IMPLIED_VALUE_COLUMN = 6
+UNIT_ALIGNMENT = Alignment(horizontal="left", indent=1, vertical="top")
+#: Every other Summary cell sits at the top of its row, level with the first line of a wrapped label.
+TOP = Alignment(vertical="top")
 WRAP = Alignment(wrap_text=True, vertical="top")
 #: Points of height for a warning row (two to three wrapped lines).
 WARNING_ROW_HEIGHT = 45
 
 
 def _summary_sheet(workbook: openpyxl.Workbook, frame: pd.DataFrame, spec: ModelSpec) -> None:
-    """Add the Summary sheet first: results, assumptions, comparison chart, warnings."""
+    """Add the Summary sheet first: results, assumptions, comparison chart, warnings.
+
+    Numbers carry their row's format (a fraction as a percentage, FLOP scientific, whole
+    counts without decimals, as on the Model sheet); a result that reads a changed input
+    leaves its printed, difference and ratio cells empty (a note says why), never text
+    where a number belongs. Labels and units are sized to fit, labels wrap.
+    """
     sheet = workbook.create_sheet("Summary", 0)
     set_text_cell(sheet.cell(1, 1), f"{spec.title_en} / {spec.title_zh}").font = TITLE_FONT
     set_text_cell(sheet.cell(2, 1), f"Source: {spec.citation}")
+    widths = _summary_widths(frame)
+    formats = {item.name: item.format for item in [*spec.inputs, *spec.rows]}  # a count with no unit is not a %
     row_number = 4
+    changed = False
     for section, kind in (("Results (values)", "derived"), ("Assumptions used (overrides highlighted)", "input")):
         set_text_cell(sheet.cell(row_number, 1), section).font = HEADER_FONT
         row_number += 1
-        for column, (header, width) in enumerate(SUMMARY_COLUMNS, start=1):
+        for column, (header, _) in enumerate(SUMMARY_COLUMNS, start=1):
             set_text_cell(sheet.cell(row_number, column), header).font = HEADER_FONT
-            sheet.column_dimensions[get_column_letter(column)].width = width
+            sheet.cell(row_number, column).alignment = HEADER_ALIGNMENT
+            sheet.column_dimensions[get_column_letter(column)].width = widths[column - 1]
         first = row_number + 1
         for row in frame[frame["kind"] == kind].itertuples():
             row_number += 1
-            printed, difference = (cell if isinstance(cell, str) else _number(cell) for cell in compared(row))
-            ratio = None if isinstance(printed, str) else _ratio(row.value, row.printed)
-            values = [row.name, f"{row.label_en} / {row.label_zh}", _number(row.value), row.unit,
-                      printed, difference, ratio]
+            note = getattr(row, "printed_note", "")
+            changed = changed or bool(note)
+            printed, difference = (None, None) if note else (_number(row.printed), _number(row.difference))
+            ratio = None if note else _ratio(row.value, row.printed)
+            label = f"{row.label_en} / {row.label_zh}"
+            values = [row.name, label, _number(row.value), row.unit, printed, difference, ratio]
+            value_format = styles.number_format(row.value, row.unit, formats.get(row.name, ""))
             for column, value in enumerate(values, start=1):
                 cell = set_text_cell(sheet.cell(row_number, column), value)
+                cell.alignment = TOP
                 if isinstance(value, float):
-                    cell.number_format = _number_format(value, column)
+                    cell.number_format = "0.0%" if column == RATIO_COLUMN else (
+                        styles.difference_format(value_format) if column == DIFFERENCE_COLUMN else value_format)
                 elif column == UNIT_COLUMN:
                     cell.alignment = UNIT_ALIGNMENT
+                elif column == LABEL_COLUMN:
+                    cell.alignment = WRAP
                 if row.overridden:
                     cell.fill = OVERRIDE_FILL
+            lines = styles.wrapped_lines(label, widths[LABEL_COLUMN - 1])
+            sheet.row_dimensions[row_number].height = max(15, 15 * lines)
         if kind == "derived":
             _comparison_chart(sheet, first, row_number)
         row_number += 2
+    if changed:
+        set_text_cell(sheet.cell(row_number - 1, 1), "Empty printed cells: a result that reads a changed input is "
+                                                     "not compared with the report's printed figure.").font = NOTE_FONT
+        row_number += 1
     set_text_cell(sheet.cell(row_number, 1), "Warnings").font = HEADER_FONT
     for text in frame.attrs.get("warnings", []) or ["none"]:
         row_number += 1
@@ -77,19 +111,22 @@ def _summary_sheet(workbook: openpyxl.Workbook, frame: pd.DataFrame, spec: Model
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def _summary_widths(frame: pd.DataFrame) -> list[float]:
+    """Summary column widths: names and units fit their longest text, labels up to a wrap width."""
+    widths = [float(width) for _, width in SUMMARY_COLUMNS]
+    widths[0] = styles.fit_width([*frame["name"], "name"])
+    widths[LABEL_COLUMN - 1] = min(styles.fit_width([f"{row.label_en} / {row.label_zh}" for row in frame.itertuples()]),
+                                   LABEL_WIDTH)
+    widths[UNIT_COLUMN - 1] = styles.fit_width([*frame["unit"], "unit"]) + 1
+    return widths
+
+
 def _ratio(value: Any, printed: Any) -> float | None:
     """Recomputed / printed, or None where nothing was printed (or printed 0)."""
     number, reference = _number(value), _number(printed)
     if number is None or reference is None or reference == 0:
         return None
     return number / reference
-
-
-def _number_format(value: float, column: int) -> str:
-    """Percent for the ratio column, scientific for huge numbers, thousands otherwise."""
-    if column == RATIO_COLUMN:
-        return "0.0%"
-    return "0.000E+00" if abs(value) >= 1e15 else "#,##0.####"
 
 
 def _comparison_chart(sheet: Any, first_row: int, last_row: int) -> None:
@@ -105,7 +142,8 @@ def _comparison_chart(sheet: Any, first_row: int, last_row: int) -> None:
                    titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=first_row, max_row=last_row))
     chart.legend = None
-    chart.height, chart.width = 7, 14
+    # one bar per result row: a fixed 7 cm crushed fifty rows of the serving model into a smear
+    chart.height, chart.width = max(CHART_MIN_HEIGHT, CHART_HEIGHT_PER_ROW * (last_row - first_row + 1)), 16
     sheet.add_chart(chart, f"I{first_row - 1}")
 
 
@@ -138,7 +176,8 @@ def _audit_sheet(workbook: openpyxl.Workbook, spec: ModelSpec) -> None:
         for column, value in enumerate(values, start=1):
             cell = set_text_cell(sheet.cell(row_number, column), value)
             if isinstance(value, float):
-                cell.number_format = _number_format(value, column)
+                unit = implied.unit if implied and column == IMPLIED_VALUE_COLUMN else finding.unit
+                cell.number_format = styles.number_format(value, unit)
         sheet.cell(row_number, len(headers)).alignment = WRAP
     if not findings:
         set_text_cell(sheet.cell(2, 1), "Every printed figure follows from the stated inputs.")
@@ -166,11 +205,13 @@ def _follow_overrides(workbook: openpyxl.Workbook, frame: pd.DataFrame, spec: Mo
         if (row.label_en, row.label_zh) != spec_labels[row.name]:
             set_text_cell(sheet[f"{COL['en']}{number}"], row.label_en)
             set_text_cell(sheet[f"{COL['zh']}{number}"], row.label_zh)
-        if row.printed_note:
+        if row.printed_note:  # empty cells where numbers belong; the note column says why
             for column in ("printed", "difference", "ratio"):
                 reference = f"{COL[column]}{number}"
-                set_text_cell(sheet[reference], row.printed_note)
+                sheet[reference].value = None
                 cached[MODEL_SHEET].pop(reference, None)
+            note = sheet[f"{COL['note']}{number}"]
+            set_text_cell(note, f"Printed figure not compared ({row.printed_note}). {note.value or ''}".strip())
 
 
 def write_report_xlsx(frame: pd.DataFrame, spec: ModelSpec, path: Path, overrides: Mapping[str, Any]) -> Path:

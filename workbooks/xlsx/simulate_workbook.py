@@ -32,7 +32,7 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -52,6 +52,15 @@ SIMULATION_SHEET, HISTOGRAM_SHEET, TORNADO_SHEET, SAMPLES_SHEET = "Simulation", 
 TABLE_HEADER_ROW = 4
 #: Chart size in centimetres (width, height).
 CHART_SIZE = (18, 9)
+#: The histogram's size (wider: forty bins) and how many of its bin labels are shown.
+HISTOGRAM_SIZE = (26, 11)
+HISTOGRAM_LABELS = 8
+#: The Samples sheet: width of its statistics labels, its wrapped column headers and their row height (points).
+SAMPLE_LABEL_WIDTH = 16
+SAMPLE_HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="bottom", wrap_text=True)
+SAMPLE_HEADER_HEIGHT = 30
+#: The histogram's bin text, set off from the numbers beside it.
+BIN_ALIGNMENT = Alignment(horizontal="center")
 BOLD = Font(bold=True)
 
 #: The unit of a plain number's format (not a fraction, which shows as a percentage).
@@ -109,7 +118,8 @@ def _simulation_sheet(sheet: Worksheet, simulation: Simulation) -> None:
     row += 2
     set_text_cell(sheet.cell(row, 1), "Percentiles 分位数 (over all samples)").font = styles.SECTION_FONT
     headers = ["row", "label", "unit", "base", *simulation.quantiles, "mean"]
-    _headers(sheet, row + 1, headers, [22, 34, 12, *[18] * (len(headers) - 3)])
+    labels = [f"{record.label_en} / {record.label_zh}" for record in simulation.percentiles.itertuples()]
+    _headers(sheet, row + 1, headers, [22, styles.fit_width(labels, 34), 12, *[18] * (len(headers) - 3)])
     for row, record in enumerate(simulation.percentiles.itertuples(), start=row + 2):
         for column, text in ((1, record.Index), (2, f"{record.label_en} / {record.label_zh}"), (3, record.unit)):
             set_text_cell(sheet.cell(row, column), text)
@@ -131,13 +141,16 @@ def _histogram_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -
     values = simulation.samples[simulation.target].to_numpy()
     low, high = float(values.min()), float(values.max())
     counts, edges = np.histogram(values, bins=HISTOGRAM_BINS if high > low else 1)
-    _headers(sheet, TABLE_HEADER_ROW, [f"from ({unit})", f"to ({unit})", "bin", "count", "share"], [16, 16, 22, 10, 10])
+    _headers(sheet, TABLE_HEADER_ROW, [f"from ({unit})", f"to ({unit})", "bin", "count", "share", "axis label"],
+             [16, 16, 22, 10, 10, 12])
     first = TABLE_HEADER_ROW + 1
     last = first + len(counts) - 1
+    skip = max(1, len(counts) // HISTOGRAM_LABELS)  # every bin labelled on the axis was unreadable
     for row, (start, stop, count) in enumerate(zip(edges[:-1], edges[1:], counts), start=first):
         _number(sheet, row, 1, start, unit)
         _number(sheet, row, 2, stop, unit)
-        set_text_cell(sheet.cell(row, 3), f"{_short(start)}–{_short(stop)}")
+        set_text_cell(sheet.cell(row, 3), f"{_short(start)}–{_short(stop)}").alignment = BIN_ALIGNMENT
+        set_text_cell(sheet.cell(row, 6), _short(start) if (row - first) % skip == 0 else "").alignment = BIN_ALIGNMENT
         sheet.cell(row, 4, int(count))
         _formula(sheet, row, 5, f"=D{row}/SUM($D${first}:$D${last})", count / counts.sum(), cached, "")
     chart = BarChart()
@@ -146,9 +159,9 @@ def _histogram_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -
     chart.x_axis.title, chart.y_axis.title = f"{simulation.target} ({unit})", "share of samples"
     chart.y_axis.number_format = "0%"
     chart.add_data(Reference(sheet, min_col=5, min_row=TABLE_HEADER_ROW, max_row=last), titles_from_data=True)
-    _text_categories(chart, Reference(sheet, min_col=3, min_row=first, max_row=last))
-    chart.width, chart.height = CHART_SIZE
-    sheet.add_chart(chart, "G4")
+    _text_categories(chart, Reference(sheet, min_col=6, min_row=first, max_row=last))
+    chart.width, chart.height = HISTOGRAM_SIZE
+    sheet.add_chart(chart, "H4")
 
 
 def _text_categories(chart: BarChart, reference: Reference) -> None:
@@ -214,7 +227,8 @@ def _samples_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -> 
         letter = get_column_letter(column)
         values = shown[name].to_numpy()
         unit = units[name]
-        set_text_cell(sheet.cell(first - 1, column), f"{name} ({unit})" if unit else name).font = BOLD
+        header = set_text_cell(sheet.cell(first - 1, column), f"{name} ({unit})" if unit else name)
+        header.font, header.alignment = BOLD, SAMPLE_HEADER_ALIGNMENT
         sheet.column_dimensions[letter].width = 18
         exact = {**dict(zip(simulation.quantiles, np.percentile(values, list(simulation.quantiles.values())))),
                  "mean": np.mean(values)}
@@ -223,7 +237,14 @@ def _samples_sheet(sheet: Worksheet, simulation: Simulation, cached: Cached) -> 
                      exact[key], cached, unit)
         for row, value in enumerate(values, start=first):
             sheet.cell(row, column, float(value))
+    sheet.column_dimensions["A"].width = SAMPLE_LABEL_WIDTH
+    sheet.row_dimensions[first - 1].height = SAMPLE_HEADER_HEIGHT
     sheet.freeze_panes = f"B{first}"
+    # Samples are data, not a printout: print the statistics and the header only (5,000 rows were 330 pages).
+    sheet.print_area = f"A1:{get_column_letter(len(shown.columns) + 1)}{first - 1}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def build_simulation_workbook(simulation: Simulation) -> tuple[Workbook, dict[str, Cached]]:

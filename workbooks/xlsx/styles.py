@@ -29,6 +29,8 @@ SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
 FLAG_FONT = Font(name="Calibri", size=11, bold=True, color="C00000")
 FLAG_FILL = PatternFill("solid", fgColor="F8CBAD", bgColor="F8CBAD")
 WRAP = Alignment(wrap_text=True, vertical="top")
+#: The note column: wrapped, set off from the percentage just left of it.
+NOTE = Alignment(wrap_text=True, vertical="top", indent=1)
 TOP = Alignment(vertical="top")
 UNIT = Alignment(vertical="top", indent=1)
 THIN_BOTTOM = Border(bottom=Side(style="thin", color="BFBFBF"))
@@ -88,3 +90,16 @@ CHARACTERS_PER_WIDTH = 1.15
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapped cell of ``width`` characters."""
     return max(1, math.ceil(display_width(text) / max((width - 1) * CHARACTERS_PER_WIDTH, 1)))
+
+
+#: Format of a unit's conversion factor: every digit of a float, never General's cut 9.00719925474099E+15.
+FACTOR_FORMAT_SCIENTIFIC = "0.##############E+00"
+FACTOR_FORMAT_INTEGER = "#,##0"
+#: Largest whole factor shown in full (above it, scientific).
+FACTOR_INTEGER_BELOW = 1e15
+
+
+def factor_format(factor: float) -> str:
+    """The number format of a conversion factor: whole factors in full (86,400), others scientific with all digits."""
+    whole = float(factor).is_integer() and abs(factor) < FACTOR_INTEGER_BELOW
+    return FACTOR_FORMAT_INTEGER if whole else FACTOR_FORMAT_SCIENTIFIC

@@ -242,7 +242,7 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
     note = item.note if is_input else f"{item.note} [{item.expr}]".strip()  # type: ignore[union-attr]
     source = getattr(item, "source", "")
     _set(sheet, line.cell("note"), f"{note} Source: {source}.".replace("..", ".").strip() if source else note,
-         alignment=styles.WRAP)
+         alignment=styles.NOTE)
     _set(sheet, line.cell("name"), name, font=styles.HELPER_FONT, alignment=styles.TOP)
     _define(workbook, name, MODEL_SHEET, line.cell("value"))
     _define(workbook, f"{name}_unit", MODEL_SHEET, line.cell("unit"))
@@ -251,7 +251,7 @@ def _write_line(sheet: Worksheet, workbook: Workbook, line: Line, lines: Mapping
         _set(sheet, line.cell("unit"), line.unit, font=styles.INPUT_FONT, fill=styles.INPUT_FILL, alignment=styles.UNIT)
         sheet.add_data_validation(_unit_validation(line))
         _set(sheet, line.cell("factor"), Formula(f"=INDEX(unit_factors,MATCH({name}_unit,unit_names,0))"),
-             font=styles.HELPER_FONT, number_format="General", alignment=styles.TOP)
+             font=styles.HELPER_FONT, number_format=styles.FACTOR_FORMAT_SCIENTIFIC, alignment=styles.TOP)
         _set(sheet, line.cell("base_unit"), unit_choices.base_unit(line.unit), font=styles.HELPER_FONT,
              alignment=styles.TOP)
         _define(workbook, f"{name}_factor", MODEL_SHEET, line.cell("factor"))
@@ -464,7 +464,7 @@ def _write_units_sheet(workbook: Workbook, lines: Mapping[str, Line]) -> None:
     for index, unit in enumerate(rows, start=2):
         _set(sheet, f"A{index}", unit.unit)
         _set(sheet, f"B{index}", unit.dimension)
-        _set(sheet, f"C{index}", unit.factor, number_format="General")
+        _set(sheet, f"C{index}", unit.factor, number_format=styles.factor_format(unit.factor))
         _set(sheet, f"D{index}", unit.base)
         _set(sheet, f"E{index}", unit.note)
     last = len(rows) + 1
