@@ -198,3 +198,13 @@ def test_audit_with_nothing_to_report_says_so() -> None:
     assert status == 0 and out.startswith("nothing to report") and "table4_mfu" in out
     status, out, _ = _run("audit", "table6_kimi_inference")
     assert status == 0 and "tokens_per_call = 2,000" in out
+
+
+def test_the_guide_examples_run() -> None:
+    """docs/guides/first-hour.md: its >>> examples are doctests."""
+    import doctest
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guides" / "first-hour.md"
+    result = doctest.testfile(str(guide), module_relative=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 10 and result.failed == 0
