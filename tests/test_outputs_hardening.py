@@ -44,8 +44,9 @@ pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
 OLD = b"the previous report, intact\n"
-#: Chunks of the slow writer: 200 x 5 ms, so a signal within the first second lands mid-write.
-SLOW_CHUNKS = 200
+#: Chunks of the slow writer: 500 x 5 ms (2.5 s or more), so a signal within the first second lands
+#: mid-write even when a busy machine delays the parent (200 chunks failed once under load).
+SLOW_CHUNKS = 500
 #: A crafted label: a CSV/DDE payload after a carriage return, ANSI colour, CSI clear-screen
 #: (C1), a line separator before a formula, and a right-to-left override.
 HOSTILE_LABEL = "x\r=cmd|' /C calc'!A0 \x1b[31mred\x1b[0m \x9b2J\u2028@SUM(1)\u202eevil"
