@@ -47,6 +47,9 @@ from .serving.bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPU
                              bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards,
                              tensor_parallel_group, tensor_parallel_native)
 from .serving.planner import serving_cards, serving_plans
+from .serving.steps import (ALLREDUCES_PER_LAYER, COMM_TIME, LINK_BANDWIDTH, PAYLOAD, STEP_FLOP, fewest_cards,
+                            plan_batch,
+                            plan_binding, plan_cards, plan_status, plan_step_time, tensor_parallel_comm_time)
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 
 #: Marks a parameter without a default (the caller must give it).
@@ -358,6 +361,97 @@ SERVING_RECORDS: tuple[Formula, ...] = (
 )
 
 
+
+# -- one tensor-parallel plan row in native Excel (the serving planner's step; formulas/serving/steps.py) --
+#: Excel text of the pieces of a plan row (over the PLAN_* parameters in base units).
+_STEP_T = "{latency}*{token}"
+_STEP_BW = "({replica_cards}*{bandwidth}*{efficiency})"
+_STEP_CR = "({replica_cards}*{peak}*{utilization})"
+_STEP_ROOM = "({replica_cards}*{memory}*{memory_utilization}-{weights})"
+_STEP_MF, _STEP_MS = f"{{weights}}/{_STEP_BW}", f"{{kv_mean}}/{_STEP_BW}"
+_STEP_CS = f"{{step_flop}}*{{token}}/{_STEP_CR}"
+_STEP_BY_MEMORY = f"({_STEP_T}-{{comm_fixed}}-{_STEP_MF})/({{comm_per_request}}+{_STEP_MS})"
+_STEP_BY_COMPUTE = f"({_STEP_T}-{{comm_fixed}})/({{comm_per_request}}+{_STEP_CS})"
+_STEP_CAPACITY = f"MAX({_STEP_ROOM},0)/{{kv_mean}}"
+_STEP_ONE = f"MAX({_STEP_MF}+{_STEP_MS},{_STEP_CS})+{{comm_fixed}}+{{comm_per_request}}"
+_STEP_OK = f"AND({_STEP_ROOM}>={{kv_full}},{_STEP_ONE}<={_STEP_T}*(1+{{slack}}))"
+_STEP_BATCH = f"MAX(MIN({_STEP_BY_MEMORY},{_STEP_BY_COMPUTE},{_STEP_CAPACITY}),1)"
+_STEP_MEMORY_TIME = f"({_STEP_MF}+{_STEP_MS}*{_STEP_BATCH})"
+_STEP_COMPUTE_TIME = f"({_STEP_CS}*{_STEP_BATCH})"
+_STEP_COMM_TIME = f"({{comm_fixed}}+{{comm_per_request}}*{_STEP_BATCH})"
+_STEP_CONSTANTS = {"slack": str(ROUNDING_SLACK), "token": "1 token"}
+_PLAN_PARAMS = (
+    _LATENCY, Parameter("weights", "Weights held by a replica", MEMORY),
+    Parameter("kv_mean", "KV cache of one request at its mean context while decoding", MEMORY),
+    Parameter("kv_full", "KV cache of one request at its full context", MEMORY),
+    Parameter("step_flop", "FLOP per decoded token, the prefill chunk included (FLOP per call / answer tokens)",
+              STEP_FLOP),
+    Parameter("replica_cards", "Cards of the tensor-parallel group (1, 2, 4, 8)", args.CARDS),
+    _CARD_MEMORY, _CARD_BANDWIDTH, Parameter("peak", "Peak per card at the serving precision", args.PEAK),
+    Parameter("comm_fixed", "Fixed communication time of a step (TENSOR_PARALLEL_COMM_TIME with payload 0)",
+              COMM_TIME, positive=False),
+    Parameter("comm_per_request", "Communication time a step adds per request", COMM_TIME, positive=False),
+    _MEMORY_UTILIZATION, _EFFICIENCY, _SERVING_UTILIZATION)
+
+#: The serving planner's tensor-parallel row, one record per column (issue 21's template).
+PLAN_RECORDS: tuple[Formula, ...] = (
+    Formula(
+        "tensor_parallel_comm_time", "TENSOR_PARALLEL_COMM_TIME", tensor_parallel_comm_time,
+        (Parameter("layers", "Transformer layers", COUNT, example="80", whole=True),
+         Parameter("payload", "Bytes each card all-reduces (tokens x hidden x 2 bytes); 0: the fixed part", PAYLOAD,
+                   positive=False),
+         Parameter("tensor_parallel", "Cards of the tensor-parallel group", COUNT, example="4", whole=True),
+         Parameter("link_bandwidth", "Scale-up link per card and direction (NVLink, PCIe)", LINK_BANDWIDTH),
+         Parameter("busbw", "Share of the link an all-reduce achieves (NCCL bus bandwidth)", args.UTILIZATION,
+                   maximum="100%"),
+         Parameter("latency", "Fixed time of one all-reduce", COMM_TIME, positive=False)),
+        "ms", "s", "Tensor-parallel communication of a decode step: 2 ring all-reduces per layer over the scale-up "
+        "link.",
+        native=("IF({tensor_parallel}>1,{allreduces}*{layers}*(2*({tensor_parallel}-1)/{tensor_parallel}*{payload}"
+                "/({link_bandwidth}*{busbw})+{latency}),0)"),
+        constants={"allreduces": str(ALLREDUCES_PER_LAYER)}),
+    Formula(
+        "plan_batch", "PLAN_BATCH", plan_batch, _PLAN_PARAMS, "dimensionless", "dimensionless",
+        "Requests a tensor-parallel replica decodes at once within latency and memory; 0 where it cannot serve.",
+        native=f"IF({_STEP_OK},{_STEP_BATCH},0)", constants=_STEP_CONSTANTS),
+    Formula(
+        "plan_step_time", "PLAN_STEP_TIME", plan_step_time,
+        (Parameter("batch", "Requests stepped together (PLAN_BATCH; 0 is taken as 1)", BATCH, positive=False),
+         *(param for param in _PLAN_PARAMS if param.name in ("weights", "kv_mean", "step_flop", "replica_cards",
+                                                               "bandwidth", "peak", "comm_fixed", "comm_per_request",
+                                                               "efficiency", "utilization"))),
+        "ms/token", "s/token", "Time per output token of a tensor-parallel replica stepping batch requests.",
+        native=("(MAX(({weights}+{kv_mean}*MAX({batch},1))/" + _STEP_BW + ",{step_flop}*{token}*MAX({batch},1)/"
+                + _STEP_CR + ")+{comm_fixed}+{comm_per_request}*MAX({batch},1))/{token}"),
+        constants={"token": "1 token"}),
+    Formula(
+        "plan_cards", "PLAN_CARDS", plan_cards,
+        (_OUTPUT_RATE, Parameter("step_time", "Time per output token (PLAN_STEP_TIME)", LATENCY),
+         Parameter("batch", "Requests per replica (PLAN_BATCH); 0: the row cannot serve", BATCH, positive=False),
+         _REPLICA),
+        "card", "万张", "Fleet of a plan row: whole replicas serving output_rate at step_time; 0 where batch is 0.",
+        native="IF({batch}>=1,ROUNDUP({output_rate}*{step_time}/{batch}*(1-{slack}),0)*{replica_cards},0)",
+        constants={"slack": str(ROUNDING_SLACK)}),
+    Formula(
+        "plan_status", "PLAN_STATUS", plan_status, _PLAN_PARAMS, "dimensionless", "dimensionless",
+        "Plan row status: 1 feasible, 2 one request misses the latency target, 0 the weights do not fit.",
+        native=f"IF({_STEP_OK},1,IF({_STEP_ROOM}>={{kv_full}},2,0))", constants=_STEP_CONSTANTS),
+    Formula(
+        "plan_binding", "PLAN_BINDING", plan_binding, _PLAN_PARAMS, "dimensionless", "dimensionless",
+        "Plan row binding bound: 1 bandwidth, 2 compute, 3 communication, 4 capacity, 0 cannot.",
+        native=(f"IF({_STEP_OK},IF({_STEP_CAPACITY}<MIN({_STEP_BY_MEMORY},{_STEP_BY_COMPUTE}),4,"
+                f"IF(AND({_STEP_MEMORY_TIME}>={_STEP_COMPUTE_TIME},{_STEP_MEMORY_TIME}>={_STEP_COMM_TIME}),1,"
+                f"IF({_STEP_COMPUTE_TIME}>={_STEP_COMM_TIME},2,3))),0)"),
+        constants=_STEP_CONSTANTS),
+    Formula(
+        "fewest_cards", "FEWEST_CARDS", fewest_cards,
+        tuple(Parameter(f"cards_{letter}", "Fleet cards of a plan row (PLAN_CARDS; 0: cannot serve)", args.CARDS,
+                        positive=False) for letter in "abcd"),
+        "card", "万张", "The fewest fleet cards among plan rows that can serve (the best row); 0 when none can.",
+        native=("IF(MAX({cards_a},{cards_b},{cards_c},{cards_d})>0,MIN(IF({cards_a}>0,{cards_a},9E+307),"
+                "IF({cards_b}>0,{cards_b},9E+307),IF({cards_c}>0,{cards_c},9E+307),IF({cards_d}>0,{cards_d},9E+307)),0)")),
+)
+
 _SHAPE = Parameter("shape", 'A model shape name from the catalogue ("Llama-2-7B", "Mixtral 8x7B")', role="name",
                    example="Llama-2-7B")
 _SEQ_LEN = Parameter("seq_len", "Tokens per sequence (attention grows with its square)", SEQ_LEN)
@@ -494,6 +588,7 @@ _RECORDS: tuple[Formula, ...] = (
     _card_field("card_power", card_power, "Thermal design power (TDP)", "W/card", "kW"),
     *TRAINING_RECORDS,
     *SERVING_RECORDS,
+    *PLAN_RECORDS,
 )
 
 #: Every computing function, in the order the README and Excel list them.

@@ -29,6 +29,7 @@ MODULES = [
     "flopsheet.formulas.serving.bounds",
     "flopsheet.formulas.serving.fleet",
     "flopsheet.formulas.serving.planner",
+    "flopsheet.formulas.serving.steps",
     "flopsheet.formulas.serving.runs",
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",

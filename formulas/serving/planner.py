@@ -58,22 +58,20 @@ from ..catalogues.cards import find_card, on_catalogue_change
 from ..catalogues.efficiencies import efficiency as catalogue_efficiency
 from ..catalogues.peaks import as_utilization
 from ..catalogues.shapes import ModelShape, find_model, is_model_name
-from ..collectives import BITS_PER_BYTE, all_to_all_two_level_seconds, allreduce_seconds, point_to_point_seconds
+from ..collectives import BITS_PER_BYTE, all_to_all_two_level_seconds, point_to_point_seconds
 from ..rows import Rows
 from .bounds import DEFAULT_MEMORY_UTILIZATION, ROUNDING_SLACK, fraction_arg, latency_arg
 from .fleet import (DEFAULT_ANSWER_TOKENS, DEFAULT_CARDS, DEFAULT_LATENCY, DEFAULT_PROMPT_TOKENS, TOKEN_RATE,
                     _references, _tokens_per_call)
 from .inference import HOURS_PER_DAY, busy_call_rate
 from .model import ServedModel, served_model, whole_number
+from .steps import ALLREDUCES_PER_LAYER  # noqa: F401 - re-exported (the planner's constant lives with the step)
+from .steps import latency_batches, round_up, step_parts, tensor_parallel_comm_seconds
 from .times import ServingCard, _widths, serving_card
 
 #: Bytes per activation value exchanged by the collectives (bf16 hidden states, what the
 #: engines send; DeepSeek dispatches in FP8, which halves the dispatch: a conservative choice).
 ACTIVATION_BYTES = 2
-#: All-reduces per transformer layer under tensor parallelism: after attention and after
-#: the MLP (Megatron-LM, Shoeybi et al. 2019, section 3: "two all-reduce operations in the
-#: forward pass" per layer).
-ALLREDUCES_PER_LAYER = 2
 #: All-to-alls per MoE layer under expert parallelism: dispatch and combine.
 ALL_TO_ALLS_PER_MOE_LAYER = 2
 #: Expert-parallel widths tried for MoE shapes beyond one domain: DeepSeek's published
@@ -447,10 +445,10 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
     inside = (kind == TENSOR) | (kind == PIPELINE)
     link, busbw, lat = (np.where(inside, card.up, card.out), np.where(inside, up_share, out_share),
                         np.where(inside, up_latency, out_latency))
-    allreduces = ALLREDUCES_PER_LAYER * layers / stages
-    tp_fixed = np.where(share > 1, allreduces * lat, 0.0)
-    tp_slope = allreduces * (allreduce_seconds(hidden * tokens_per_request, share, link * busbw, lat) - lat)
-    tp_slope = np.where(share > 1, np.nan_to_num(tp_slope), 0.0)
+    # the template's TENSOR_PARALLEL_COMM_TIME: a fixed part (latency) and a part per request
+    tp_fixed = np.where(share > 1, tensor_parallel_comm_seconds(layers / stages, 0.0, share, link, busbw, lat), 0.0)
+    tp_slope = tensor_parallel_comm_seconds(layers / stages, hidden * tokens_per_request, share, link, busbw, lat)
+    tp_slope = np.where(share > 1, np.nan_to_num(tp_slope - tp_fixed), 0.0)
     moe = ALL_TO_ALLS_PER_MOE_LAYER * model.moe_layers
     a2a_latency = np.where(width > card.domain, out_latency, up_latency)
     a2a_payload = model.active_experts * hidden * tokens_per_request
@@ -468,8 +466,7 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
         weights_read = model.dense_read + model.expert_bytes * probability
         mem_fixed = np.where(expert, (model.dense_read + model.expert_bytes / np.maximum(width, 1.0) * probability),
                              weights_read / stages) / (share * bandwidth)
-        by_memory = (target - comm_fixed - stages * mem_fixed) / (comm_slope + stages * mem_slope)
-        by_compute = (target - comm_fixed) / (comm_slope + stages * comp_slope)
+        by_memory, by_compute = latency_batches(target, comm_fixed, comm_slope, mem_fixed, mem_slope, comp_slope, stages)
         latency_batch = np.minimum(by_memory, by_compute)
         batch = np.maximum(np.minimum(latency_batch, batch_capacity), 1.0)
         probability = np.broadcast_to(_expert_share(model, global_tokens * batch), probability.shape)
@@ -478,10 +475,7 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
                          weights_read / stages) / (share * bandwidth)
 
     def step(b: Any) -> tuple[Any, Any, Any, Any]:
-        memory_time = stages * (mem_fixed + mem_slope * b)
-        compute_time = stages * comp_slope * b
-        comm_time = comm_fixed + comm_slope * b
-        return np.maximum(memory_time, compute_time) + comm_time, memory_time, compute_time, comm_time
+        return step_parts(b, comm_fixed, comm_slope, mem_fixed, mem_slope, comp_slope, stages)
 
     one, _, _, _ = step(1.0)
     latency_ok = one <= target * (1 + ROUNDING_SLACK)
@@ -498,8 +492,8 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
     replicas_needed = output * seconds / requests
     # prefill: one prompt on one replica (TTFT), and a separate pool when disaggregated
     prefill_share = np.where(expert, 1.0, share)
-    prefill_comm = np.where(share > 1, ALLREDUCES_PER_LAYER * layers * (np.nan_to_num(
-        allreduce_seconds(hidden * new_prompt, share, link * busbw, lat))), 0.0)
+    prefill_comm = np.where(share > 1, np.nan_to_num(
+        tensor_parallel_comm_seconds(layers, hidden * new_prompt, share, link, busbw, lat)), 0.0)
     prefill_seconds = prefill_flop / (prefill_share * card.peak * card.matmul) + np.where(expert, 0.0, prefill_comm)
     ttft = prefill_seconds + seconds
     ttft_ok = ttft <= first * (1 + ROUNDING_SLACK)
@@ -533,8 +527,7 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
     }
 
 
-def _round_up(count: Any) -> Any:
-    return np.ceil(np.asarray(count, dtype=float) * (1 - ROUNDING_SLACK))
+_round_up = round_up
 
 
 BINDINGS = ("bandwidth", "compute", "communication", "capacity")

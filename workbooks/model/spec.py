@@ -91,8 +91,11 @@ _INPUT_KEYS = {"name", "label_en", "label_zh", "value", "unit", "note", "source"
                "kind", "measured_on", "format", "low", "high"}
 _ROW_KEYS = {"name", "label_en", "label_zh", "expr", "unit", "printed", "printed_unit", "note", "format",
              "solve_for"}
-_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row", "order", "case", "chart"}
-_CHART_KEYS = {"title", "categories", "series"}
+_TOP_KEYS = {"name", "title_en", "title_zh", "citation", "audit", "input", "row", "order", "case", "chart", "table"}
+_CHART_KEYS = {"title", "categories", "series", "sheet"}
+_TABLE_KEYS = {"title", "note", "sheet", "columns", "rows"}
+#: Sheet of the first chart (later ones name their own).
+CHART_SHEET_NAME = "Chart"
 _CASE_KEYS = {"label", "set", "row", "units", "format", "printed"}
 _INPUT_KINDS = ("quantity", "peak", "utilization")
 
@@ -339,6 +342,24 @@ class ChartSpec:
     title: str
     categories: tuple[str, ...]
     series: tuple[tuple[str, tuple[str, ...]], ...]
+    sheet: str = CHART_SHEET_NAME
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A grid of rows on its own sheet (``[table]`` in a spec): one line per label, one cell per column.
+
+    title, note : the sheet's heading and the line under it.
+    sheet : the sheet name.
+    columns : the column headers.
+    lines : (label, row names) pairs; each names one row per column (or "" for an empty cell).
+    """
+
+    title: str
+    note: str
+    sheet: str
+    columns: tuple[str, ...]
+    lines: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -357,6 +378,8 @@ class ModelSpec:
     cases: list[Case] = field(default_factory=list)
     chart: ChartSpec | None = None
     printed_text: dict[str, Any] = field(default_factory=dict)
+    charts: tuple[ChartSpec, ...] = ()
+    table: TableSpec | None = None
 
     @property
     def names(self) -> list[str]:
@@ -584,6 +607,7 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
             name=name, label_en=_require(path, table, "label_en", name), label_zh=_require(path, table, "label_zh", name),
             expr=_require(path, table, "expr", name), unit=unit, printed=printed, printed_unit=printed_unit,
             note=_text(path, table, "note", name), format=_text(path, table, "format", name), solve_for=_text(path, table, "solve_for", name)))
+    charts = _charts(path, document.get("chart"))
     name = _require(path, document, "name", None)
     if name != path.stem:
         raise SpecError(path, f"name {name!r} must equal the file name {path.stem!r}")
@@ -593,7 +617,8 @@ def _build(path: Path, document: Mapping[str, Any]) -> ModelSpec:
                           str(citation.get("text", ""))),
         inputs=inputs, rows=rows, path=path, audit=_texts(path, document, "audit"),
         list_order=_order(path, document), cases=[_case(path, table) for table in _tables(path, document, "case")],
-        chart=_chart(path, document["chart"]) if "chart" in document else None,
+        chart=charts[0] if charts else None, charts=charts,
+        table=_table(path, document["table"]) if "table" in document else None,
         printed_text={table["name"]: table["printed"] for key in ("input", "row") for table in document.get(key, [])
                       if "printed" in table})
 
@@ -637,6 +662,33 @@ def _order(path: Path, document: Mapping[str, Any]) -> float:
     return float(order)
 
 
+def _charts(path: Path, given: Any) -> tuple[ChartSpec, ...]:
+    """Read ``[chart]`` (one table) or ``[[chart]]`` (several, each on its own ``sheet``)."""
+    if given is None:
+        return ()
+    charts = tuple(_chart(path, table) for table in (given if isinstance(given, list) else [given]))
+    sheets = [chart.sheet for chart in charts]
+    if len(set(sheets)) != len(sheets):
+        raise SpecError(path, f"each chart needs its own sheet, got {sheets}", "chart")
+    return charts
+
+
+def _table(path: Path, table: Any) -> TableSpec:
+    """Read the ``[table]`` (structure only; :func:`_check_chart` checks its rows)."""
+    if not isinstance(table, dict):
+        raise SpecError(path, f"table must be a table, got {table!r}", "table")
+    _unknown_keys(path, table, _TABLE_KEYS, "table")
+    columns = tuple(str(label) for label in _require(path, table, "columns", "table", list))
+    lines = []
+    for entry in _require(path, table, "rows", "table", list):
+        if not isinstance(entry, dict) or set(entry) != {"label", "cells"} or len(entry["cells"]) != len(columns):
+            raise SpecError(path, f"each table row needs a label and one cell per column ({len(columns)}), "
+                            f"got {entry!r}", "table")
+        lines.append((str(entry["label"]), tuple(str(cell) for cell in entry["cells"])))
+    return TableSpec(str(_require(path, table, "title", "table")), str(table.get("note", "")),
+                     str(_require(path, table, "sheet", "table")), columns, tuple(lines))
+
+
 def _chart(path: Path, table: Any) -> ChartSpec:
     """Read the ``[chart]`` table (structure only; :func:`_check_chart` checks its rows)."""
     if not isinstance(table, dict):
@@ -649,7 +701,8 @@ def _chart(path: Path, table: Any) -> ChartSpec:
             raise SpecError(path, f"each series needs a name and one row per category ({len(categories)}), "
                             f"got {entry!r}", "chart")
         series.append((str(entry["name"]), tuple(str(row) for row in entry["rows"])))
-    return ChartSpec(str(_require(path, table, "title", "chart")), categories, tuple(series))
+    return ChartSpec(str(_require(path, table, "title", "chart")), categories, tuple(series),
+                     str(table.get("sheet", CHART_SHEET_NAME)))
 
 
 def _case(path: Path, table: Mapping[str, Any]) -> Case:
@@ -769,17 +822,20 @@ def _check_spread(spec: ModelSpec, item: InputSpec, reading: Reading) -> None:
 
 
 def _check_chart(spec: ModelSpec) -> None:
-    """The chart names existing rows, all of one unit."""
-    if spec.chart is None:
-        return
+    """Each chart names existing rows, all of one unit; the table names existing rows."""
     units = {item.name: item.unit for item in [*spec.inputs, *spec.rows]}
-    charted = [row for _, rows in spec.chart.series for row in rows]
-    unknown = sorted(set(charted) - set(units))
-    if unknown:
-        raise SpecError(spec.path, f"chart rows {', '.join(unknown)} are not inputs or rows", "chart")
-    if len({units[row] for row in charted}) != 1:
-        raise SpecError(spec.path, "chart rows must share one unit, got " + ", ".join(sorted({units[r] for r in charted})),
-                        "chart")
+    for chart in spec.charts:
+        charted = [row for _, rows in chart.series for row in rows]
+        unknown = sorted(set(charted) - set(units))
+        if unknown:
+            raise SpecError(spec.path, f"chart rows {', '.join(unknown)} are not inputs or rows", "chart")
+        if len({units[row] for row in charted}) != 1:
+            raise SpecError(spec.path, "chart rows must share one unit, got "
+                            + ", ".join(sorted({units[r] for r in charted})), "chart")
+    if spec.table is not None:
+        unknown = sorted({cell for _, cells in spec.table.lines for cell in cells if cell} - set(units))
+        if unknown:
+            raise SpecError(spec.path, f"table cells {', '.join(unknown)} are not inputs or rows", "table")
 
 
 def _check(spec: ModelSpec) -> None:

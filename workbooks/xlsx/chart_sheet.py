@@ -15,7 +15,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
-from ..model.spec import ChartSpec
+from ..model.spec import ChartSpec, TableSpec
 from . import styles
 
 CHART_SHEET = "Chart"
@@ -35,7 +35,7 @@ def write_chart_sheet(workbook: Workbook, chart: ChartSpec, values: Mapping[str,
     ``values`` gives each charted row's value in its own unit (for the cached values),
     ``unit`` the rows' unit (the axis title).
     """
-    sheet = workbook.create_sheet(CHART_SHEET, index)
+    sheet = workbook.create_sheet(chart.sheet, index)
     sheet["A1"] = chart.title
     sheet["A1"].font = styles.TITLE_FONT
     sheet["A2"] = f"Values in {unit}, read from the Model sheet: change an assumption there and the bars follow."
@@ -66,6 +66,48 @@ def write_chart_sheet(workbook: Workbook, chart: ChartSpec, values: Mapping[str,
     bars.height, bars.width = CHART_HEIGHT, CHART_WIDTH
     sheet.add_chart(bars, f"A{last_row + 2}")
     sheet.row_dimensions[GRID_HEADER_ROW].height = 32
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = sheet.page_setup.fitToHeight = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    return cached
+
+
+#: Width of a table sheet's label column and of its value columns.
+TABLE_LABEL_WIDTH, TABLE_COLUMN_WIDTH = 24, 15
+
+
+def write_table_sheet(workbook: Workbook, table: TableSpec, values: Mapping[str, float], formats: Mapping[str, str],
+                      units: Mapping[str, str], index: int) -> dict[str, float]:
+    """Add a ``[table]`` sheet at ``index``: one line per label, cells reading the Model sheet's names.
+
+    Each cell shows its row's number format (``formats``), so coded rows read as text
+    ("feasible", "cannot: weights do not fit"); a column's header gains its rows' unit
+    when they share one. Returns the cached values of the formula cells.
+    """
+    sheet = workbook.create_sheet(table.sheet, index)
+    sheet["A1"] = table.title
+    sheet["A1"].font = styles.TITLE_FONT
+    sheet["A2"] = table.note or "Read from the Model sheet: change an assumption there and the table follows."
+    sheet["A2"].font = styles.SUBTITLE_FONT
+    sheet.cell(GRID_HEADER_ROW, 1, "").fill = styles.HEADER_FILL
+    cached: dict[str, float] = {}
+    for column, header in enumerate(table.columns, start=2):
+        shared = {units[cells[column - 2]] for _, cells in table.lines if cells[column - 2]}
+        text = f"{header} ({shared.pop()})" if len(shared) == 1 and "" not in shared else header
+        cell = sheet.cell(GRID_HEADER_ROW, column, text)
+        cell.font, cell.fill, cell.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.WRAP
+        sheet.column_dimensions[get_column_letter(column)].width = TABLE_COLUMN_WIDTH
+    for offset, (label, cells) in enumerate(table.lines, start=1):
+        sheet.cell(GRID_HEADER_ROW + offset, 1, label).font = styles.SECTION_FONT
+        for column, name in enumerate(cells, start=2):
+            if not name:
+                continue
+            cell = sheet.cell(GRID_HEADER_ROW + offset, column, f"={name}")
+            cell.number_format = formats.get(name) or "#,##0.##"
+            cached[cell.coordinate] = values[name]
+    sheet.column_dimensions["A"].width = TABLE_LABEL_WIDTH
+    sheet.row_dimensions[GRID_HEADER_ROW].height = 32
+    sheet.freeze_panes = sheet.cell(GRID_HEADER_ROW + 1, 2)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = sheet.page_setup.fitToHeight = 1
     sheet.sheet_properties.pageSetUpPr.fitToPage = True

@@ -74,7 +74,7 @@ from . import styles
 from ..model import unit_choices
 from ..model.evaluate import evaluate
 from ..model.expressions import FUNCTIONS, Call, Name, excel_formula, formula_call, number_text
-from .chart_sheet import CHART_SHEET, write_chart_sheet
+from .chart_sheet import write_chart_sheet, write_table_sheet
 from .readme_sheet import write_readme
 from ..model.spec import InputSpec, ModelSpec, RowSpec, load_spec, spec_names
 from ..model.spread import Spread, spread
@@ -507,10 +507,14 @@ def build_workbook(spec_or_name: ModelSpec | str | Path, *, variant: str = "nati
     workbook.properties.creator = "flopsheet build"
     workbook.properties.title = f"{spec.title_zh} — {spec.title_en}"
     sheets = {MODEL_SHEET: cached}
-    if spec.chart is not None:
-        charted = spec.chart.series[0][1][0]
-        sheets[CHART_SHEET] = write_chart_sheet(workbook, spec.chart, {name: line.value for name, line in lines.items()},
-                                                lines[charted].unit)
+    values = {name: line.value for name, line in lines.items()}
+    for index, chart in enumerate(spec.charts, start=1):
+        charted = chart.series[0][1][0]
+        sheets[chart.sheet] = write_chart_sheet(workbook, chart, values, lines[charted].unit, index)
+    if spec.table is not None:
+        sheets[spec.table.sheet] = write_table_sheet(
+            workbook, spec.table, values, {name: line.item.format for name, line in lines.items()},
+            {name: line.unit for name, line in lines.items()}, 1 + len(spec.charts))
     return workbook, sheets
 
 
