@@ -15,6 +15,8 @@ from .serving.memory import kv_cache_memory, precision_bytes, weights_memory
 from .serving.times import cost_per_million_tokens, decode_throughput, decode_time, prefill_time
 from .serving.bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards, tensor_parallel_group
 from .serving.planner import serving_cards, serving_plans
+from .serving.steps import (fewest_cards, plan_batch, plan_binding, plan_cards, plan_status, plan_step_time,
+                            tensor_parallel_comm_time)
 from .serving.runs import implied_serving_efficiency, serving_runs
 from .catalogues.shapes import ModelShape, model_names, model_shape, model_shapes
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
@@ -76,6 +78,13 @@ __all__ = [
     "replica_cards",
     "serving_cards",
     "serving_plans",
+    "fewest_cards",
+    "plan_batch",
+    "plan_binding",
+    "plan_cards",
+    "plan_status",
+    "plan_step_time",
+    "tensor_parallel_comm_time",
     "tensor_parallel_group",
     "train_card_hours",
     "train_cards",

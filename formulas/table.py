@@ -448,8 +448,8 @@ PLAN_RECORDS: tuple[Formula, ...] = (
         tuple(Parameter(f"cards_{letter}", "Fleet cards of a plan row (PLAN_CARDS; 0: cannot serve)", args.CARDS,
                         positive=False) for letter in "abcd"),
         "card", "万张", "The fewest fleet cards among plan rows that can serve (the best row); 0 when none can.",
-        native=("IF(MAX({cards_a},{cards_b},{cards_c},{cards_d})>0,MIN(IF({cards_a}>0,{cards_a},9E+307),"
-                "IF({cards_b}>0,{cards_b},9E+307),IF({cards_c}>0,{cards_c},9E+307),IF({cards_d}>0,{cards_d},9E+307)),0)")),
+        native=("IF(MIN({cards_a},{cards_b},{cards_c},{cards_d})<0,NA(),IF(MAX({cards_a},{cards_b},{cards_c},{cards_d})>0,MIN(IF({cards_a}>0,{cards_a},9E+307),"
+                "IF({cards_b}>0,{cards_b},9E+307),IF({cards_c}>0,{cards_c},9E+307),IF({cards_d}>0,{cards_d},9E+307)),0))")),
 )
 
 _SHAPE = Parameter("shape", 'A model shape name from the catalogue ("Llama-2-7B", "Mixtral 8x7B")', role="name",

@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import Q
+from ...units import InputRangeError, Q
 from .. import args
 from ..catalogues.peaks import as_peak
 from ..collectives import allreduce_seconds
 from .bounds import CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK, fraction_arg
-from .model import BATCH, COUNT
+from .model import BATCH, whole_number
 
 #: All-reduces per transformer layer under tensor parallelism: after attention and after
 #: the MLP (Megatron-LM, Shoeybi et al. 2019, section 3: "two all-reduce operations in the
@@ -173,9 +173,9 @@ def tensor_parallel_comm_time(layers: Any, payload: Any, tensor_parallel: Any, l
     >>> round(tensor_parallel_comm_time(80, "49152 B", 4, "450 GB/s", 0.82, "10 us").to("ms").m, 4)
     1.632
     """
-    count = _si(args.quantity_arg(layers, "layers", COUNT).m)
+    count = _si(whole_number(layers, "layers"))
     sent = _si(args.quantity_arg(payload, "payload", PAYLOAD, positive=False).to("B").m)
-    group = _si(args.quantity_arg(tensor_parallel, "tensor_parallel", COUNT).m)
+    group = _si(whole_number(tensor_parallel, "tensor_parallel"))
     link = _si(args.quantity_arg(link_bandwidth, "link_bandwidth", LINK_BANDWIDTH).to("B/s").m)
     share = _si(fraction_arg(busbw, "busbw"))
     fixed = _si(args.quantity_arg(latency, "latency", COMM_TIME, positive=False).to("s").m)
@@ -277,6 +277,8 @@ def plan_binding(latency: Any, weights: Any, kv_mean: Any, kv_full: Any, step_fl
 def fewest_cards(cards_a: Any, cards_b: Any, cards_c: Any = 0, cards_d: Any = 0) -> pint.Quantity:
     """Return the fewest fleet cards among plan rows that can serve (positive ones); 0 when none can.
 
+    A negative count is an error (the native template gives ``#N/A``).
+
     Examples
     --------
     >>> fewest_cards(0, "320 card", "256 card", "272 card")
@@ -287,5 +289,7 @@ def fewest_cards(cards_a: Any, cards_b: Any, cards_c: Any = 0, cards_d: Any = 0)
     counts = np.stack(np.broadcast_arrays(*(
         _si(args.quantity_arg(value, name, args.CARDS, positive=False).to("card").m)
         for name, value in (("cards_a", cards_a), ("cards_b", cards_b), ("cards_c", cards_c), ("cards_d", cards_d)))))
+    if np.any(counts < 0):
+        raise InputRangeError("cards_a", args.shown(np.min(counts)), "fleet cards of plan rows, 0 or more")
     fewest = np.min(np.where(counts > 0, counts, np.inf), axis=0)
     return Q(_plain(np.where(np.isfinite(fewest), fewest, 0.0)), "card")
