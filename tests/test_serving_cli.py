@@ -86,3 +86,10 @@ def test_serve_prints_one_compute_figure_with_a_shape(capsys) -> None:
     frame = flopsheet.serving_cards("Llama-2-70B", "100万", 1000, 500, 12, cards="H100 bf16", utilization=0.5)
     assert results["cards"]["value"] == pytest.approx(frame.iloc[0]["compute_cards"])
     assert "attention" in results["flops_per_call"]["label"]
+
+
+def test_serve_help_names_the_utilization_value_not_mfu(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "--utilization UTILIZATION, --mfu UTILIZATION" in out and "MFU," not in out

@@ -513,7 +513,7 @@ def _add_card_options(parser: argparse.ArgumentParser, serving: bool = False) ->
     parser.add_argument("--card", required=True, help='catalogue card and precision ("H100 bf16") or a peak rate '
                                                       '("989.5 TFLOPS"); see flopsheet cards')
     if serving:
-        parser.add_argument("--utilization", "--mfu", dest="mfu", required=True,
+        parser.add_argument("--utilization", "--mfu", dest="mfu", metavar="UTILIZATION", required=True,
                             help="share of the peak compute achieved: 50%% or 0.5 (--mfu is an alias)")
     else:
         parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")
