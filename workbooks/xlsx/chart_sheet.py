@@ -8,6 +8,7 @@ chart over that grid (Excel, LibreOffice and WPS draw it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from openpyxl import Workbook
@@ -96,7 +97,9 @@ def write_table_sheet(workbook: Workbook, table: TableSpec, values: Mapping[str,
         text = f"{header} ({shared.pop()})" if len(shared) == 1 and "" not in shared else header
         cell = sheet.cell(GRID_HEADER_ROW, column, text)
         cell.font, cell.fill, cell.alignment = styles.HEADER_FONT, styles.HEADER_FILL, styles.WRAP
-        sheet.column_dimensions[get_column_letter(column)].width = TABLE_COLUMN_WIDTH
+        texts = [text for _, cells in table.lines if cells[column - 2]
+                 for text in re.findall(r'"([^"]*)"', formats.get(cells[column - 2]) or "")]
+        sheet.column_dimensions[get_column_letter(column)].width = max([TABLE_COLUMN_WIDTH, *(len(text) + 3 for text in texts)])
     for offset, (label, cells) in enumerate(table.lines, start=1):
         sheet.cell(GRID_HEADER_ROW + offset, 1, label).font = styles.SECTION_FONT
         for column, name in enumerate(cells, start=2):
@@ -106,7 +109,7 @@ def write_table_sheet(workbook: Workbook, table: TableSpec, values: Mapping[str,
             cell.number_format = formats.get(name) or "#,##0.##"
             cached[cell.coordinate] = values[name]
     sheet.column_dimensions["A"].width = TABLE_LABEL_WIDTH
-    sheet.row_dimensions[GRID_HEADER_ROW].height = 32
+    sheet.row_dimensions[GRID_HEADER_ROW].height = 48
     sheet.freeze_panes = sheet.cell(GRID_HEADER_ROW + 1, 2)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = sheet.page_setup.fitToHeight = 1
