@@ -36,6 +36,10 @@ A spec is the single source of a template workbook and of the headless evaluator
     printed = "13,793"                       # optional; printed_unit defaults to unit
     note = "..."
 
+Optional sheets: ``[chart]`` (title, categories, series of rows in one unit; ``[[chart]]``
+with a ``sheet`` name for more than one) and ``[table]`` (sheet, title, note, columns, rows
+of ``{ label = "...", cells = ["row", ...] }``: a grid of rows, "" for an empty cell).
+
 Loading checks everything a template build needs and raises :class:`SpecError`
 naming the file, the row and the expression: unknown keys, names that are not valid
 Excel names, unknown units, expressions outside the grammar, unknown names, cycles,

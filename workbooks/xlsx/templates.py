@@ -36,9 +36,13 @@ Sheet ``Model`` (the first sheet)
     utilization*duration_base)``) and show ``<name> = <name>_base/<name>_factor``,
     so every unit choice is consistent.
 
-Sheet ``Chart`` (second, only when the spec has a ``[chart]``)
+Sheet ``Chart`` (second, only when the spec has a ``[chart]``; ``[[chart]]`` repeats it)
     A grid of formulas reading the charted rows by name, and a native bar chart of it
-    (:mod:`.chart_sheet`).
+    (:mod:`.chart_sheet`). A further chart sits on the sheet its ``sheet`` key names.
+
+Sheet of a ``[table]`` (after the charts; its ``sheet`` key names it)
+    A grid of formulas reading rows by name, one line per label, in the rows' number
+    formats (the serving template's ``Plan`` sheet).
 
 Sheet ``Units``
     Unit, dimension, factor to the base unit, base unit, note; ``unit_names`` and
