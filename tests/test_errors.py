@@ -23,6 +23,7 @@ SAMPLES = [
     errors.MissingUnitError("duration", "105", 'this model keeps it in month: write "105 days" or "3.45 months"'),
     errors.UnknownNameError("card", "A1000", "A100, H100", "accelerator"),
     errors.OutputError("-o", "out/report.xlsx", 'the folder "out" does not exist'),
+    errors.UserFileError("--from", "/tmp/pipe.xlsx", "an existing .xlsx file", "it is not a regular file: it is a FIFO"),
     errors.ExpressionError("attribute access is not allowed"),
     errors.SpecError(Path("/tmp/my_model.toml"), "cycle: a -> b -> a", "a", "b * 2"),
 ]

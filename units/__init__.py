@@ -16,6 +16,7 @@ from .errors import (
     UnitInputError,
     UnknownNameError,
     did_you_mean,
+    UserFileError,
 )
 from .format import format_eng, format_quantity, format_zh
 from .parse import Q, parse_unit
@@ -39,6 +40,7 @@ __all__ = [
     "UnitInputError",
     "UnknownNameError",
     "did_you_mean",
+    "UserFileError",
     "format_eng",
     "format_quantity",
     "format_zh",

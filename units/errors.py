@@ -129,6 +129,14 @@ class OutputError(InputError):
         return f"{text}; {self.detail}" if self.detail else text
 
 
+class UserFileError(InputError):
+    """A file a user named cannot be read: missing, unreadable, not a regular file, too large.
+
+    ``argument`` is how the user named it (``--catalogue``, ``--from``...), ``given`` the
+    path, ``expected`` what the file should be and ``detail`` what is wrong.
+    """
+
+
 class CatalogueError(InputError):
     """An accelerator catalogue file flopsheet cannot use; names the file in full, the record and the field.
 

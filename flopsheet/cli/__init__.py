@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from flopsheet._version import __version__
 from flopsheet.addin import cli as addin_cli
-from flopsheet.formulas.catalogues.cards import CATALOGUE_ENV, using_catalogue
+from flopsheet.formulas.catalogues.cards import CATALOGUE_ENV, using_catalogues
 from flopsheet.units import FlopsheetError
 from flopsheet.workbooks.outputs.safe_io import visible_text
 
@@ -30,7 +30,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
 
 #: Help of the global --catalogue option.
-CATALOGUE_HELP = (f"extra accelerators: a TOML file of the built-in catalogue's schema (also {CATALOGUE_ENV}=FILE)")
+CATALOGUE_HELP = (f"extra accelerators: a TOML file of the built-in catalogue's schema (also {CATALOGUE_ENV}=FILE); "
+                  "may be given several times: files load in order, and a later file may replace an earlier "
+                  "card only with override = true")
 
 Registrar = Callable[[argparse._SubParsersAction], None]
 #: Every layer's commands, in the order ``--help`` lists them.
@@ -54,12 +56,13 @@ def build_parser(registrars: Sequence[Registrar] = REGISTRARS) -> argparse.Argum
         epilog="Example: flopsheet summary",
     )
     parser.add_argument("--version", action="version", version=f"flopsheet {__version__}")
-    parser.add_argument("--catalogue", metavar="FILE", help=CATALOGUE_HELP)
+    parser.add_argument("--catalogue", metavar="FILE", action="append", default=[], help=CATALOGUE_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for add_commands in registrars:
         add_commands(commands)
     for command in commands.choices.values():  # also after the command: flopsheet train --catalogue FILE ...
-        command.add_argument("--catalogue", metavar="FILE", default=argparse.SUPPRESS, help=CATALOGUE_HELP)
+        command.add_argument("--catalogue", metavar="FILE", action="append", dest="catalogue_after",
+                             default=argparse.SUPPRESS, help=CATALOGUE_HELP)
     return parser
 
 
@@ -79,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        with using_catalogue(options.catalogue):
+        with using_catalogues([*options.catalogue, *getattr(options, "catalogue_after", [])]):
             status = handler(options)
         sys.stdout.flush()
         return status

@@ -27,7 +27,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError, did_you_mean
+from ...units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError, UserFileError, did_you_mean
+from ...units.user_files import read_user_file, user_text
 
 CATALOGUE_FILE = Path(__file__).with_name("data") / "accelerators.toml"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
@@ -260,20 +261,20 @@ def read_catalogue_file(path: str | Path, origin: str | None = None) -> list[tup
         Not a .toml file, missing, too large, not valid TOML, or a record that breaks
         the schema; the message names the file, the record and the field.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise _catalogue_error(origin or repr(path)[:80], "a catalogue is named by a file path (str or Path)")
     path = Path(path)
     origin = origin or str(path)
     if path.suffix.lower() != ".toml":
         raise _catalogue_error(origin, "the file must be TOML and end in .toml")
+    try:  # the one guard for files users name: never blocks on a FIFO, never reads a device
+        data = read_user_file(path, "catalogue", CATALOGUE_EXPECTED, MAX_CATALOGUE_BYTES)
+        text = user_text(data, "catalogue", path, CATALOGUE_EXPECTED)
+    except UserFileError as error:
+        raise _catalogue_error(origin, error.detail) from None
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CATALOGUE_BYTES + 1)
-    except OSError as error:
-        raise _catalogue_error(origin, f"cannot read it: {error.strerror or error}") from None
-    if len(data) > MAX_CATALOGUE_BYTES:
-        raise _catalogue_error(origin, f"a catalogue file may have at most {MAX_CATALOGUE_BYTES:,} bytes")
-    try:
-        document = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise _catalogue_error(origin, f"not valid TOML: {str(error)[:200]}") from None
     except (RecursionError, MemoryError):
         raise _catalogue_error(origin, "not valid TOML: nested too deeply") from None
@@ -449,8 +450,8 @@ def load_catalogue(path: str | Path) -> list[str]:
     2000 TFLOPS/card
     >>> unload_catalogue(path)
     """
-    name = _file_key(path)
     records = read_catalogue_file(path)
+    name = _file_key(path)
     _merge(_with_loaded(_environment_file(), skip=name), records)  # a clash raises before anything changes
     _loaded[name] = records
     _changed()
@@ -477,6 +478,19 @@ def using_catalogue(path: str | Path | None) -> Iterator[None]:
         yield
     finally:
         unload_catalogue(path)
+
+
+@contextmanager
+def using_catalogues(paths: list[str | Path]) -> Iterator[None]:
+    """Load several catalogue files in order for a ``with`` block (``flopsheet --catalogue A --catalogue B``).
+
+    Each file is merged over the ones before it, so a later file replaces an earlier
+    card only where its record says ``override = true``; any other clash is refused.
+    """
+    with ExitStack() as stack:
+        for path in paths:
+            stack.enter_context(using_catalogue(path))
+        yield
 
 
 def catalogue() -> dict[str, Accelerator]:

@@ -66,9 +66,10 @@ from ...formulas import Peak, Utilization, as_peak, as_utilization
 from ...formulas.args import require_positive
 from ...formulas.catalogues.peaks import looks_like_reference
 from ...units.parse import NUMBER_EXPECTED
-from ...units import (AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
+from ...units import (UserFileError, AssumptionWarning, FlopsheetError, InputError, InputRangeError, Q, SpecError, UnitInputError,
                      UnknownNameError, parse_unit)
 from ...units.ranges import Distribution
+from ...units.user_files import read_user_file, user_text
 from . import unit_choices
 from .expressions import Expr, ExpressionError, evaluate_expr, parse_expression  # noqa: F401 - re-exported
 
@@ -517,12 +518,15 @@ def load_spec(name_or_path: str | Path) -> ModelSpec:
 @lru_cache(maxsize=64)
 def _load_cached(path: Path, mtime_ns: int) -> ModelSpec:
     """Load a spec file once per modification time."""
-    size = path.stat().st_size
-    if size > MAX_SPEC_BYTES:
-        raise SpecError(path, f"the file has {size:,} bytes; a spec may have at most {MAX_SPEC_BYTES:,}")
+    try:  # the one guard for files users name: regular files only, never a FIFO or device, bounded
+        data = read_user_file(path, "spec", "a .toml spec file", MAX_SPEC_BYTES)
+        text = user_text(data, "spec", path, "a .toml spec file")
+    except UserFileError as error:
+        raise SpecError(path, f"{error.detail} (a spec may have at most {MAX_SPEC_BYTES:,} bytes)"
+                        if "bytes" in error.detail else error.detail) from None
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise SpecError(path, f"not valid TOML: {error}") from None
     except (RecursionError, MemoryError):
         raise SpecError(path, "not a usable spec: the TOML is nested too deeply") from None

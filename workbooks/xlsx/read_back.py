@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import stat
 import warnings
 import xml.parsers.expat
 import zipfile
@@ -44,6 +42,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from ...units import InputError
+from ...units.user_files import open_user_file
 from ..model.evaluate import differs_from_spec
 from ..model.spec import ModelSpec
 
@@ -140,20 +139,9 @@ def read_assumptions(path: str | Path, spec: ModelSpec) -> Assumptions:
 
 @contextlib.contextmanager
 def _opened(source: Path) -> Iterator[IO[bytes]]:
-    """Open ``source`` for reading if it is a regular file within the size limit."""
-    try:  # O_NONBLOCK: a FIFO put at the path must not block the open
-        descriptor = os.open(source, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
-    except OSError as error:
-        reason = "it does not exist" if isinstance(error, FileNotFoundError) else (error.strerror or "unreadable")
-        raise InputError("--from", str(source), "an existing .xlsx file", reason) from None
-    status = os.fstat(descriptor)
-    if not stat.S_ISREG(status.st_mode):
-        os.close(descriptor)
-        raise InputError("--from", str(source), "an .xlsx file", "it is not a regular file")
-    with os.fdopen(descriptor, "rb") as handle:
-        if status.st_size > MAX_WORKBOOK_BYTES:
-            raise InputError("--from", str(source), f"a workbook of at most {MAX_WORKBOOK_BYTES // 2**20} MiB",
-                             f"it has {status.st_size / 2**20:,.1f} MiB")
+    """Open ``source`` for reading if it is a regular file within the size limit (the shared guard)."""
+    with open_user_file(source, "--from", f"an existing .xlsx file of at most {MAX_WORKBOOK_BYTES // 2**20} MiB",
+                        MAX_WORKBOOK_BYTES) as handle:
         yield handle
 
 
