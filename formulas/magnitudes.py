@@ -19,6 +19,7 @@ is exactly what the slow path says.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable
 import sys
@@ -140,26 +141,70 @@ def conversion(source: str, target: str) -> float:
     return float(ureg.Quantity(1.0, source).to(target).magnitude)
 
 
-#: What a result that is not a finite number says (the same text on every face).
+#: What a result that is not a finite number says when no argument can be named (the add-in's last check).
 NOT_FINITE = ("result", "infinity or NaN", "a finite number (an input is too large or too small for a float)")
 
 
-def result(value: Any, unit_text: str) -> pint.Quantity:
-    """The formula's result: one pint quantity in ``unit_text``; inf or NaN is an InputRangeError.
+def _extremity(value: Any) -> float:
+    """How far a magnitude is from 1 in decades (the input most likely to have left the float range)."""
+    values = np.abs(np.asarray(value, dtype=float)).ravel()
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(np.max(np.abs(np.log10(values)))) if values.size else 0.0
 
-    Every input is finite and checked, so a non-finite result means the arithmetic left
-    the float range (``train_flops(1e300, 1e300)``).
+
+def out_of_range(value: Any, unit_text: str, inputs: dict[str, Any]) -> InputRangeError:
+    """The error for a result that is infinite, NaN or an underflowed 0, naming the user's argument.
+
+    ``inputs`` maps the formula's public argument names to the magnitudes they were
+    read as (in their kinds' default units); the error names the most extreme of them
+    (the farthest from 1 in decades), shows its value and says what the result became.
+    Without inputs it falls back to :data:`NOT_FINITE`.
+
+    Examples
+    --------
+    >>> print(out_of_range(0.0, "card", {"flops": 4.2e22, "duration": 1e300}))
+    duration: must be a value that keeps the result (card) a finite number greater than 0, got 1e+300; with it the result underflows to 0 (below the smallest float, about 1e-308)
+    """
+    if not inputs:
+        return InputRangeError(*NOT_FINITE)
+    values = np.asarray(value, dtype=float)
+    name, given = max(inputs.items(), key=lambda item: _extremity(item[1]))
+    shown = np.abs(np.asarray(given, dtype=float)).ravel()
+    text = float(shown[np.argmax([_extremity(number) for number in shown])]) if shown.size else math.nan
+    if np.any(np.isnan(values)):
+        became = "is not a number (NaN)"
+    elif np.any(np.isinf(values)):
+        became = "overflows to infinity (above the largest float, about 1.8e308)"
+    else:
+        became = "underflows to 0 (below the smallest float, about 1e-308)"
+    result_text = f"the result ({unit_text})" if unit_text else "the result"
+    return InputRangeError(name, text, f"a value that keeps {result_text} a finite number greater than 0",
+                           f"with it the result {became}")
+
+
+def result(value: Any, unit_text: str, /, **inputs: Any) -> pint.Quantity:
+    """The formula's result: one pint quantity in ``unit_text``; inf, NaN or 0 is an InputRangeError.
+
+    Every input is finite, positive and checked, so a non-finite result means the
+    arithmetic left the float range (``train_flops(1e300, 1e300)``) and a 0 means it
+    underflowed (``train_cards(..., duration=1e300)``). ``inputs`` are the formula's
+    arguments as read (name -> magnitude): the error names the one that did it.
     """
     if type(value) is float:
-        if not -math.inf < value < math.inf:
-            raise InputRangeError(*NOT_FINITE)
-    elif not _checked_array(np.asarray(value), positive=False):
-        raise InputRangeError(*NOT_FINITE)
+        if not 0 < value < math.inf:
+            raise out_of_range(value, unit_text, inputs)
+    elif not _checked_array(np.asarray(value), positive=True):
+        raise out_of_range(value, unit_text, inputs)
     return Quantity(value, _units_container(unit_text))
 
 
 def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn float arithmetic errors of a formula (a division by an underflowed zero) into :data:`NOT_FINITE`."""
+    """Turn float arithmetic errors of a formula (a division by an underflowed zero) into :func:`out_of_range`.
+
+    The error names the most extreme of the arguments given as plain numbers (text was
+    read into a checked number before any arithmetic, so it is not the one that left the range).
+    """
+    signature = inspect.signature(function)
 
     @functools.wraps(function)
     def formula(*arguments: Any, **keywords: Any) -> Any:
@@ -172,7 +217,10 @@ def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
                     return function(*arguments, **keywords)
             return function(*arguments, **keywords)
         except (ZeroDivisionError, OverflowError, FloatingPointError):
-            raise InputRangeError(*NOT_FINITE) from None
+            bound = signature.bind_partial(*arguments, **keywords).arguments
+            numbers = {name: value for name, value in bound.items()
+                       if type(value) in (float, int) or (type(value) is np.ndarray and value.dtype.kind in "fiu")}
+            raise out_of_range(math.inf, "", numbers) from None  # a division by an underflowed 0, or an overflow
 
     return formula
 
@@ -245,4 +293,5 @@ def param_token_flops(params: Any, tokens: Any, flop_per_param_token: Any, passe
     token_count = magnitude(tokens, "tokens", args.TOKENS)
     per = magnitude(flop_per_param_token, "flop_per_param_token", args.FLOP_PER_PARAM_TOKEN)
     same_shape(params=parameters, tokens=token_count, flop_per_param_token=per)
-    return result(parameters * token_count * (per * passes * conversion(_PARAM_TOKEN_FLOP_UNITS, "FLOP")), "FLOP")
+    return result(parameters * token_count * (per * passes * conversion(_PARAM_TOKEN_FLOP_UNITS, "FLOP")), "FLOP",
+                  params=parameters, tokens=token_count, flop_per_param_token=per)

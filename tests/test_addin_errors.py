@@ -36,7 +36,7 @@ CASES: list[tuple[str, tuple[Any, ...], str]] = [
     ('TRAIN_FLOPS', ([[200000000000.0], ['30 TB']], 1000000000000.0), '#VALUE! params: expected values of one dimension like 200000000000.0 parameter, got "30.0 TB"'),
     ('TRAIN_FLOPS', (200000000000.0, 1000000000000.0, None, 'card'), '#VALUE! unit: expected a unit of the same dimension as "FLOP" (e.g. "TFLOP"), got "card"'),
     ('TRAIN_FLOPS', (200000000000.0, 1000000000000.0, None, 'tflops'), '#VALUE! unit: expected a known unit, got "tflops"; write FLOP (a count, e.g. TFLOP) or FLOPS (a rate, e.g. TFLOPS)'),
-    ('TRAIN_FLOPS', (1e+300, 1e+300), '#NUM! result: must be a finite number (an input is too large or too small for a float), got "infinity or NaN"'),
+    ('TRAIN_FLOPS', (1e+300, 1e+300), '#NUM! params: must be a value that keeps the result (FLOP) a finite number greater than 0, got 1e+300; with it the result overflows to infinity (above the largest float, about 1.8e308)'),
     ('TRAIN_CARDS', (F, 'A1000 tf32', '30%', 90.0), '#N/A peak: unknown accelerator "A1000"; known: ' + KNOWN + A1000_HINT),
     ('TRAIN_CARDS', (F, 'A100', '30%', 90.0), '#N/A peak: unknown precision for "A100"; known: ' + A100_KNOWN),
     ('TRAIN_CARDS', (F, 'A100 fp4', '30%', 90.0), '#N/A peak: unknown precision "A100 fp4"; known: ' + A100_KNOWN),

@@ -139,13 +139,17 @@ def test_table4_mfu_runs() -> None:
     assert runs == {"GPT-3": 0.213, "Gopher": 0.325, "Megatron-Turing NLG": 0.302, "PaLM": 0.462}
 
 
-@pytest.mark.parametrize("call", [
-    lambda: flopsheet.train_flops(1e300, 1e300),
-    lambda: flopsheet.train_flops(np.array([1.0, 1e300]), 1e300),
-    lambda: flopsheet.train_cards(1e300, 1e-300, 1e-300, 1e-300),
-    lambda: flopsheet.data_tokens(1e300),
-    lambda: flopsheet.infer_cards(1e300, 1e300, 1e-300, 1e-300, 1e-300),
-], ids=["train_flops", "array", "train_cards", "data_tokens", "infer_cards"])
-def test_a_result_outside_the_float_range_is_a_clear_error(call) -> None:
-    with pytest.raises(flopsheet.InputRangeError, match="result: must be a finite number"):
+@pytest.mark.parametrize(("call", "argument", "became"), [
+    (lambda: flopsheet.train_flops(1e300, 1e300), "params", "overflows to infinity"),
+    (lambda: flopsheet.train_flops(np.array([1.0, 1e300]), 1e300), "params", "overflows to infinity"),
+    (lambda: flopsheet.train_cards(1e300, 1e-300, 1e-300, 1e-300), "flops", "overflows to infinity"),
+    (lambda: flopsheet.data_tokens(1e300), "data", "overflows to infinity"),
+    (lambda: flopsheet.infer_cards(1e300, 1e300, 1e-300, 1e-300, 1e-300), "flops_per_call", "overflows"),
+    (lambda: flopsheet.train_cards("4.2e22 FLOP", "H100 bf16", "40%", "1e300 days"), "duration", "underflows to 0"),
+    (lambda: flopsheet.train_duration("4.2e22 FLOP", "1e308 card", "H100 bf16", "40%"), "cards", "underflows to 0"),
+    (lambda: flopsheet.infer_cards("8e14 FLOP", "3e6 call/day", "1e294 TFLOPS", "30%"), "peak", "underflows to 0"),
+], ids=["train_flops", "array", "train_cards", "data_tokens", "infer_cards", "days", "cards", "peak"])
+def test_a_result_outside_the_float_range_names_the_argument(call, argument: str, became: str) -> None:
+    """Issue 23: inf and an underflowed 0 are errors naming the user's argument, never 'result:'."""
+    with pytest.raises(flopsheet.InputRangeError, match=f"^{argument}: must be a value that keeps the result.*{became}"):
         call()

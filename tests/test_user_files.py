@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import flopsheet
-from flopsheet.formulas import cards
+from flopsheet.formulas.catalogues import cards
 from flopsheet.units import InputError, UserFileError
 from flopsheet.units.user_files import open_user_file, read_user_file
 from catalogue_support import X1, clean_catalogue  # noqa: F401 (autouse)

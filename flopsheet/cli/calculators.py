@@ -18,19 +18,22 @@ Light on purpose (no pandas, no openpyxl): it starts as fast as ``import flopshe
 from __future__ import annotations
 
 import argparse
+import copy
 import inspect
-import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pint
 
 from ..formulas import FUNCTIONS, args, infer_cards, infer_flops, train_card_hours, train_cards, train_duration, train_flops
+from ..formulas import magnitudes as fast
 from ..formulas.catalogues.cards import card_power
 from ..formulas.catalogues.peaks import Peak, Utilization, as_peak, as_utilization
 from ..units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
+from ..workbooks.outputs.safe_io import strict_json
 from .values import EXIT_OK, HELP_FORMAT, add_format, is_bare, require_unit
 
 #: How a price per card-hour is checked: either currency per card per hour.
@@ -88,6 +91,45 @@ class Calculation:
 
 
 # --- reading options -----------------------------------------------------------------
+
+
+#: The formulas' argument names as ``flopsheet train`` spells them (its errors name the option the user typed).
+TRAIN_OPTIONS: dict[str, str] = {"params": "--params", "tokens": "--tokens", "flop_per_param_token": "--flop-per-param-token",
+                                 "peak": "--card", "utilization": "--mfu", "duration": "--days", "cards": "--cards"}
+#: The formulas' argument names as ``flopsheet serve`` spells them.
+SERVE_OPTIONS: dict[str, str] = {"params": "--params", "model": "--params", "tokens": "--tokens-per-call",
+                                 "flop_per_param_token": "--flop-per-param-token", "peak": "--card", "utilization": "--utilization",
+                                 "calls_per_day": "--calls-per-day", "busy_hours": "--busy-hours",
+                                 "prompt_tokens": "--tokens-per-call", "answer_tokens": "--answer-tokens",
+                                 "latency": "--latency", "efficiency": "--efficiency",
+                                 "kv_bytes_per_token": "--kv-bytes-per-token", "cards": "--card"}
+
+
+@contextmanager
+def as_options(options: dict[str, str]) -> Iterator[None]:
+    """Re-raise a formula's InputError under the command-line option the user typed (``duration`` -> ``--days``)."""
+    try:
+        yield
+    except InputError as error:
+        option = options.get(error.argument or "")
+        if option is None:
+            raise
+        renamed = copy.copy(error)
+        renamed.argument = option
+        renamed.args = (renamed._message(),)
+        raise renamed from None
+
+
+def read_tokens_per_call(text: str, option: str) -> pint.Quantity:
+    """Read a token count of one call: "2000" (bare: tokens), "2000 tokens" or "2000 tokens/call", as the API reads it."""
+    if not is_bare(text):
+        try:
+            quantity = Q(text, argument=option)
+        except InputError:
+            quantity = None
+        if quantity is not None and quantity.dimensionality == args.dimensionality_of("token/call"):
+            return args.quantity_arg(quantity * Q(1, "call"), option, args.TOKENS)
+    return read_quantity(text, option, args.TOKENS)
 
 
 def read_quantity(text: str, option: str, kind: args.ArgKind, bare_unit: str | None = None) -> pint.Quantity:
@@ -167,8 +209,17 @@ def _energy(card_hours: pint.Quantity, peak: Peak, pue: float | None, tdp: pint.
         if peak.card is None:
             raise InputError("--tdp", "", 'a power per card (e.g. "700 W") when --card is a rate, not a catalogue card')
         tdp = card_power(peak.card)
-    label = f"energy (TDP {tdp.to('W/card').magnitude:g} W x PUE {pue if pue is not None else MIN_PUE:g})"
-    return Line("energy", label, (card_hours * tdp * (pue if pue is not None else MIN_PUE)).to(ENERGY_UNIT), ENERGY_UNIT)
+    factor = pue if pue is not None else MIN_PUE
+    watts = float(tdp.to("W/card").magnitude)
+    label = f"energy (TDP {watts:g} W x PUE {factor:g})"
+    energy = checked(card_hours * tdp * factor, ENERGY_UNIT, {"--tdp": watts, "--pue": factor})
+    return Line("energy", label, energy, ENERGY_UNIT)
+
+
+def checked(quantity: pint.Quantity, unit: str, options: dict[str, float]) -> pint.Quantity:
+    """``quantity`` in ``unit`` through the formulas' result check: inf, NaN or an underflowed 0 is an
+    InputRangeError naming the most extreme of the user's ``options`` (``--pue``, ``--price``)."""
+    return fast.result(float(quantity.to(unit).magnitude), unit, **options)
 
 
 def train(params: pint.Quantity, tokens: pint.Quantity, peak: Peak, utilization: Utilization, *,
@@ -198,8 +249,9 @@ def train(params: pint.Quantity, tokens: pint.Quantity, peak: Peak, utilization:
     results.append(Line("card_hours", "card-hours", card_hours, "card_hour"))
     if price is not None:
         currency = _currency(price)
-        results.append(Line("cost", f"cost at {price.to(f'{currency}/card/hour').magnitude:g} {currency}/card-hour",
-                            card_hours * price, currency))
+        per_hour = float(price.to(f"{currency}/card/hour").magnitude)
+        cost = checked(card_hours * price, currency, {"--price": per_hour})
+        results.append(Line("cost", f"cost at {per_hour:g} {currency}/card-hour", cost, currency))
     if pue is not None or tdp is not None:
         results.append(_energy(card_hours, peak, pue, tdp))
     when = f"{_compact(duration, 'day')} days" if duration is not None else f"{_compact(cards, 'card')} cards"
@@ -393,17 +445,18 @@ def _peak_text(peak: Peak) -> str:
 
 def _train(options: argparse.Namespace) -> int:
     """Training FLOP, cards (or duration), card-hours, cost and energy without a spec."""
-    result = train(
-        _train_params(options.params),
-        read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
-        as_utilization(options.mfu, argument="--mfu"),
-        duration=None if options.days is None else read_quantity(options.days, "--days", args.DURATION, "day"),
-        cards=None if options.cards is None else read_quantity(options.cards, "--cards", args.CARDS),
-        flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
-                                       args.FLOP_PER_PARAM_TOKEN),
-        price=None if options.price is None else read_price(options.price),
-        pue=None if options.pue is None else read_pue(options.pue),
-        tdp=None if options.tdp is None else read_tdp(options.tdp))
+    with as_options(TRAIN_OPTIONS):
+        result = train(
+            _train_params(options.params),
+            read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
+            as_utilization(options.mfu, argument="--mfu"),
+            duration=None if options.days is None else read_quantity(options.days, "--days", args.DURATION, "day"),
+            cards=None if options.cards is None else read_quantity(options.cards, "--cards", args.CARDS),
+            flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
+                                           args.FLOP_PER_PARAM_TOKEN),
+            price=None if options.price is None else read_price(options.price),
+            pue=None if options.pue is None else read_pue(options.pue),
+            tdp=None if options.tdp is None else read_tdp(options.tdp))
     return _print_calculation(result, options.format)
 
 
@@ -419,9 +472,16 @@ def _serve(options: argparse.Namespace) -> int:
     from ..formulas.serving.bounds import LATENCY
 
     params, model = read_model(options.params)
-    result = serve(
+    with as_options(SERVE_OPTIONS):
+        result = _serve_calculation(options, params, model, KV_BYTES_PER_TOKEN, LATENCY)
+    return _print_calculation(result, options.format)
+
+
+def _serve_calculation(options: argparse.Namespace, params: Any, model: Any, kv_kind: Any, latency_kind: Any) -> Any:
+    """``flopsheet serve``'s calculation from its options (formula errors renamed by the caller)."""
+    return serve(
         params,
-        read_quantity(options.tokens_per_call, "--tokens-per-call", args.TOKENS),
+        read_tokens_per_call(options.tokens_per_call, "--tokens-per-call"),
         read_quantity(options.calls_per_day, "--calls-per-day", args.CALL_RATE, "call/day"),
         read_peak(options.card), as_utilization(options.mfu, argument="--utilization"),
         busy_hours=None if options.busy_hours is None else
@@ -429,12 +489,12 @@ def _serve(options: argparse.Namespace) -> int:
         flop_per_param_token=_optional(options.flop_per_param_token, "--flop-per-param-token",
                                        args.FLOP_PER_PARAM_TOKEN),
         bounds=ServingOptions(
-            model, _optional(options.answer_tokens, "--answer-tokens", args.TOKENS),
-            None if options.latency is None else read_quantity(options.latency, "--latency", LATENCY),
+            model, None if options.answer_tokens is None else read_tokens_per_call(options.answer_tokens,
+                                                                                    "--answer-tokens"),
+            None if options.latency is None else read_quantity(options.latency, "--latency", latency_kind),
             None if options.efficiency is None else as_utilization(options.efficiency, argument="--efficiency").value,
-            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", KV_BYTES_PER_TOKEN)),
+            _optional(options.kv_bytes_per_token, "--kv-bytes-per-token", kv_kind)),
         plans=options.plans)
-    return _print_calculation(result, options.format)
 
 
 def _optional(text: str | None, option: str, kind: Any) -> Any:
@@ -444,7 +504,7 @@ def _optional(text: str | None, option: str, kind: Any) -> Any:
 
 def _print_calculation(result: Any, fmt: str) -> int:
     if fmt == "json":
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        print(strict_json(result.as_dict()))
     else:
         print(render(result), end="")
     return EXIT_OK

@@ -8,8 +8,8 @@ spellings (:mod:`.listings` renders them).
 from __future__ import annotations
 
 import argparse
-import json
 
+from ..workbooks.outputs.safe_io import strict_json
 from .values import EXIT_OK, HELP_FORMAT, add_format
 
 
@@ -18,7 +18,7 @@ def _cards(options: argparse.Namespace) -> int:
     from .listings import card_records, render_cards
 
     if options.format == "json":
-        print(json.dumps(card_records(options.precision), ensure_ascii=False, indent=2))
+        print(strict_json(card_records(options.precision)))
     else:
         print(render_cards(options.precision), end="")
     return EXIT_OK
@@ -29,7 +29,7 @@ def _units(options: argparse.Namespace) -> int:
     from .listings import render_units, unit_listing
 
     if options.format == "json":
-        print(json.dumps(unit_listing(), ensure_ascii=False, indent=2))
+        print(strict_json(unit_listing()))
     else:
         print(render_units(), end="")
     return EXIT_OK

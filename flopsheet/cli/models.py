@@ -8,7 +8,6 @@ each; :mod:`flopsheet.cli` composes them with the other command families.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from ..units import InputError, OutputError
 from ..workbooks.model.spec import load_spec, spec_names
 from ..workbooks.outputs.formats import FORMATS, format_value
-from ..workbooks.outputs.safe_io import visible_text
+from ..workbooks.outputs.safe_io import strict_json, visible_text
 from ..workbooks.outputs.text_table import render_table
 from .values import EXIT_OK, HELP_FORMAT, check_assignments
 
@@ -58,7 +57,7 @@ def _audit(options: argparse.Namespace) -> int:
 
     findings = audit_all() if options.model == "all" else audit(options.model)
     if _audit_format(options) == "json":
-        text = json.dumps([finding.as_dict() for finding in findings], ensure_ascii=False, indent=2) + "\n"
+        text = strict_json([finding.as_dict() for finding in findings]) + "\n"
     elif not findings:
         where = "any model" if options.model == "all" else options.model
         text = (f"nothing to report: every printed number of {where} matches its recomputed value "

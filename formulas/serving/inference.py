@@ -93,7 +93,8 @@ def infer_cards(flops_per_call: Any, calls_per_day: Any, peak: Any, utilization:
     hours = fast.magnitude(busy_hours, "busy_hours", args.BUSY_HOURS)
     fast.same_shape(flops_per_call=per_call, calls_per_day=calls, peak_and_utilization=rate, busy_hours=hours)
     scale = fast.conversion(_CARDS_UNITS, "card")
-    cards = fast.result(per_call * calls / (hours * (rate / scale)), "card")
+    cards = fast.result(per_call * calls / (hours * (rate / scale)), "card", flops_per_call=per_call,
+                        calls_per_day=calls, peak=rate, busy_hours=hours)
     warn_inconsistent(cards, factor, message, "cards")
     return cards
 

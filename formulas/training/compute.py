@@ -78,7 +78,8 @@ def data_tokens(data: Any, bytes_per_char: Any = DEFAULT_BYTES_PER_CHAR,
     per_token = fast.magnitude(words_per_token, "words_per_token", args.WORDS_PER_TOKEN)
     fast.same_shape(data=data_bytes, bytes_per_char=per_char, chars_per_word=per_word, words_per_token=per_token)
     scale = fast.conversion(_DATA_TOKENS_UNITS, "token")
-    return fast.result(data_bytes * (scale / (per_char * per_word * per_token)), "token")
+    return fast.result(data_bytes * (scale / (per_char * per_word * per_token)), "token", data=data_bytes,
+                       bytes_per_char=per_char, chars_per_word=per_word, words_per_token=per_token)
 
 
 @fast.guarded
@@ -193,7 +194,8 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.
     rate, factor, message = fast.effective_rate(peak, utilization)
     time = fast.magnitude(duration, "duration", args.DURATION)
     fast.same_shape(flops=work, peak_and_utilization=rate, duration=time)
-    cards = fast.result(work / (time * (rate / fast.conversion(_CARDS_UNITS, "card"))), "card")
+    cards = fast.result(work / (time * (rate / fast.conversion(_CARDS_UNITS, "card"))), "card", flops=work, peak=rate,
+                        duration=time)
     warn_inconsistent(cards, factor, message, "cards")
     return cards
 
@@ -227,7 +229,8 @@ def train_duration(flops: Any, cards: Any, peak: Any, utilization: Any) -> pint.
     card_count = fast.magnitude(cards, "cards", args.CARDS)
     rate, factor, message = fast.effective_rate(peak, utilization)
     fast.same_shape(flops=work, cards=card_count, peak_and_utilization=rate)
-    duration = fast.result(work / (card_count * (rate / fast.conversion(_DURATION_UNITS, "day"))), "day")
+    duration = fast.result(work / (card_count * (rate / fast.conversion(_DURATION_UNITS, "day"))), "day", flops=work,
+                           cards=card_count, peak=rate)
     warn_inconsistent(duration, factor, message, "duration")
     return duration
 
@@ -258,6 +261,7 @@ def train_card_hours(flops: Any, peak: Any, utilization: Any) -> pint.Quantity:
     work = fast.magnitude(flops, "flops", args.FLOP)
     rate, factor, message = fast.effective_rate(peak, utilization)
     fast.same_shape(flops=work, peak_and_utilization=rate)
-    card_hours = fast.result(work / (rate / fast.conversion(_CARD_HOURS_UNITS, "card_hour")), "card_hour")
+    card_hours = fast.result(work / (rate / fast.conversion(_CARD_HOURS_UNITS, "card_hour")), "card_hour", flops=work,
+                             peak=rate)
     warn_inconsistent(card_hours, factor, message, "card-hours")
     return card_hours

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import re
 from pathlib import Path
@@ -23,7 +22,7 @@ from ..model.spec import ModelSpec
 if TYPE_CHECKING:
     import pandas as pd
 from .formats import _number, format_value  # noqa: F401 - re-exported for the report modules
-from .safe_io import inert_text, visible_text
+from .safe_io import inert_text, strict_json, visible_text
 
 #: Characters JSON may carry raw but a terminal or a JavaScript reader should not get raw:
 #: C1 controls, line and paragraph separators, bidirectional overrides (written as \\uXXXX).
@@ -75,7 +74,7 @@ def table_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def json_text(document: Any) -> str:
     """Serialise ``document`` as UTF-8 JSON text whose raw bytes carry no control character."""
-    text = json.dumps(document, ensure_ascii=False, indent=2)
+    text = strict_json(document)
     return _JSON_RAW_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
 
 

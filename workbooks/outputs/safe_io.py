@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import re
 import secrets
@@ -324,6 +325,19 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def strict_json(document: Any) -> str:
+    """``document`` as indented UTF-8 JSON; NaN or infinity (``Infinity`` is not JSON) is an OutputError.
+
+    Every JSON flopsheet writes or prints goes through here (``allow_nan=False``): the
+    formulas refuse non-finite results, so this is the last line that keeps one out.
+    """
+    try:
+        return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
+    except ValueError:
+        raise OutputError("--format json", "the JSON document", "strict JSON: a number is infinite or NaN, "
+                          "which JSON cannot hold") from None
 
 
 def one_line(text: str) -> str:

@@ -1,0 +1,62 @@
+"""Issue 23: `flopsheet train` and `serve` under hostile numbers: no inf, no silent 0, errors name the option."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flopsheet.__main__ import main
+from flopsheet.units import OutputError
+from flopsheet.workbooks.outputs.safe_io import strict_json
+
+TRAIN = ["train", "--params", "7e9", "--tokens", "1e12", "--card", "H100 bf16", "--mfu", "40%"]
+SERVE = ["serve", "--params", "7e9", "--tokens-per-call", "2000", "--calls-per-day", "1e6", "--card", "H100 bf16",
+         "--mfu", "30%"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(("argv", "option", "became"), [
+    (TRAIN + ["--days", "30", "--price", "1e305 USD/card_hour"], "--price", "overflows to infinity"),
+    (TRAIN + ["--days", "30", "--price", "1e305 USD/card_hour", "--format", "json"], "--price", "overflows"),
+    (TRAIN + ["--days", "30", "--pue", "1e306"], "--pue", "overflows to infinity"),
+    (["train", "--params", "7e9", "--tokens", "1e12", "--card", "1000 TFLOPS", "--mfu", "40%", "--days", "30",
+      "--tdp", "1e305 W"], "--tdp", "overflows to infinity"),
+    (TRAIN + ["--days", "1e300"], "--days", "underflows to 0"),
+    (TRAIN + ["--cards", "1e308"], "--cards", "underflows to 0"),
+    (TRAIN + ["--days", "1", "--params", "1e300", "--tokens", "1e300"], "--params", "overflows to infinity"),
+    (["serve", "--params", "7e9", "--tokens-per-call", "2000", "--calls-per-day", "1e6", "--card", "1e294 TFLOPS",
+      "--mfu", "30%"], "--card", "underflows to 0"),
+], ids=["price", "price-json", "pue", "tdp", "days", "cards", "params", "serve-card"])
+def test_overflow_and_underflow_are_errors_naming_the_option(capsys, argv: list[str], option: str, became: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "", out
+    assert err.startswith(f"flopsheet: {option}: must be a value that keeps the result") and became in err, err
+    assert "inf" not in out and "Infinity" not in out
+
+
+def test_json_is_strict() -> None:
+    assert json.loads(strict_json({"a": 1.5})) == {"a": 1.5}
+    for bad in (float("inf"), float("nan"), -float("inf")):
+        with pytest.raises(OutputError, match="infinite or NaN"):
+            strict_json({"value": bad})
+
+
+def test_the_context_limit_error_names_the_option(capsys) -> None:
+    code, _, err = run(capsys, "serve", "--params", "Llama-2-70B", "--tokens-per-call", "2000000", "--calls-per-day",
+                       "1e6", "--card", "H100 bf16", "--mfu", "30%")
+    assert code == 2 and err.startswith("flopsheet: --tokens-per-call: must be at most 4096 tokens"), err
+    assert "prompt_tokens" not in err
+
+
+def test_tokens_per_call_reads_tokens_per_call_as_the_api_does(capsys) -> None:
+    with_unit = run(capsys, *SERVE[:4], "2000 tokens/call", *SERVE[5:], "--format", "json")
+    bare = run(capsys, *SERVE, "--format", "json")
+    assert with_unit[0] == 0 and json.loads(with_unit[1]) == json.loads(bare[1])
+    code, _, err = run(capsys, *SERVE[:4], "2000 W", *SERVE[5:])
+    assert code == 2 and "--tokens-per-call: expected a token count" in err
