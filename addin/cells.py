@@ -15,13 +15,13 @@ import numpy as np
 import pint
 
 from ..units import InputRangeError, Q, UnitInputError, parse_unit
+from ..formulas.args import read_bool
+from ..formulas.catalogues.cards import read_sparse
 from ..formulas.magnitudes import NOT_FINITE
 from .catalogue import Param, ResultUnit
 
 #: The types a cell holding a number arrives as (JSON gives int for whole numbers).
 NUMBER_TYPES = frozenset({int, float})
-#: Text accepted for a TRUE/FALSE argument.
-FLAG_TEXT = {"true": True, "false": False, "sparse": True, "dense": False, "1": True, "0": False}
 
 
 def _rows(raw: Sequence[Any]) -> list[list[Any]]:
@@ -95,13 +95,9 @@ def _expected(param: Param) -> str:
 def flag_argument(raw: Any, param: Param) -> bool:
     """Read a TRUE/FALSE argument (also 1/0 and "sparse"/"dense")."""
     value = single_cell(raw, param.name)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in FLAG_TEXT:
-        return FLAG_TEXT[value.strip().lower()]
-    raise UnitInputError(param.name, value, "TRUE or FALSE")
+    if param.name == "sparse":
+        return read_sparse(value, param.name)
+    return read_bool(value, param.name)
 
 
 _READERS = {"value": value_argument, "name": name_argument, "flag": flag_argument}

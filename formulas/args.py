@@ -7,7 +7,10 @@ way: a ``ValueError`` subclass naming the argument, the value and the expectatio
 
 from __future__ import annotations
 
+import copy
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,7 +18,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import AssumptionWarning, InputRangeError, Q, UnitInputError, ureg
+from ..units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError, ureg
 from ..units.format import unit_text
 from ..units.parse import NUMBER_EXPECTED
 
@@ -59,6 +62,71 @@ BYTES_PER_CHAR = ArgKind("byte/char", "bytes per character", "2 bytes/char")
 CHARS_PER_WORD = ArgKind("char/word", "characters per word", "5.1 chars/word")
 WORDS_PER_TOKEN = ArgKind("word/token", "words per token", "0.75 words/token")
 FLOP_PER_PARAM_TOKEN = ArgKind("FLOP/parameter/token", "FLOP per parameter per token", "6")
+
+
+#: The words a yes/no argument accepts as text (any case, surrounding spaces ignored): what
+#: people type and what Excel writes (TRUE/FALSE), 1/0, and Chinese 是/否.
+BOOLEAN_WORDS: dict[str, bool] = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False,
+                                  "是": True, "否": False}
+#: How a yes/no argument's expectation reads in an error.
+BOOLEAN_EXPECTED = "TRUE or FALSE (also the text true/false, yes/no, 1/0, 是/否)"
+
+
+def read_bool(value: Any, argument: str, extra_words: dict[str, bool] | None = None,
+              expected: str = BOOLEAN_EXPECTED) -> bool:
+    """Read a yes/no argument strictly: a bool, the number 1 or 0, or one of :data:`BOOLEAN_WORDS`.
+
+    Anything else (``"no way"``, ``"banana"``, ``2``, ``None``, an empty cell) is refused,
+    never read by Python's truthiness (where ``"no"`` and ``"FALSE"`` are True).
+    ``extra_words`` adds words of one argument (``sparse``/``dense`` for ``sparse``).
+
+    Examples
+    --------
+    >>> read_bool("FALSE", "sequence_parallel"), read_bool("是", "x"), read_bool(1, "x"), read_bool(" no ", "x")
+    (False, True, True, False)
+    >>> read_bool("banana", "sequence_parallel")
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.UnitInputError: sequence_parallel: expected TRUE or FALSE (also the text true/false, yes/no, 1/0, 是/否), got "banana"
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        words = {**BOOLEAN_WORDS, **(extra_words or {})}
+        if word in words:
+            return words[word]
+    raise UnitInputError(argument, value if isinstance(value, str) else repr(value)[:60], expected)
+
+
+@contextmanager
+def renamed_arguments(names: dict[str, str]) -> Iterator[None]:
+    """Re-raise an InputError of an inner call under the caller's name for that argument.
+
+    ``min_train_cards(model=...)`` calls ``train_flops(params=...)``; the command line
+    calls the formulas with ``duration`` for ``--days``. The user must read the name
+    they typed, never an inner one.
+
+    Examples
+    --------
+    >>> with renamed_arguments({"duration": "--days"}):
+    ...     quantity_arg("-3", "duration", DURATION)
+    Traceback (most recent call last):
+    ...
+    flopsheet.units.errors.InputRangeError: --days: must be greater than 0, got "-3"
+    """
+    try:
+        yield
+    except InputError as error:
+        name = names.get(error.argument or "")
+        if name is None:
+            raise
+        renamed = copy.copy(error)
+        renamed.argument = name
+        renamed.args = (renamed._message(),)
+        raise renamed from None
 
 
 @lru_cache(maxsize=256)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ..units import InputRangeError, Quantity, UnitInputError, ureg
+from ..units import InputRangeError, Q, Quantity, UnitInputError, ureg
 from . import args
 from .catalogues.cards import on_catalogue_change
 from .catalogues.peaks import MAX_UTILIZATION, Utilization, as_peak, as_utilization, throughput
@@ -147,9 +147,22 @@ NOT_FINITE = ("result", "infinity or NaN", "a finite number (an input is too lar
 
 def _extremity(value: Any) -> float:
     """How far a magnitude is from 1 in decades (the input most likely to have left the float range)."""
-    values = np.abs(np.asarray(value, dtype=float)).ravel()
+    values = np.abs(_plain_number(value)).ravel()
     values = values[np.isfinite(values) & (values > 0)]
     return float(np.max(np.abs(np.log10(values)))) if values.size else 0.0
+
+
+def _plain_number(value: Any) -> np.ndarray:
+    """An argument as float magnitudes for naming it in an error; text is parsed, anything else is 1."""
+    try:
+        if isinstance(value, str):
+            value = Q(value).magnitude
+        elif isinstance(value, pint.Quantity):
+            value = value.magnitude
+        numbers = np.asarray(value, dtype=float)
+    except (ValueError, TypeError, pint.PintError):
+        return np.ones(1)
+    return numbers if numbers.dtype.kind == "f" else np.ones(1)
 
 
 def out_of_range(value: Any, unit_text: str, inputs: dict[str, Any]) -> InputRangeError:
@@ -169,7 +182,7 @@ def out_of_range(value: Any, unit_text: str, inputs: dict[str, Any]) -> InputRan
         return InputRangeError(*NOT_FINITE)
     values = np.asarray(value, dtype=float)
     name, given = max(inputs.items(), key=lambda item: _extremity(item[1]))
-    shown = np.abs(np.asarray(given, dtype=float)).ravel()
+    shown = np.abs(_plain_number(given)).ravel()
     text = float(shown[np.argmax([_extremity(number) for number in shown])]) if shown.size else math.nan
     if np.any(np.isnan(values)):
         became = "is not a number (NaN)"
@@ -196,6 +209,44 @@ def result(value: Any, unit_text: str, /, **inputs: Any) -> pint.Quantity:
     elif not _checked_array(np.asarray(value), positive=True):
         raise out_of_range(value, unit_text, inputs)
     return Quantity(value, _units_container(unit_text))
+
+
+def finite(value: Any, unit_text: str, /, **inputs: Any) -> Any:
+    """``value`` itself if every element is finite (0 allowed); else :func:`out_of_range` naming the input.
+
+    For results that may be 0 (no activations without a sequence length) but never inf or NaN.
+    """
+    values = np.asarray(value, dtype=float)
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise out_of_range(values, unit_text, inputs)
+    return value
+
+
+def checked(function: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`guarded`, and the quantity it returns must be finite: inf or NaN names the most extreme argument.
+
+    For formulas written in pint arithmetic (memory, serving times) whose result does not
+    pass through :func:`result`.
+    """
+    signature = inspect.signature(function)
+    inner = guarded(function)
+
+    @functools.wraps(function)
+    def formula(*arguments: Any, **keywords: Any) -> Any:
+        try:
+            answer = inner(*arguments, **keywords)
+        except UnitInputError as error:
+            if error.argument is not None or error.expected != "a finite number":
+                raise
+            # An intermediate value left the float range (read back by Q without an argument name).
+            raise out_of_range(math.inf, "", dict(signature.bind_partial(*arguments, **keywords).arguments)) from None
+        magnitudes = np.asarray(getattr(answer, "magnitude", answer), dtype=float)
+        if not np.all(np.isfinite(magnitudes)):
+            raise out_of_range(magnitudes, str(getattr(answer, "units", "")),
+                               dict(signature.bind_partial(*arguments, **keywords).arguments))
+        return answer
+
+    return formula
 
 
 def guarded(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -56,7 +56,7 @@ CASES: list[tuple[str, tuple[Any, ...], str]] = [
     ('CARD_PEAK', ('A1000', 'tf32'), '#N/A card: unknown accelerator "A1000"; known: ' + KNOWN + A1000_HINT),
     ('CARD_PEAK', ('A100', 'fp4'), '#N/A precision: unknown precision "fp4"; known: ' + ", ".join(flopsheet.catalogue()["A100"].dense) + ' for A100'),
     ('CARD_PEAK', ('A100', None), '#VALUE! precision: expected fp64, fp32, tf32, bf16, fp16, fp8, int8 or fp4 (e.g. "tf32"), got ""; the cell is empty'),
-    ('CARD_PEAK', ('A100', 'tf32', 'maybe'), '#VALUE! sparse: expected TRUE or FALSE, got "maybe"'),
+    ('CARD_PEAK', ('A100', 'tf32', 'maybe'), '#VALUE! sparse: expected TRUE or FALSE (also the text true/false, yes/no, 1/0, 是/否, sparse/dense), got "maybe"'),
     ('TRAIN_FLOPS', ([[{'type': 'Error', 'basicValue': '#N/A'}]], 1e12), '#VALUE! params: expected a number or a quantity, got "#N/A"; the cell holds the Excel error #N/A'),
     ('TRAIN_FLOPS', ([[1e9], [{'type': 'Error', 'basicValue': '#DIV/0!'}]], 1e12), '#VALUE! params: expected a number or a quantity, got "#DIV/0!"; the cell holds the Excel error #DIV/0!'),
     ('TRAIN_FLOPS', ([[1e9], [2e9], [3e9]], [[1e12], [2e12]]), '#VALUE! tokens: expected values of a shape that combines with params (3, 1): one value, or a range of the same shape, got "a range of shape (2, 1)"'),

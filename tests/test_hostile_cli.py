@@ -60,3 +60,9 @@ def test_tokens_per_call_reads_tokens_per_call_as_the_api_does(capsys) -> None:
     assert with_unit[0] == 0 and json.loads(with_unit[1]) == json.loads(bare[1])
     code, _, err = run(capsys, *SERVE[:4], "2000 W", *SERVE[5:])
     assert code == 2 and "--tokens-per-call: expected a token count" in err
+
+
+def test_train_refuses_an_integer_peak(capsys) -> None:
+    code, _, err = run(capsys, "train", "--params", "7e9", "--tokens", "1e12", "--card", "H100 int8", "--mfu", "40%",
+                       "--days", "30")
+    assert code == 2 and err.startswith('flopsheet: --card: expected a floating-point peak for training'), err

@@ -18,11 +18,9 @@ Light on purpose (no pandas, no openpyxl): it starts as fast as ``import flopshe
 from __future__ import annotations
 
 import argparse
-import copy
 import inspect
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +30,7 @@ from ..formulas import FUNCTIONS, args, infer_cards, infer_flops, train_card_hou
 from ..formulas import magnitudes as fast
 from ..formulas.catalogues.cards import card_power
 from ..formulas.catalogues.peaks import Peak, Utilization, as_peak, as_utilization
+from ..formulas.training.memory import refuse_integer_peak
 from ..units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
 from ..workbooks.outputs.safe_io import strict_json
 from .values import EXIT_OK, HELP_FORMAT, add_format, is_bare, require_unit
@@ -105,19 +104,9 @@ SERVE_OPTIONS: dict[str, str] = {"params": "--params", "model": "--params", "tok
                                  "kv_bytes_per_token": "--kv-bytes-per-token", "cards": "--card"}
 
 
-@contextmanager
-def as_options(options: dict[str, str]) -> Iterator[None]:
+def as_options(options: dict[str, str]) -> Any:
     """Re-raise a formula's InputError under the command-line option the user typed (``duration`` -> ``--days``)."""
-    try:
-        yield
-    except InputError as error:
-        option = options.get(error.argument or "")
-        if option is None:
-            raise
-        renamed = copy.copy(error)
-        renamed.argument = option
-        renamed.args = (renamed._message(),)
-        raise renamed from None
+    return args.renamed_arguments(options)
 
 
 def read_tokens_per_call(text: str, option: str) -> pint.Quantity:
@@ -233,6 +222,7 @@ def train(params: pint.Quantity, tokens: pint.Quantity, peak: Peak, utilization:
     """
     if (duration is None) == (cards is None):
         raise InputError("--days/--cards", "", "exactly one of --days (how long) and --cards (how many)")
+    refuse_integer_peak(peak, f"{peak.card} {peak.precision}")
     extra = () if flop_per_param_token is None else (flop_per_param_token,)
     flops = train_flops(params, tokens, *extra)
     inputs = [Line("params", "parameters", params, "parameter"), Line("tokens", "training tokens", tokens, "token"),

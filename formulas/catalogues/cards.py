@@ -38,12 +38,13 @@ import pint
 
 from ...units import CatalogueError, InputError, Q, UnitInputError, UnknownNameError, UserFileError, did_you_mean
 from ...units.user_files import read_user_file, user_text
+from ..args import BOOLEAN_EXPECTED, read_bool
 
 CATALOGUE_FILE = Path(__file__).with_name("data") / "accelerators.toml"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
 _PER_CARD = "card"
-#: Text accepted for the ``sparse`` switch of :func:`card_peak`.
-SPARSE_WORDS: dict[str, bool] = {"true": True, "false": False, "sparse": True, "dense": False}
+#: Text the ``sparse`` switch of :func:`card_peak` accepts beyond the shared yes/no words.
+SPARSE_WORDS: dict[str, bool] = {"sparse": True, "dense": False}
 #: Environment variable naming a user catalogue file (read by every face).
 CATALOGUE_ENV = "FLOPSHEET_CATALOGUE"
 #: Largest catalogue file read (bytes); the built-in one of 30 cards has about 20 KB.
@@ -516,25 +517,21 @@ def find_card(name: str, argument: str = "card") -> Accelerator:
 
 
 def read_sparse(value: Any, argument: str = "sparse") -> bool:
-    """Read the sparsity switch: a bool, or the text TRUE/FALSE/sparse/dense (any case).
+    """Read the sparsity switch through the shared yes/no reader, with "sparse"/"dense" as extra words.
 
-    Any other value is refused: a truthy string such as "no" must not select the
+    Any other value is refused: a truthy string such as "banana" must not select the
     sparse figure.
 
     Examples
     --------
-    >>> read_sparse(True), read_sparse("FALSE"), read_sparse("sparse")
-    (True, False, True)
-    >>> read_sparse("no")
+    >>> read_sparse(True), read_sparse("FALSE"), read_sparse("sparse"), read_sparse("no")
+    (True, False, True, False)
+    >>> read_sparse("maybe")
     Traceback (most recent call last):
     ...
-    flopsheet.units.errors.UnitInputError: sparse: expected True or False (or the text "TRUE", "FALSE", "sparse", "dense"), got "no"
+    flopsheet.units.errors.UnitInputError: sparse: expected TRUE or FALSE (also the text true/false, yes/no, 1/0, 是/否, sparse/dense), got "maybe"
     """
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in SPARSE_WORDS:
-        return SPARSE_WORDS[value.strip().lower()]
-    raise UnitInputError(argument, value, 'True or False (or the text "TRUE", "FALSE", "sparse", "dense")')
+    return read_bool(value, argument, SPARSE_WORDS, f"{BOOLEAN_EXPECTED[:-1]}, sparse/dense)")
 
 
 def card_peak(name: str, precision: str, sparse: bool = False) -> pint.Quantity:

@@ -16,6 +16,7 @@ import pint
 
 from ...units import InputError, Q, UnitInputError, UnknownNameError
 from .. import args
+from .. import magnitudes as fast
 from ..catalogues.cards import key
 from .model import BATCH, CONTEXT, is_model, served_model, whole_number
 
@@ -97,6 +98,7 @@ def _bytes_per_value(value: Any, argument: str) -> pint.Quantity:
     return quantity.to("B")
 
 
+@fast.checked
 def weights_memory(params: Any, precision: Any, group_size: Any = None) -> pint.Quantity:
     """Return the memory that holds a model's weights: ``params * bytes per value``.
 
@@ -136,6 +138,7 @@ def weights_memory(params: Any, precision: Any, group_size: Any = None) -> pint.
     return (parameters * width / Q(1, "parameter")).to("GB")
 
 
+@fast.checked
 def kv_bytes_per_token(layers: Any, kv_heads: Any, head_dim: Any, precision: Any = "bf16") -> pint.Quantity:
     """Return the KV-cache bytes of one token: ``2 * layers * kv_heads * head_dim * bytes``.
 
@@ -187,6 +190,7 @@ def _is_bare_number(value: Any) -> bool:
 DEFAULT_BATCH, DEFAULT_KV_PRECISION = 1, "bf16"
 
 
+@fast.checked
 def kv_cache_memory(layers: Any, kv_heads: Any = None, head_dim: Any = None, context_tokens: Any = None,
                     batch: Any = DEFAULT_BATCH, precision: Any = DEFAULT_KV_PRECISION) -> pint.Quantity:
     """Return the KV-cache memory of ``batch`` sequences of ``context_tokens`` each.

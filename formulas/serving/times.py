@@ -27,6 +27,7 @@ import pint
 
 from ...units import AssumptionWarning, InputError, Q, UnitInputError
 from .. import args
+from .. import magnitudes as fast
 from ..catalogues.cards import card_bandwidth, card_memory
 from .inference import _per_call_to_count
 from .memory import precision_bytes
@@ -97,6 +98,7 @@ def _kv_bytes(model: ServedModel, width: pint.Quantity, context: pint.Quantity, 
     return model.kv_per_token(width)
 
 
+@fast.checked
 def prefill_time(model: Any, prompt_tokens: Any, card: Any, batch: Any = 1,
                  utilization: Any = DEFAULT_UTILIZATION, *, cards: Any = 1, precision: Any = None,
                  kv_precision: Any = None, kv_bytes_per_token: Any = None) -> pint.Quantity:
@@ -164,6 +166,7 @@ def _decode_step(read: ServedModel, card: ServingCard, context: pint.Quantity, s
     return memory_time, compute_time, kv
 
 
+@fast.checked
 def decode_time(model: Any, card: Any, context_tokens: Any = 0, batch: Any = 1,
                 efficiency: Any = DEFAULT_EFFICIENCY, utilization: Any = DEFAULT_UTILIZATION, *,
                 cards: Any = 1, precision: Any = None, kv_precision: Any = None,

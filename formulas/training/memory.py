@@ -40,7 +40,8 @@ from ..catalogues.cards import PRECISIONS, card_memory, find_card, key
 from .flops import part_table
 from ..catalogues.shapes import ModelShape, find_model, is_model_name, misspelt_model
 from .compute import train_cards, train_flops
-from ..catalogues.peaks import as_peak
+from .. import magnitudes as fast
+from ..catalogues.peaks import Peak, as_peak
 
 #: Bytes per parameter of weights, gradients and optimizer states, by training precision
 #: and optimizer (ZeRO, section 3.1: mixed-precision Adam is 2 + 2 + 12).
@@ -60,17 +61,19 @@ ACTIVATION_FULL_RECOMPUTE = 2       # each layer's input, 16-bit
 PARTS = ("weights", "gradients", "optimizer states", "activations")
 #: The ``note`` a table carries when activations cannot be computed (a parameter count, or no seq_len).
 NOT_COUNTED = "not counted"
+#: Precisions whose catalogue peaks count integer operations (TOPS), not floating point.
+INTEGER_PRECISIONS = ("int8",)
 COUNT = args.ArgKind("dimensionless", "a whole number", "8")
 
 
 def _recompute_mode(recompute: Any) -> str:
-    if recompute is True:
-        return "full"
-    if recompute is False or recompute is None:
+    """"none", "selective" or "full" from a mode's name or a strict yes/no (yes = full)."""
+    if recompute is None:
         return "none"
     if isinstance(recompute, str) and recompute.strip().lower() in RECOMPUTE_MODES:
         return recompute.strip().lower()
-    raise InputError("recompute", recompute, "TRUE (full), FALSE, \"selective\" or \"full\"")
+    expected = 'TRUE (full), FALSE, "selective" or "full" (also yes/no, 1/0, 是/否)'
+    return "full" if args.read_bool(recompute, "recompute", expected=expected) else "none"
 
 
 def _choice(value: Any, argument: str, choices: dict[str, Any] | tuple[Any, ...]) -> Any:
@@ -159,11 +162,42 @@ def _read_plan(model: Any, precision: Any, optimizer: Any, zero_stage: Any, seq_
     shape, params = _model(model)
     tp, pp = _whole(tensor_parallel, "tensor_parallel"), _whole(pipeline_parallel, "pipeline_parallel")
     mode = _recompute_mode(recompute)
+    # Every argument given is checked, also where this call does not use it (no shape, no seq_len).
+    length = None if seq_len is None else float(np.asarray(args.quantity_arg(seq_len, "seq_len", args.TOKENS).magnitude))
+    batch = _whole(micro_batch, "micro_batch")
+    split = args.read_bool(sequence_parallel, "sequence_parallel")
+    if shape is not None:
+        check_layout(shape, tp, pp)
     plan = _plan(params, shape, _choice(precision, "precision", tuple(STATE_BYTES)),
                  _choice(optimizer, "optimizer", OPTIMIZER_ALIASES),
                  _choice(_whole(zero_stage, "zero_stage", positive=False), "zero_stage", ZERO_STAGES),
-                 seq_len, micro_batch, mode, tp, pp, bool(sequence_parallel))
+                 seq_len, micro_batch, mode, tp, pp, split)
+    inputs = {"model": params, "seq_len": length or 1.0, "micro_batch": batch}
+    fast.finite(plan.replicated + plan.sharded + plan.activations, "B/card", **inputs)
     return shape, params, plan, tp, pp, mode
+
+
+def check_layout(shape: ModelShape, tensor_parallel: int, pipeline_parallel: int) -> None:
+    """Refuse a model-parallel layout the shape cannot take.
+
+    Tensor parallelism splits the attention heads (and the KV heads of grouped-query
+    attention) over the cards, so it must divide them (Megatron-LM asserts the same);
+    pipeline parallelism gives each stage at least one layer.
+
+    Raises
+    ------
+    InputRangeError
+        ``tensor_parallel`` not dividing the heads, or ``pipeline_parallel`` above the layers.
+    """
+    heads = [("attention heads", shape.heads)] + ([("KV heads", shape.kv_heads)]
+                                                   if shape.kv_heads and shape.kv_heads >= tensor_parallel else [])
+    for what, count in heads:
+        if count % tensor_parallel:
+            raise InputRangeError("tensor_parallel", tensor_parallel,
+                                  f"a divisor of the {count} {what} of {shape.name} (each card holds whole heads)")
+    if pipeline_parallel > shape.layers:
+        raise InputRangeError("pipeline_parallel", pipeline_parallel,
+                              f"at most the {shape.layers} layers of {shape.name} (each stage holds at least one layer)")
 
 
 def _plan(params: float, shape: ModelShape | None, precision: str, optimizer: str, zero_stage: int,
@@ -254,6 +288,7 @@ def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer:
     rows = {name: value / data_parallel if sharded else value for name, (value, sharded) in plan.parts.items()}
     rows["activations"] = np.nan if plan.missing else plan.activations
     rows["total"] = sum(value for value in rows.values() if not np.isnan(value))
+    fast.finite(rows["total"], "B/card", model=_params_of(model), cards=float(data_parallel))
     records = [{"part": name, "bytes": value, "GB": value / 1e9} for name, value in rows.items()]
     columns = ["bytes", "GB"]
     if card is not None:
@@ -271,6 +306,24 @@ def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer:
                               "total": "model states only; " + plan.missing}.get(record["part"], "")
         columns.append("note")
     return part_table(records, columns)
+
+
+def _params_of(model: Any) -> float:
+    """The parameter count of what ``model`` names (for naming an argument in an overflow error)."""
+    return _model(model)[1]
+
+
+def refuse_integer_peak(peak: Peak, given: Any, argument: str = "peak") -> None:
+    """Training runs in floating point: an int8 peak (TOPS of integer operations) is not its rate.
+
+    Raises
+    ------
+    InputError
+        A catalogue peak at an integer precision ("H100 int8").
+    """
+    if peak.precision in INTEGER_PRECISIONS:
+        raise InputError(argument, given, "a floating-point peak for training (bf16, fp16, tf32, fp8...)",
+                         f"{peak.precision} counts integer operations (TOPS), which training does not run on")
 
 
 def _data_parallel(cards: int, tensor_parallel: int, pipeline_parallel: int) -> int:
@@ -373,6 +426,7 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
     shape, params, plan, tp, pp, mode = _read_plan(model, precision, optimizer, zero_stage, seq_len, micro_batch,
                                                    recompute, tensor_parallel, pipeline_parallel, sequence_parallel)
     peak_info = as_peak(peak)
+    refuse_integer_peak(peak_info, peak)
     card_name = card or peak_info.card
     if card_name is None:
         raise InputError("card", None, 'a catalogue card (or a catalogue peak such as "H100 bf16") for its memory')
@@ -390,11 +444,12 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
     if plan.missing:
         warnings.warn(f"min_train_cards: memory_cards hold the model states only; {plan.missing}",
                       AssumptionWarning, stacklevel=2)
-    data_parallel = max(1, math.ceil(plan.sharded / room)) if plan.sharded else 1
+    data_parallel = max(1, math.ceil(fast.finite(plan.sharded / room, "card", model=params))) if plan.sharded else 1
     memory_cards = data_parallel * tp * pp
-    flops = train_flops(shape if shape is not None and seq_len is not None else params, tokens,
-                        seq_len=seq_len if shape is not None else None, recompute=mode == "full")
-    compute_cards = math.ceil(float(np.asarray(train_cards(flops, peak_info, utilization, duration).to("card").m)))
+    with args.renamed_arguments({"params": "model", "flops": "model"}):
+        flops = train_flops(shape if shape is not None and seq_len is not None else params, tokens,
+                            seq_len=seq_len if shape is not None else None, recompute=mode == "full")
+        compute_cards = math.ceil(float(np.asarray(train_cards(flops, peak_info, utilization, duration).to("card").m)))
     cards = max(compute_cards, memory_cards)
     binding = "memory" if memory_cards > compute_cards else "compute"
     held = "the model states (activations not counted)" if plan.missing else "the model states and activations"
