@@ -66,3 +66,35 @@ def test_train_refuses_an_integer_peak(capsys) -> None:
     code, _, err = run(capsys, "train", "--params", "7e9", "--tokens", "1e12", "--card", "H100 int8", "--mfu", "40%",
                        "--days", "30")
     assert code == 2 and err.startswith('flopsheet: --card: expected a floating-point peak for training'), err
+
+
+def test_simulate_serving_writes_the_xlsx_it_prints(tmp_path, capsys, caplog) -> None:
+    """The -o run must not fail on a combination of ends the printed run never evaluates."""
+    import openpyxl
+
+    argv = ["simulate", "serving", "--range", "params=1e11..3e11", "-n", "2000"]
+    printed = run(capsys, *argv)
+    assert printed[0] == 0, printed[2]
+    target = tmp_path / "x.xlsx"
+    code, out, err = run(capsys, *argv, "-o", str(target))
+    assert code == 0 and out.strip() == str(target), err
+    assert "no low/high columns" in caplog.text and "latency" in caplog.text  # on stderr outside pytest
+    workbook = openpyxl.load_workbook(target)
+    warnings_text = " ".join(str(cell.value) for row in workbook["Simulation"].iter_rows() for cell in row if cell.value)
+    assert "no low/high columns" in warnings_text
+
+
+def test_simulate_from_a_low_cell_holding_text_is_an_error(tmp_path, capsys) -> None:
+    import openpyxl
+    from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR
+
+    for low, high, shown in (("abc", 120, '"abc"'), (90, None, "an empty cell"), (True, 120, "True")):
+        workbook = openpyxl.load_workbook(TEMPLATE_DIR / "table5_kimi_training.xlsx")
+        for name, value in (("duration_low", low), ("duration_high", high)):
+            ((sheet, reference),) = workbook.defined_names[name].destinations
+            workbook[sheet][reference.replace("$", "")].value = value
+        edited = tmp_path / "edited.xlsx"
+        workbook.save(edited)
+        code, _, err = run(capsys, "simulate", "table5_kimi_training", "--from", str(edited), "-n", "1000")
+        assert code == 2, err
+        assert "--from edited.xlsx: expected a number in duration_" in err and shown in err, err

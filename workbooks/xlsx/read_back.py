@@ -255,7 +255,12 @@ def _read_inputs(values: Workbook, formulas: Workbook, spec: ModelSpec, source: 
 
 
 def _read_ranges(values: Workbook, formulas: Workbook, spec: ModelSpec, source: Path) -> dict[str, str]:
-    """``{input: "LOW..HIGH unit"}`` from the low and high cells, where both hold numbers."""
+    """``{input: "LOW..HIGH unit"}`` from the low and high cells, where both hold numbers.
+
+    Both cells empty (or equal) means no range; anything else that is not a number in
+    both (text such as "abc", a TRUE, one end left empty) is an error naming the cell,
+    never a range silently dropped.
+    """
     option = f"--from {source.name}"
     ranges: dict[str, str] = {}
     for item in spec.inputs:
@@ -263,14 +268,25 @@ def _read_ranges(values: Workbook, formulas: Workbook, spec: ModelSpec, source: 
         if not all(name in values.defined_names for name in names):
             continue
         ends = [_input_cell(values, formulas, name, source, []) for name in names]
-        if not all(isinstance(end, (int, float)) and not isinstance(end, bool) for end in ends) or ends[0] == ends[1]:
-            continue  # an input without a range (empty low/high cells, or low equal to high)
+        if all(_blank(end) for end in ends):
+            continue  # an input without a range
+        for end, name in zip(ends, names):
+            if not isinstance(end, (int, float)) or isinstance(end, bool):
+                shown_end = "an empty cell" if _blank(end) else (end if isinstance(end, str) else str(end))
+                raise InputError(option, shown_end, f"a number in {name} (the {'low' if name.endswith('_low') else 'high'} "
+                                 f"end of {item.name}'s range), or both {names[0]} and {names[1]} empty")
+        if ends[0] == ends[1]:
+            continue  # low equal to high: no range
         unit = (_input_cell(values, formulas, f"{item.name}_unit", source, [])
                 if f"{item.name}_unit" in values.defined_names else None)
         unit_text = _cell_text(unit, option, f"{item.name}_unit") if unit is not None else ""
         low, high = (_cell_text(end, option, name) for end, name in zip(ends, names))
         ranges[item.name] = f"{low}..{high} {unit_text}".strip()
     return ranges
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _input_cell(values: Workbook, formulas: Workbook, name: str, source: Path, from_formulas: list[str]) -> Any:

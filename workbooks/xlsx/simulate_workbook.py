@@ -27,7 +27,11 @@ same simulation gives the same bytes and viewers that do not calculate show numb
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 from pathlib import Path
+
 import numpy as np
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -36,11 +40,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ...units import InputError
 from ..model.simulate import Simulation
-from ..outputs.safe_io import set_text_cell
+from ..outputs.safe_io import set_text_cell, visible_text
 from . import styles
 from .package import save_deterministic
 from .templates import build_workbook
+
+logger = logging.getLogger(__name__)
 
 #: Equal-width bins of the histogram of the main result.
 HISTOGRAM_BINS = 40
@@ -252,7 +259,19 @@ def build_simulation_workbook(simulation: Simulation) -> tuple[Workbook, dict[st
     ranges = {name: (distribution.low_quantity, distribution.high_quantity)
               for name, distribution in simulation.ranges.items()}
     overrides = {record.name: record.quantity for record in simulation.base.itertuples() if record.overridden}
-    workbook, cached = build_workbook(simulation.model_spec, overrides=overrides, frame=simulation.base, ranges=ranges)
+    try:
+        workbook, cached = build_workbook(simulation.model_spec, overrides=overrides, frame=simulation.base,
+                                          ranges=ranges)
+    except InputError as error:
+        # The live model's low/high columns combine each value at its own end (interval arithmetic), which can
+        # pair ends the model refuses (the largest model's weights with the smallest replica); the simulation
+        # itself evaluated consistent samples, as the printed run did. Write the model without those columns.
+        workbook, cached = build_workbook(simulation.model_spec, overrides=overrides, frame=simulation.base)
+        note = (f"the model sheet has no low/high columns: combining each value at its own end of its range gives "
+                f"inputs the model refuses ({error}); the percentiles, histogram and tornado come from consistent "
+                "samples")
+        simulation = dataclasses.replace(simulation, warnings=[*simulation.warnings, note])
+        logger.warning("warning: %s", visible_text(note))
     sheets: dict[str, Cached] = {name: {} for name in (HISTOGRAM_SHEET, TORNADO_SHEET, SAMPLES_SHEET)}
     _simulation_sheet(workbook.create_sheet(SIMULATION_SHEET, 0), simulation)
     _histogram_sheet(workbook.create_sheet(HISTOGRAM_SHEET, 1), simulation, sheets[HISTOGRAM_SHEET])
