@@ -98,3 +98,33 @@ def test_simulate_from_a_low_cell_holding_text_is_an_error(tmp_path, capsys) -> 
         code, _, err = run(capsys, "simulate", "table5_kimi_training", "--from", str(edited), "-n", "1000")
         assert code == 2, err
         assert "--from edited.xlsx: expected a number in duration_" in err and shown in err, err
+
+
+def test_a_range_in_bytes_reads_b_as_the_byte(capsys) -> None:
+    code, out, err = run(capsys, "simulate", "serving", "--range", "precision=1..2 B", "-n", "1000")
+    assert code == 0, err
+    assert "precision = 1..2 B (uniform, 1 to 2 B)" in out
+    code, _, err = run(capsys, "simulate", "serving", "--range", "precision=1..2", "-n", "1000")
+    assert code == 2 and "--range precision needs a unit" in err
+
+
+def test_an_unknown_distribution_lists_the_kinds(capsys) -> None:
+    code, _, err = run(capsys, "simulate", "table5_kimi_training", "--range", "duration=gaussian 90..120 days")
+    assert code == 2, err
+    assert "uniform, normal, lognormal, triangular" in err and "unknown distribution 'gaussian'" in err
+
+
+def test_an_unknown_model_name_lists_the_shapes(capsys) -> None:
+    code, _, err = run(capsys, *SERVE[:2], "Llama-9-70B", *SERVE[3:])
+    assert code == 2 and err.startswith('flopsheet: --params: unknown model shape') and "Llama 2 70B" in err, err
+    import flopsheet
+    for call in (lambda: flopsheet.train_memory("Llama-9-70B"), lambda: flopsheet.decode_time("Llama-9-70B", "H100 bf16")):
+        with pytest.raises(flopsheet.UnknownNameError, match='^model: unknown model shape .*"Llama-9-70B"; known: .*Llama 2 7B'):
+            call()
+
+
+@pytest.mark.parametrize("value", [1e308, 10**400, "1e308", 2**53 + 1])
+def test_a_shape_with_huge_fields_is_an_error_not_an_overflow(value) -> None:
+    import flopsheet
+    with pytest.raises(flopsheet.InputRangeError, match="^layers: must be a whole number of at most 9,007,199,254,740,992"):
+        flopsheet.model_shape("Llama-2-7B", layers=value)

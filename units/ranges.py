@@ -54,6 +54,8 @@ _PROBE_UNITS = ("card", "token")
 
 _HEAD = re.compile(r"\s*(?P<kind>uniform|normal|lognormal|log-normal|triangular)(?![\w])\s*", re.IGNORECASE)
 _CI = re.compile(r"(?P<level>[0-9]{1,3}(?:\.[0-9]{1,6})?)\s*%\s*CI(?![\w])\s*", re.IGNORECASE)
+#: A word before the numbers that is not a kind ("gaussian 90..120"): an unknown distribution.
+_UNKNOWN_HEAD = re.compile(r"\s*(?P<word>[^\W\d_][\w-]*)\s+(?=[-+.\d])")
 _PLUS_MINUS = re.compile(r"±|\+/-|\+-")
 _LIST_SEPARATOR = re.compile(r";|,(?=\s)")
 #: Full-width punctuation a range may be typed with ("90．．120", "20%，30%，46%"), folded to ASCII
@@ -206,6 +208,10 @@ def parse_distribution(text: str | Distribution, default_unit: str | pint.Unit |
         raise UnitInputError(argument, text, f"a range of at most {MAX_RANGE_TEXT} characters")
     folded = text.translate(_FOLDS)
     head = _HEAD.match(folded)
+    unknown = None if head else _UNKNOWN_HEAD.match(folded)
+    if unknown is not None:
+        raise InputError(argument, text, f"a distribution of the kinds {', '.join(KINDS)} (or none: uniform); "
+                         f"{RANGE_FORMS}", f"unknown distribution {unknown.group('word')!r}")
     kind = head.group("kind").lower().replace("-", "") if head else "uniform"
     body = folded[head.end():] if head else folded
     level = DEFAULT_CI

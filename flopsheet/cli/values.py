@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from typing import Any
 
 from ..units import InputError, MissingUnitError, Q
 from ..workbooks.model.spec import ModelSpec, load_spec  # noqa: F401 - load_spec for the doctests
@@ -170,6 +171,21 @@ def check_ranges(spec: ModelSpec, ranges: Mapping[str, str]) -> None:
                                f"this model keeps it in {item.unit}: write {_quoted(list(dict.fromkeys(written)))}")
 
 
+def _unit_in_context(text: str, unit: str, probed: Any) -> bool:
+    """True when the range's letters are a unit in the input's own context: "1..2 B" for bytes is the byte.
+
+    The probe unit is a count, where "B" reads as billion; read in the input's unit the
+    same text gives other ends (1..2 byte, not 1e9..2e9), so the ends carry a unit.
+    """
+    from ..units.ranges import parse_distribution
+
+    try:
+        own = parse_distribution(text, unit)
+    except InputError:
+        return False
+    return (own.low, own.high) != (probed.low, probed.high)
+
+
 def check_distributions(spec: ModelSpec, ranges: Mapping[str, str]) -> None:
     """Apply the rule to ``simulate --range NAME=TEXT``: a range whose ends carry no unit needs one.
 
@@ -194,7 +210,7 @@ def check_distributions(spec: ModelSpec, ranges: Mapping[str, str]) -> None:
             probed = parse_distribution(text, PROBE_UNIT)
         except InputError:
             continue
-        if probed.unit == unit_of(PROBE_UNIT):
+        if probed.unit == unit_of(PROBE_UNIT) and not _unit_in_context(text, item.unit, probed):
             example = f"{text.strip()} {PLURALS.get(everyday_unit(item.unit), everyday_unit(item.unit))}"
             raise MissingUnitError(f"--range {name}", text,
                                    f'this model keeps it in {item.unit}: write it after the ends, e.g. "{example}"')

@@ -397,13 +397,23 @@ def _read_field(name: str, value: Any) -> Any:
 
 
 def _whole(value: Any, name: str) -> int:
-    """A whole number from an int, an integral float or cell text ("4096")."""
+    """A whole number from an int, an integral float or cell text ("4096"), at most :data:`MAX_SHAPE_FIELD`."""
     if isinstance(value, (bool, np.bool_)):
         raise InputError(name, value, "a whole number, not TRUE/FALSE")
     number = value if isinstance(value, (int, float, np.integer, np.floating)) else Q(value, "dimensionless", argument=name).to("dimensionless").magnitude
+    if isinstance(number, (int, np.integer)) and abs(int(number)) > MAX_SHAPE_FIELD:
+        raise InputRangeError(name, value if abs(int(number)) < 10**30 else f"a whole number of {len(str(abs(int(number)))):,} digits",
+                              f"a whole number of at most {MAX_SHAPE_FIELD:,}")
     if not np.isscalar(number) or not math.isfinite(float(number)) or float(number) != int(number):
         raise InputRangeError(name, value, "a whole number")
+    if abs(float(number)) > MAX_SHAPE_FIELD:
+        raise InputRangeError(name, value, f"a whole number of at most {MAX_SHAPE_FIELD:,}")
     return int(number)
+
+
+#: Largest value of a whole-number shape field (layers, d_model, vocab...): 2^53, the largest
+#: whole number a float holds exactly, so every count computed from a shape stays a finite float.
+MAX_SHAPE_FIELD = 2**53
 
 
 def _check_divides(total: int, total_name: str, part: int, part_name: str) -> None:
