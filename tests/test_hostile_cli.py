@@ -128,3 +128,31 @@ def test_a_shape_with_huge_fields_is_an_error_not_an_overflow(value) -> None:
     import flopsheet
     with pytest.raises(flopsheet.InputRangeError, match="^layers: must be a whole number of at most 9,007,199,254,740,992"):
         flopsheet.model_shape("Llama-2-7B", layers=value)
+
+
+def test_a_unitless_count_is_not_printed_as_a_percentage(capsys) -> None:
+    code, out, err = run(capsys, "simulate", "serving", "--range", "params=1e11..3e11", "-n", "1000")
+    assert code == 0, err
+    concurrent = next(line for line in out.splitlines() if line.strip().startswith("concurrent"))
+    assert "%" not in concurrent and "3,472" in concurrent
+    code, out, _ = run(capsys, "simulate", "table5_kimi_training", "--range", "utilization=30%..46%", "-n", "1000")
+    assert code == 0 and "utilization = 30%..46% (uniform, 30% to 46%)" in out  # a fraction stays a percentage
+
+
+def test_control_bytes_in_an_output_path_are_escaped_on_the_terminal(tmp_path, capsys) -> None:
+    target = tmp_path / "x\x1b[31m\n.json"
+    code, out, err = run(capsys, "simulate", "table5_kimi_training", "--range", "duration=90..120 days", "-n", "1000",
+                         "-o", str(target))
+    assert code == 0, err
+    assert target.exists()
+    assert "\x1b" not in out and out.count("\n") == 1 and out.strip().endswith("x\\x1b[31m\\x0a.json")
+
+
+def test_kv_bytes_per_token_over_a_shape_says_it_replaces_the_shapes(capsys) -> None:
+    code, out, err = run(capsys, "serve", "--params", "Llama-2-70B", "--tokens-per-call", "2000", "--calls-per-day",
+                         "1e6", "--card", "H100 bf16", "--mfu", "30%", "--kv-bytes-per-token", "1 MB/token")
+    assert code == 0, err
+    assert "warning: kv_bytes_per_token 1000000 B/token replaces the KV cache of Llama 2 70B's own shape" in out
+    code, out, _ = run(capsys, "serve", "--params", "7e10", "--tokens-per-call", "2000", "--calls-per-day",
+                       "1e6", "--card", "H100 bf16", "--mfu", "30%", "--kv-bytes-per-token", "1 MB/token")
+    assert code == 0 and "replaces" not in out  # a bare count has no KV size of its own

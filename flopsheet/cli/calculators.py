@@ -325,11 +325,11 @@ def _serving_bounds(params: pint.Quantity, tokens_per_call: pint.Quantity, calls
                               f"fewer than the {tokens_per_call.to('token').m:g} tokens per call")
     chosen = {name: value for name, value in (("latency", options.latency), ("efficiency", options.efficiency),
                                               ("kv_bytes_per_token", options.kv_bytes_per_token)) if value is not None}
-    frame, _ = _recorded(lambda: serving_cards(options.model if options.model is not None else params, calls_per_day,
+    frame, outer = _recorded(lambda: serving_cards(options.model if options.model is not None else params, calls_per_day,
                                                tokens_per_call - answer, answer, hours, cards=f"{peak.card} {peak.precision}",
                                                utilization=utilization, **chosen))
     row = frame.iloc[0]
-    notes += list(frame.attrs["warnings"])
+    notes += [note for note in (*outer, *frame.attrs["warnings"]) if note not in notes]
     if plans is not None:
         plans += _plan_records(frame.attrs["plans"], row)
     if row["binding"] == "cannot":

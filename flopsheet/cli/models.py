@@ -15,7 +15,7 @@ from pathlib import Path
 from ..units import InputError, OutputError
 from ..workbooks.model.spec import load_spec, spec_names
 from ..workbooks.outputs.formats import FORMATS, format_value
-from ..workbooks.outputs.safe_io import strict_json, visible_text
+from ..workbooks.outputs.safe_io import strict_json, visible_path, visible_text
 from ..workbooks.outputs.text_table import render_table
 from .values import EXIT_OK, HELP_FORMAT, check_assignments
 
@@ -46,7 +46,7 @@ def _build(options: argparse.Namespace) -> int:
     from ..workbooks.xlsx.templates import TEMPLATE_DIR, build_templates
 
     for path in build_templates(options.outdir or TEMPLATE_DIR):
-        print(path)
+        print(visible_path(path))
     return EXIT_OK
 
 
@@ -72,7 +72,7 @@ def _audit(options: argparse.Namespace) -> int:
         text += "\n\n" + "\n".join(f"- {finding.message}" for finding in findings) + "\n"
     if options.output:
         atomic_write(Path(options.output), lambda target: target.write_text(text, encoding="utf-8"))
-        print(options.output)
+        print(visible_path(options.output))
     else:
         print(text, end="")
     return EXIT_OK
@@ -165,7 +165,7 @@ def _report(options: argparse.Namespace) -> int:
         fmt, targets = options.format, [output]
     for name, target in zip(names, targets):
         written = report(name, target, fmt, **_overrides(options, name))
-        print(written)
+        print(visible_path(written))
     return EXIT_OK
 
 
@@ -189,7 +189,7 @@ def _sweep(options: argparse.Namespace) -> int:
             atomic_write(output, lambda target: table.to_csv(target))
         else:
             raise InputError("-o", str(output), "a .xlsx or .csv file")
-        print(output)
+        print(visible_path(output))
     else:
         names = [f"{name} ({unit})" if unit else name for name, unit in table.attrs["inputs"]]
         columns = [str(column) for column in table.columns] if len(names) == 1 else \

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..units import InputError
 from ..workbooks.model.spec import load_spec
 from ..workbooks.outputs.formats import format_value
-from ..workbooks.outputs.safe_io import visible_text
+from ..workbooks.outputs.safe_io import visible_path, visible_text
 from ..workbooks.outputs.text_table import render_table
 from .values import HELP_FORMAT
 
@@ -31,31 +31,41 @@ SUFFIXES = (".xlsx", ".json")
 DEFAULT_SAMPLES, DEFAULT_SEED = 100_000, 0
 
 
-def shown(value: float, unit: str) -> str:
-    """A number for the table: a fraction (no unit) as a percentage, else :func:`format_value`."""
-    return f"{value * 100:.4g}%" if unit == "" else format_value(value)
+def shown(value: float, unit: str, number_format: str = "") -> str:
+    """A number for the table: a fraction (no unit) as a percentage, else :func:`format_value`.
+
+    A unitless row whose spec format is not a percentage (``"#,##0"``: requests at once,
+    a count) is a plain number, not "3.472e+05%".
+    """
+    if unit == "" and (not number_format or "%" in number_format):
+        return f"{value * 100:.4g}%"
+    return format_value(value)
 
 
 def simulation_text(simulation: Simulation) -> str:
     """The percentile table and the tornado, as printed."""
     spec = simulation.model_spec
+    formats = {item.name: item.format for item in (*spec.inputs, *spec.rows)}
     lines = [visible_text(f"{spec.title_en} / {spec.title_zh}: {simulation.n:,} samples, seed {simulation.seed}"),
              "ranges:"]
     units = simulation.tornado.set_index("input")["unit"]
     for name, distribution in simulation.ranges.items():
         unit = f" {units[name]}" if units[name] else ""
-        lines.append(f"  {name} = {distribution.text} ({distribution.kind}, {shown(distribution.low, units[name])} to "
-                     f"{shown(distribution.high, units[name])}{unit})")
+        lines.append(f"  {name} = {distribution.text} ({distribution.kind}, "
+                     f"{shown(distribution.low, units[name], formats.get(name, ''))} to "
+                     f"{shown(distribution.high, units[name], formats.get(name, ''))}{unit})")
     columns = ["base", *simulation.quantiles, "mean"]
     rows = [[("* " if name == simulation.target else "  ") + str(name), record["unit"],
-             *(shown(record[column], record["unit"]) for column in columns)]
+             *(shown(record[column], record["unit"], formats.get(name, "")) for column in columns)]
             for name, record in simulation.percentiles.iterrows()]
     lines += ["", render_table(["row", "unit", *columns], rows, align="<<" + ">" * len(columns))]
     target = f"{simulation.target} ({simulation.target_unit})" if simulation.target_unit else simulation.target
     lines += ["", f"tornado of {target}: one input at a time at its low and high, the others at base"]
-    tornado = [[record.input, shown(record.low, record.unit), shown(record.high, record.unit), record.unit,
-                *(shown(value, simulation.target_unit) for value in (record.target_at_low, record.target_at_high,
-                                                                     record.swing))]
+    target_format = formats.get(simulation.target, "")
+    tornado = [[record.input, shown(record.low, record.unit, formats.get(record.input, "")),
+                shown(record.high, record.unit, formats.get(record.input, "")), record.unit,
+                *(shown(value, simulation.target_unit, target_format) for value in (record.target_at_low,
+                                                                                    record.target_at_high, record.swing))]
                for record in simulation.tornado.itertuples()]
     lines.append(render_table(["input", "low", "high", "unit", "at low", "at high", "swing"], tornado,
                               align="<>><>>>"))
@@ -100,7 +110,7 @@ def _simulate(options: argparse.Namespace) -> int:
         write_simulation_xlsx(simulation, output)
     else:
         atomic_write(output, lambda target: write_simulation_json(simulation, target))
-    print(output)
+    print(visible_path(output))  # a path's control bytes shown as text, never sent to the terminal
     return EXIT_OK
 
 

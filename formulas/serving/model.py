@@ -10,13 +10,15 @@ context limit where the shape states one. :func:`served_model` reads either into
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pint
 
-from ...units import InputError, InputRangeError, Q, UnitInputError
+from ...units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
 from .. import args
 from ..catalogues.shapes import ModelShape, find_model, is_model_name, misspelt_model
 
@@ -166,6 +168,11 @@ def served_model(model: Any, kv_bytes_per_token: Any = None, argument: str = "mo
     if kv_bytes_per_token is None:
         return read
     kv_bytes = args.quantity_arg(kv_bytes_per_token, "kv_bytes_per_token", KV_BYTES_PER_TOKEN)
+    if read.kv_values_per_token:
+        warnings.warn(AssumptionWarning(
+            f"kv_bytes_per_token {args.shown(kv_bytes)} replaces the KV cache of {read.name or 'the shape'}'s own shape "
+            f"({read.kv_values_per_token:,.0f} cached values per token at the KV precision); leave it out to use the "
+            "shape's"), stacklevel=2)
     return ServedModel(read.total_params, read.active_params, read.kv_values_per_token, read.attention_flop,
                        read.max_context, kv_bytes, read.name)
 

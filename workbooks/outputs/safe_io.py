@@ -345,6 +345,24 @@ def one_line(text: str) -> str:
     return LINE_BREAK.sub(" ", text)
 
 
+#: What a printed path escapes: the invisible controls and the Unicode line separators.
+_PATH_UNSAFE = re.compile(f"{INVISIBLE_CONTROL.pattern}|[\u2028\u2029]")
+
+
+def visible_path(path: str | os.PathLike[str]) -> str:
+    """A path for the terminal: every control character, line breaks included, as an escape (``\\x1b``, ``\\x0a``).
+
+    Unlike :func:`visible_text`, a line break is not turned into a space: the name printed
+    must say which file was written.
+
+    Examples
+    --------
+    >>> visible_path("out\x1b[31m\n.json")
+    'out\\x1b[31m\\x0a.json'
+    """
+    return _PATH_UNSAFE.sub(_escape, os.fspath(path))
+
+
 def visible_text(text: str) -> str:
     """Return ``text`` on one line with control characters shown as escapes (``\\x1b``).
 
