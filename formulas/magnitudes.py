@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import warnings
 from collections.abc import Callable
 import sys
 from functools import lru_cache
@@ -234,16 +235,24 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def formula(*arguments: Any, **keywords: Any) -> Any:
         try:
-            answer = inner(*arguments, **keywords)
+            with warnings.catch_warnings(record=True) as caught:  # said only if the formula succeeds: no
+                warnings.simplefilter("always")                      # "inf GB do not fit" before an overflow error
+                answer = inner(*arguments, **keywords)
         except UnitInputError as error:
-            if error.argument is not None or error.expected != "a finite number":
+            if error.expected != "a finite number" or error.argument in signature.parameters:
                 raise
             # An intermediate value left the float range (read back by Q without an argument name).
             raise out_of_range(math.inf, "", dict(signature.bind_partial(*arguments, **keywords).arguments)) from None
-        magnitudes = np.asarray(getattr(answer, "magnitude", answer), dtype=float)
-        if not np.all(np.isfinite(magnitudes)):
-            raise out_of_range(magnitudes, str(getattr(answer, "units", "")),
-                               dict(signature.bind_partial(*arguments, **keywords).arguments))
+        given = signature.bind_partial(*arguments, **keywords).arguments
+        if hasattr(answer, "columns"):  # a table (serving_cards): its numbers, NaN allowed where a row has none
+            if np.any(np.isinf(answer.select_dtypes("number").to_numpy(dtype=float))):
+                raise out_of_range(math.inf, "", dict(given))
+        else:
+            magnitudes = np.asarray(getattr(answer, "magnitude", answer), dtype=float)
+            if not np.all(np.isfinite(magnitudes)):
+                raise out_of_range(magnitudes, str(getattr(answer, "units", "")), dict(given))
+        for caught_warning in caught:
+            warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
         return answer
 
     return formula

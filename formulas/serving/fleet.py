@@ -74,7 +74,7 @@ class Load:
 
 def _tokens_per_call(value: Any, argument: str) -> pint.Quantity:
     """Read tokens per call ("1000", "1000 tokens", "1000 tokens/call")."""
-    return args.quantity_arg(_per_call_to_count(value, "token"), argument, CONTEXT)
+    return args.quantity_arg(_per_call_to_count(value, "token", argument), argument, CONTEXT)
 
 
 def _scalar(quantity: pint.Quantity, argument: str) -> pint.Quantity:

@@ -47,10 +47,10 @@ def infer_flops(params: Any, tokens: Any, flop_per_param_token: Any = INFER_FLOP
     return fast.param_token_flops(params, _per_call_to_count(tokens, "token"), flop_per_param_token)
 
 
-def _per_call_to_count(value: Any, unit: str) -> Any:
+def _per_call_to_count(value: Any, unit: str, argument: str = "tokens") -> Any:
     """Read "2000 tokens/call" as 2000 tokens (one call); leave anything else alone."""
     if isinstance(value, (str, pint.Quantity)):
-        quantity = Q(value, unit)
+        quantity = Q(value, unit, argument=argument)
         if quantity.dimensionality == args.dimensionality_of(f"{unit}/call"):
             return quantity * Q(1, "call")
     return value

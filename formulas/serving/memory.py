@@ -72,7 +72,7 @@ def precision_bytes(precision: Any, argument: str = "precision", group_size: Any
     name = key(precision) if isinstance(precision, str) else None
     if name in BYTES_PER_VALUE:
         width = Q(float(BYTES_PER_VALUE[name]), "B")
-    elif isinstance(precision, str) and not any(character.isdigit() for character in precision.split()[0][:1]):
+    elif isinstance(precision, str) and not precision.strip()[:1].isdigit():
         raise UnknownNameError(argument, precision, ", ".join(BYTES_PER_VALUE) + ', or bytes per value like "0.5 B"',
                                "precision")
     else:

@@ -54,6 +54,7 @@ import pint
 
 from ...units import AssumptionWarning, InputError, InputRangeError, Q
 from .. import args
+from .. import magnitudes as fast
 from ..catalogues.cards import find_card, on_catalogue_change
 from ..catalogues.efficiencies import efficiency as catalogue_efficiency
 from ..catalogues.peaks import as_utilization
@@ -744,6 +745,7 @@ def _card_columns(reference: str, model_arg: Any, kv_bytes_per_token: Any, load:
     return columns
 
 
+@fast.checked
 def serving_plans(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DEFAULT_PROMPT_TOKENS,
                   answer_tokens: Any = DEFAULT_ANSWER_TOKENS, busy_hours: Any = HOURS_PER_DAY,
                   latency: Any = DEFAULT_LATENCY, cards: Any = DEFAULT_CARDS, utilization: Any = None,
@@ -823,7 +825,12 @@ def serving_plans(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     load = read_plan_load(calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, tokens_per_second, ttft,
                           cache_hit_rate)
     served = served_model(model, kv_bytes_per_token)
-    served.check_context(Q(np.atleast_1d(load.prompt + load.answer), "token"), "prompt_tokens")
+    context = np.atleast_1d(load.prompt + load.answer)
+    fast.finite(context, "token", prompt_tokens=load.prompt, answer_tokens=load.answer)
+    # the context of a finished call is prompt + answer: name the answer when it alone is over the limit
+    longer = ("answer_tokens" if served.max_context and np.any(np.asarray(load.answer) > served.max_context)
+              else "prompt_tokens")
+    served.check_context(Q(context, "token"), longer)
     scalar = all(np.ndim(value) == 0 for value in (load.call_rate, load.prompt, load.answer))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -878,6 +885,7 @@ def _fleet_row(plan: dict[str, Any], model: Any, kv_bytes_per_token: Any, precis
     return row
 
 
+@fast.checked
 def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DEFAULT_PROMPT_TOKENS,
                   answer_tokens: Any = DEFAULT_ANSWER_TOKENS, busy_hours: Any = HOURS_PER_DAY,
                   latency: Any = DEFAULT_LATENCY, cards: Any = DEFAULT_CARDS,

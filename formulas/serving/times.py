@@ -82,7 +82,7 @@ def _widths(card_precision: str | None, precision: Any, kv_precision: Any) -> tu
 
 def _context(value: Any, model: ServedModel, argument: str, *, positive: bool) -> pint.Quantity:
     """Read a context length (0 allowed unless ``positive``) and check the shape's limit."""
-    tokens = args.quantity_arg(_per_call_to_count(value, "token"), argument, CONTEXT, positive=positive)
+    tokens = args.quantity_arg(_per_call_to_count(value, "token", argument), argument, CONTEXT, positive=positive)
     if not positive and np.any(np.asarray(tokens.magnitude) < 0):
         raise InputError(argument, args.shown(tokens), "0 or more tokens")
     model.check_context(tokens, argument)
@@ -141,10 +141,11 @@ def prefill_time(model: Any, prompt_tokens: Any, card: Any, batch: Any = 1,
     prompt = _context(prompt_tokens, read, "prompt_tokens", positive=True)
     sequences = args.quantity_arg(batch, "batch", BATCH)
     replica = args.quantity_arg(cards, "cards", args.CARDS)
-    rate, factor, message = throughput(card, utilization)
+    with args.renamed_arguments({"peak": "card"}):
+        rate, factor, message = throughput(card, utilization)
     flops = sequences * read.sequence_flops(prompt)
     seconds = (flops / (rate * replica)).to("s")
-    peak = as_peak(card)
+    peak = as_peak(card, "card")
     if peak.card is not None:
         weight, cached = _widths(peak.precision, precision, kv_precision)
         kv = _kv_bytes(read, cached, prompt, required=False) * prompt * sequences

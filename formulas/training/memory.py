@@ -427,6 +427,11 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
                                                    recompute, tensor_parallel, pipeline_parallel, sequence_parallel)
     peak_info = as_peak(peak)
     refuse_integer_peak(peak_info, peak)
+    # The compute requirement first: every argument is read and checked before the memory verdict.
+    with args.renamed_arguments({"params": "model", "flops": "model"}):
+        flops = train_flops(shape if shape is not None and seq_len is not None else params, tokens,
+                            seq_len=seq_len if shape is not None else None, recompute=mode == "full")
+        compute_cards = math.ceil(float(np.asarray(train_cards(flops, peak_info, utilization, duration).to("card").m)))
     card_name = card or peak_info.card
     if card_name is None:
         raise InputError("card", None, 'a catalogue card (or a catalogue peak such as "H100 bf16") for its memory')
@@ -446,10 +451,6 @@ def min_train_cards(model: Any, tokens: Any, peak: Any, utilization: Any, durati
                       AssumptionWarning, stacklevel=2)
     data_parallel = max(1, math.ceil(fast.finite(plan.sharded / room, "card", model=params))) if plan.sharded else 1
     memory_cards = data_parallel * tp * pp
-    with args.renamed_arguments({"params": "model", "flops": "model"}):
-        flops = train_flops(shape if shape is not None and seq_len is not None else params, tokens,
-                            seq_len=seq_len if shape is not None else None, recompute=mode == "full")
-        compute_cards = math.ceil(float(np.asarray(train_cards(flops, peak_info, utilization, duration).to("card").m)))
     cards = max(compute_cards, memory_cards)
     binding = "memory" if memory_cards > compute_cards else "compute"
     held = "the model states (activations not counted)" if plan.missing else "the model states and activations"
