@@ -245,7 +245,9 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
             raise out_of_range(math.inf, "", dict(signature.bind_partial(*arguments, **keywords).arguments)) from None
         given = signature.bind_partial(*arguments, **keywords).arguments
         if hasattr(answer, "columns"):  # a table (serving_cards): its numbers, NaN allowed where a row has none
-            if np.any(np.isinf(answer.select_dtypes("number").to_numpy(dtype=float))):
+            numbers = [value for row in answer.itertuples(index=False) for value in row
+                       if isinstance(value, (float, np.floating))]
+            if np.any(np.isinf(numbers)):
                 raise out_of_range(math.inf, "", dict(given))
         else:
             magnitudes = np.asarray(getattr(answer, "magnitude", answer), dtype=float)

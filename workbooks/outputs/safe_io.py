@@ -357,8 +357,8 @@ def visible_path(path: str | os.PathLike[str]) -> str:
 
     Examples
     --------
-    >>> visible_path("out\x1b[31m\n.json")
-    'out\\x1b[31m\\x0a.json'
+    >>> visible_path("out\\x1b[31m\\n.json")
+    'out\\\\x1b[31m\\\\x0a.json'
     """
     return _PATH_UNSAFE.sub(_escape, os.fspath(path))
 
