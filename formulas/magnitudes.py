@@ -223,8 +223,15 @@ def finite(value: Any, unit_text: str, /, **inputs: Any) -> Any:
     return value
 
 
+def _zero_given(given: Any) -> bool:
+    """True when an argument is 0 (an empty context): a 0 result is then an answer, not an underflow."""
+    return any(np.any(_plain_number(value) == 0) for value in given.values() if not isinstance(value, bool))
+
+
 def checked(function: Callable[..., Any]) -> Callable[..., Any]:
-    """:func:`guarded`, and the quantity it returns must be finite: inf or NaN names the most extreme argument.
+    """:func:`guarded`, and the quantity it returns must be finite, and not 0 unless an argument is 0.
+
+    inf, NaN or an underflowed 0 is :func:`out_of_range` naming the most extreme argument.
 
     For formulas written in pint arithmetic (memory, serving times) whose result does not
     pass through :func:`result`.
@@ -238,11 +245,15 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
             with warnings.catch_warnings(record=True) as caught:  # said only if the formula succeeds: no
                 warnings.simplefilter("always")                      # "inf GB do not fit" before an overflow error
                 answer = inner(*arguments, **keywords)
-        except UnitInputError as error:
-            if error.expected != "a finite number" or error.argument in signature.parameters:
+        except (UnitInputError, InputRangeError) as error:
+            # An intermediate value (``compute_cards``, a Q() without a name) left the float range: infinite
+            # when read back, or 0 where it must be positive. Name the user's argument instead.
+            overflow = isinstance(error, UnitInputError) and error.expected == "a finite number"
+            underflow = isinstance(error, InputRangeError) and error.expected == "greater than 0"
+            if not (overflow or underflow) or error.argument in signature.parameters:
                 raise
-            # An intermediate value left the float range (read back by Q without an argument name).
-            raise out_of_range(math.inf, "", dict(signature.bind_partial(*arguments, **keywords).arguments)) from None
+            given = signature.bind_partial(*arguments, **keywords).arguments
+            raise out_of_range(math.inf if overflow else 0.0, "", dict(given)) from None
         given = signature.bind_partial(*arguments, **keywords).arguments
         if hasattr(answer, "columns"):  # a table (serving_cards): its numbers, NaN allowed where a row has none
             numbers = [value for row in answer.itertuples(index=False) for value in row
@@ -251,7 +262,7 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
                 raise out_of_range(math.inf, "", dict(given))
         else:
             magnitudes = np.asarray(getattr(answer, "magnitude", answer), dtype=float)
-            if not np.all(np.isfinite(magnitudes)):
+            if not np.all(np.isfinite(magnitudes)) or (np.any(magnitudes == 0) and not _zero_given(given)):
                 raise out_of_range(magnitudes, str(getattr(answer, "units", "")), dict(given))
         for caught_warning in caught:
             warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)

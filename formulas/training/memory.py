@@ -288,7 +288,7 @@ def train_memory(model: Any, cards: Any = 1, precision: str = "bf16", optimizer:
     rows = {name: value / data_parallel if sharded else value for name, (value, sharded) in plan.parts.items()}
     rows["activations"] = np.nan if plan.missing else plan.activations
     rows["total"] = sum(value for value in rows.values() if not np.isnan(value))
-    fast.finite(rows["total"], "B/card", model=_params_of(model), cards=float(data_parallel))
+    fast.result(float(rows["total"]), "B/card", model=_params_of(model), cards=float(data_parallel))
     records = [{"part": name, "bytes": value, "GB": value / 1e9} for name, value in rows.items()]
     columns = ["bytes", "GB"]
     if card is not None:
