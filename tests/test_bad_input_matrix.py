@@ -332,3 +332,17 @@ def test_odd_output_paths_are_refused_or_written_whole(tmp_path: Path, capsys, t
         assert code == 0 and Path(path).stat().st_size > 0
     else:
         assert code == 2 and captured.err.startswith("flopsheet: ") and captured.err.count("\n") == 1, captured.err
+
+
+#: Ranges a user may type for ``simulate --range``: the classes above, and broken range texts.
+RANGE_CLASSES = [value for value in COMMAND_CLASSES if value != "5..6"] + [
+    "120..90 days", "90..", "..120", "90..120 tokens", "gaussian 90..120 days", "lognormal 0..5 days",
+    "normal 105 days ± -10 days", "triangular 1, 2", "lognormal 150% CI 60..180 days", "1e308..1e309 days"]
+
+
+@pytest.mark.parametrize("value", RANGE_CLASSES)
+def test_simulate_refuses_a_bad_range_naming_the_input(capsys, value: str) -> None:
+    assert main(["simulate", "table5_kimi_training", f"--range=duration={value}", "-n", "1000"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured.err[:300]
+    assert captured.err.startswith("flopsheet: ") and "duration" in captured.err, captured.err[:300]
