@@ -462,7 +462,9 @@ def _serve(options: argparse.Namespace) -> int:
     from ..formulas.serving.bounds import LATENCY
 
     params, model = read_model(options.params)
-    with as_options(SERVE_OPTIONS):
+    # without --answer-tokens the answer is half of --tokens-per-call: name the option the user typed
+    names = SERVE_OPTIONS if options.answer_tokens is not None else {**SERVE_OPTIONS, "answer_tokens": "--tokens-per-call"}
+    with as_options(names):
         result = _serve_calculation(options, params, model, KV_BYTES_PER_TOKEN, LATENCY)
     return _print_calculation(result, options.format)
 
