@@ -98,7 +98,8 @@ def read_bool(value: Any, argument: str, extra_words: dict[str, bool] | None = N
         words = {**BOOLEAN_WORDS, **(extra_words or {})}
         if word in words:
             return words[word]
-    raise UnitInputError(argument, value if isinstance(value, str) else repr(value)[:60], expected)
+    given = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else repr(value)[:60]
+    raise UnitInputError(argument, given, expected)
 
 
 @contextmanager

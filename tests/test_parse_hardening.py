@@ -118,8 +118,8 @@ CASES: list[tuple[str, tuple[Any, ...], type[ValueError], str]] = [
     ("as_utilization", ("30% @",), UnknownNameError, 'utilization: unknown measurement reference in "30% @"; known: a card and precision like "A100 bf16"'),
     ("as_utilization", ("30 TB",), UnitInputError, 'utilization: expected a utilization fraction (e.g. "30.2%"), got "30 TB"'),
     ("as_utilization", ("@" * MEGABYTE,), UnitInputError, 'utilization: expected a text of at most 256 characters, got "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@..." (1,000,000 characters)'),
-    ("card_peak", ("A100", "bf16", "no"), UnitInputError, 'sparse: expected True or False (or the text "TRUE", "FALSE", "sparse", "dense"), got "no"'),
-    ("card_peak", ("A100", "bf16", 1), UnitInputError, 'sparse: expected True or False (or the text "TRUE", "FALSE", "sparse", "dense"), got 1'),
+    ("card_peak", ("A100", "bf16", "maybe"), UnitInputError, 'sparse: expected TRUE or FALSE (also the text true/false, yes/no, 1/0, 是/否, sparse/dense), got "maybe"'),
+    ("card_peak", ("A100", "bf16", 2), UnitInputError, 'sparse: expected TRUE or FALSE (also the text true/false, yes/no, 1/0, 是/否, sparse/dense), got 2'),
     ("mfu", (0,), UnknownNameError, f"utilization: unknown MFU run 0; known: {KNOWN_RUNS}"),
     ("mfu", ("x" * MEGABYTE,), UnknownNameError, f'utilization: unknown MFU run "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..." (1,000,000 characters); known: {KNOWN_RUNS}'),
     ("infer_cards", (8e14, "300万", "A10 fp16", "30%", 24.0000001), InputRangeError, 'busy_hours: must be at most 24 hours a day, got "24.0000001 h"'),
@@ -175,14 +175,16 @@ def test_former_silent_misreads_are_refused(text: str) -> None:
         Q(text)
 
 
-@pytest.mark.parametrize("sparse", ["no", "yes", "0", 1, 0, None, 2.0, "TRUE-ish", ["TRUE"]])
+@pytest.mark.parametrize("sparse", ["maybe", "2", -1, None, 2.0, "TRUE-ish", ["TRUE"], ""])
 def test_card_peak_sparse_accepts_only_bool_and_its_words(sparse: Any) -> None:
-    with pytest.raises(UnitInputError, match='^sparse: expected True or False'):
+    """Issue 23: sparse reads the shared strict yes/no words (args.read_bool) plus sparse/dense; nothing else."""
+    with pytest.raises(UnitInputError, match='^sparse: expected TRUE or FALSE'):
         card_peak("A100", "bf16", sparse=sparse)
 
 
 @pytest.mark.parametrize(("sparse", "tflops"), [(True, 624), (False, 312), (np.bool_(True), 624), ("TRUE", 624),
-                                                ("false", 312), (" sparse ", 624), ("Dense", 312)])
+                                                ("false", 312), (" sparse ", 624), ("Dense", 312), ("no", 312),
+                                                ("yes", 624), ("0", 312), (1, 624), (0, 312), ("是", 624), ("否", 312)])
 def test_card_peak_sparse_words(sparse: Any, tflops: float) -> None:
     assert card_peak("A100", "bf16", sparse=sparse).to("TFLOPS/card").magnitude == tflops
 
