@@ -148,6 +148,6 @@ def next_steps(paths: list[Path]) -> str:
         *(f"       {line}" for line in lines),
         f"  3. replace the code in Lite's main.py tab with {main.name}; the functions register when it runs",
         "  4. type =TRAIN_CARDS(5.9e24, \"A100 tf32\", \"30.2%\", \"105 days\")",
-        f"The bundle is tested in Pyodide {TESTED_PYODIDE} (Python {TESTED_PYTHON}); the README's xlwings Lite "
-        "section says what is known of newer Lite runtimes.",
+        f"The bundle is tested in Pyodide {TESTED_PYODIDE} (Python {TESTED_PYTHON}); the documentation's Excel add-in "
+        "page (docs/guides/addin.md) says what is known of newer Lite runtimes.",
     ])

@@ -11,7 +11,7 @@ Every face reads this table and nothing else:
   :mod:`flopsheet.workbooks.xlsx.templates`);
 - the Excel add-in on all three hosts (COM, xlwings Server, xlwings Lite;
   :mod:`flopsheet.addin.catalogue`), with the argument help Excel shows;
-- the README's function table (:func:`markdown_table`).
+- the function reference of the documentation (:func:`markdown_table`, docs/reference/functions.md).
 
 Adding a formula is one function in ``formulas/`` plus one :class:`Formula` record here.
 
@@ -591,7 +591,7 @@ _RECORDS: tuple[Formula, ...] = (
     *PLAN_RECORDS,
 )
 
-#: Every computing function, in the order the README and Excel list them.
+#: Every computing function, in the order the documentation and Excel list them.
 FUNCTIONS: tuple[Formula, ...] = tuple(_with_defaults(record) for record in _RECORDS)
 
 
@@ -601,7 +601,7 @@ def by_name() -> dict[str, Formula]:
 
 
 def _signature_text(formula: Formula) -> str:
-    """``train_flops(params, tokens, flop_per_param_token=6)`` for the README."""
+    """``train_flops(params, tokens, flop_per_param_token=6)`` for the function reference."""
     parts = []
     for param in formula.params:
         if not param.optional:
@@ -613,7 +613,7 @@ def _signature_text(formula: Formula) -> str:
     return f"{formula.name}({', '.join(parts)})"
 
 
-#: How the README describes arguments that are not quantities.
+#: How the function reference describes arguments that are not quantities.
 _ROLE_TEXT = {"name": "text", "flag": "TRUE/FALSE"}
 
 
@@ -627,7 +627,7 @@ def _bare_kind(param: Parameter) -> str:
 
 
 def markdown_table() -> str:
-    """The README's function table, generated from :data:`FUNCTIONS`.
+    """The function reference's table, generated from :data:`FUNCTIONS`.
 
     One row per function: Python call with defaults, Excel name, result unit, the unit
     of bare numbers per argument, and the native-Excel template where there is one.

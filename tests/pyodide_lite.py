@@ -238,7 +238,7 @@ def _result_of(call_id: str) -> dict[str, str]:
 
 #: Params of the 1,000-cell column: 1e9 .. 1e12 parameters.
 COLUMN_PARAMS = [[1e9 * (row + 1)] for row in range(COLUMN_CELLS)]
-#: Bad inputs and the Excel error name each must give (README: Errors in cells).
+#: Bad inputs and the Excel error name each must give (docs/guides/addin.md: Errors in cells).
 BAD_CALLS = (
     ("#VALUE!", "DATA_TOKENS", "30 tokens"),
     ("#VALUE!", "DATA_TOKENS", "thirty TB"),

@@ -24,7 +24,8 @@ from flopsheet.workbooks.xlsx.templates import COL
 from catalogue_support import X1, clean_catalogue  # noqa: F401 (clean_catalogue is an autouse fixture)
 
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
-README = Path(__file__).parents[1] / "README.md"
+#: The documentation page whose "Your own model" spec block users copy (tested below).
+USER_SPEC_PAGE = Path(__file__).parents[1] / "docs" / "guides" / "templates.md"
 SECONDS_PER_DAY = 86400
 #: The issue's training example: 70B parameters, 15T tokens, H100 bf16 (989.5 TFLOPS), 40% MFU, 60 days.
 TRAIN = ["train", "--params", "70B", "--tokens", "15T", "--card", "H100 bf16", "--mfu", "40%"]
@@ -335,7 +336,7 @@ def test_audit_writes_json_by_the_suffix(tmp_path: Path, capsys) -> None:
 
 
 def readme_spec() -> str:
-    text = README.read_text(encoding="utf-8")
+    text = USER_SPEC_PAGE.read_text(encoding="utf-8")
     block = text.split("<!-- user-spec:start -->", 1)[1].split("<!-- user-spec:end -->", 1)[0]
     return block.split("```toml\n", 1)[1].split("```", 1)[0]
 
@@ -385,7 +386,7 @@ def test_pandas_series_and_columns_are_accepted_like_arrays() -> None:
     cards = flopsheet.train_cards(flops, "H100 bf16", frame["mfu"], frame["days"])
     assert cards.to("card").magnitude == pytest.approx(
         flopsheet.train_cards(flops, "H100 bf16", np.array([0.3, 0.4]), np.array([60, 90])).to("card").magnitude)
-    with_index = pd.Series(cards.to("card").magnitude, index=params.index)  # the README's way back to the index
+    with_index = pd.Series(cards.to("card").magnitude, index=params.index)  # the units guide's way back to the index
     assert with_index["70B"] == pytest.approx(cards.to("card").magnitude[0])
     values, _ = flopsheet.workbooks.model.evaluate.evaluate_arrays(T5, {"params": params, "duration": "105 days"})
     assert values["cards"].to("card").magnitude == pytest.approx(

@@ -33,7 +33,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 #: Issue 14 asks for agreement within 2%. Both count exactly the matmuls (the counter sees
 #: aten mm/addmm/bmm, 2 FLOP per multiply-add, and nothing element-wise), so they agree to
-#: rounding; README "Checked against PyTorch" explains what both leave out.
+#: rounding; docs/guides/training.md "Checked against PyTorch" explains what both leave out.
 AGREEMENT = 1e-9
 SEQ_LEN = 64
 BATCH = 2

@@ -19,7 +19,7 @@ from flopsheet.addin import catalogue, lite
 from flopsheet.addin.wrappers import NOTE_SUFFIX
 
 Runs = tuple[dict[str, Any], dict[str, Any]]
-#: Excel error names a bad input may give (README: Errors in cells).
+#: Excel error names a bad input may give (docs/guides/addin.md: Errors in cells).
 EXCEL_ERRORS = ("#VALUE!", "#NUM!", "#N/A")
 
 

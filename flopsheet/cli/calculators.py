@@ -81,7 +81,7 @@ class Calculation:
     plans: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """The stable JSON document (README: "Quick calculator"); ``plans`` with ``serve --plans``."""
+        """The stable JSON document (docs/guides/command-line.md: "Quick calculator"); ``plans`` with ``serve --plans``."""
         document = {"command": self.command, "title": self.title, "inputs": [line.as_dict() for line in self.inputs],
                     "results": [line.as_dict() for line in self.results], "warnings": self.warnings}
         if self.plans:

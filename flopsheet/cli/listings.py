@@ -81,7 +81,7 @@ def render_cards(precision: str | None = None) -> str:
 
 
 def card_records(precision: str | None = None) -> list[dict[str, Any]]:
-    """The catalogue as JSON records (README: "flopsheet cards").
+    """The catalogue as JSON records (docs/guides/command-line.md: "flopsheet cards").
 
     Peaks in TFLOPS per card (``dense``/``sparse``: precision -> number, only
     ``precision`` when given), ``memory_GB``, ``bandwidth_GB_per_s``, ``tdp_W`` (null

@@ -9,7 +9,7 @@ derived row whose inputs were changed no longer compares itself with the report'
 printed figure, which belongs to the report's own inputs: its ``difference`` is NaN and
 ``printed_note`` says :data:`INPUTS_CHANGED`, which every display (show, the reports)
 puts in the printed and difference cells. ``printed`` keeps the report's figure, so
-Python can still ask whether it follows from other inputs (the README's 105 days).
+Python can still ask whether it follows from other inputs (the getting-started page's 105 days).
 """
 
 from __future__ import annotations

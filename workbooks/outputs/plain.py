@@ -38,7 +38,7 @@ def compared(row: Any) -> tuple[Any, Any]:
 
 
 def report_dict(frame: pd.DataFrame, spec: ModelSpec) -> dict[str, Any]:
-    """Return the stable JSON document of an evaluated model (README: "JSON format").
+    """Return the stable JSON document of an evaluated model (docs/guides/command-line.md: "JSON format").
 
     A row whose inputs were changed has ``printed`` and ``difference`` null and
     ``printed_note`` "n/a: inputs changed" (``printed_note`` is null otherwise).

@@ -1,0 +1,50 @@
+"""MkDocs hooks of the flopsheet site (``hooks:`` in mkdocs.yml).
+
+flopsheet is one distribution whose subpackages live in top-level folders
+(``formulas/`` is ``flopsheet.formulas``: setuptools ``package-dir``). mkdocstrings reads
+source files by their import path, so before the build this hook lays out a tree of
+symbolic links in ``build/docs-src/`` where ``flopsheet/formulas`` points at
+``formulas/`` (read from pyproject.toml, so it follows any move), and mkdocstrings is told
+to search there (``paths`` in mkdocs.yml).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Where the import-path tree of symbolic links is laid out (build/ is ignored by git).
+SOURCE_TREE = ROOT / "build" / "docs-src"
+
+
+def package_dirs(root: Path = ROOT) -> dict[str, Path]:
+    """Each package of pyproject.toml's ``package-dir`` with its folder on disk."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    mapping = project["tool"]["setuptools"]["package-dir"]
+    return {name: (root / folder).resolve() for name, folder in mapping.items()}
+
+
+def lay_out_source_tree(root: Path = ROOT, target: Path = SOURCE_TREE) -> Path:
+    """Lay out ``target`` as the import tree of the package-dir mapping; return it."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name, folder in sorted(package_dirs(root).items(), key=lambda item: item[0].count(".")):
+        place = target.joinpath(*name.split("."))
+        if "." not in name:  # the root package: a copy (griffe follows a linked file to its own folder)
+            shutil.copytree(folder, place, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            if place.is_symlink() or place.exists():
+                raise RuntimeError(f"{name}: {place} exists twice in the package-dir mapping")
+            os.symlink(folder, place)
+    return target
+
+
+def on_config(config: Any) -> Any:
+    """Lay out the source tree before mkdocstrings collects anything."""
+    lay_out_source_tree()
+    return config
