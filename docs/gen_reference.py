@@ -323,7 +323,7 @@ def truth_page() -> str:
     if cases:
         hits = sum(1 for _, case in cases if not isinstance(case, dict)
                    and abs(case.compute() / case.reference - 1.0) <= case.tolerance)
-        parts += [f"{len(cases)} cases, {hits} within their tolerance.", "",
+        parts += [f"{len(cases)} cases, {hits} within the tolerance they state.", "",
                   table(["case", "what", "reference (citation)", "published", "flopsheet", "error",
                          "tolerance", "result", "module"],
                         (_truth_row(module, case) for module, case in cases)), ""]
