@@ -231,3 +231,36 @@ def test_the_function_reference_renders_every_docstring(site: Path) -> None:
 def test_the_chinese_page_renders_in_chinese(site: Path) -> None:
     text = page_text(site / "zh" / "quickstart" / "index.html")
     assert "快速上手" in text and "13,793card" in text and "研报" in text
+
+
+# --- command-line examples --------------------------------------------------------------
+
+#: A fenced block (any language) whose first line is a flopsheet command.
+CONSOLE_BLOCK = re.compile(r"^```[a-z]*\n(\$ flopsheet .*?)^```", re.M | re.S)
+
+
+def console_examples() -> list[tuple[str, str, str]]:
+    """(page, command, shown output) of every ``$ flopsheet ...`` example; ``...`` elides lines."""
+    examples = []
+    for path in PAGES:
+        for block in CONSOLE_BLOCK.findall(path.read_text(encoding="utf-8")):
+            for chunk in re.split(r"^(?=\$ )", block, flags=re.M):
+                if chunk.strip():
+                    command, _, shown = chunk.partition("\n")
+                    examples.append((path.relative_to(ROOT).as_posix(), command[2:], shown))
+    return examples
+
+
+@pytest.mark.parametrize("page, command, shown", console_examples(), ids=lambda value: value[:60])
+def test_every_command_line_example_prints_what_it_shows(page: str, command: str, shown: str) -> None:
+    import shlex
+
+    arguments = shlex.split(command)
+    assert arguments[0] == "flopsheet"
+    completed = subprocess.run([sys.executable, "-m", "flopsheet", *arguments[1:]], capture_output=True,
+                               text=True, check=False, cwd=ROOT)
+    printed = "\n".join(line.rstrip() for line in (completed.stdout + completed.stderr).splitlines()) + "\n"
+    expected = "\n".join(line.rstrip() for line in shown.splitlines()).strip("\n") + "\n"
+    checker = doctest.OutputChecker()
+    assert checker.check_output(expected, printed, doctest.ELLIPSIS), (
+        f"{page}: `{command}` printed\n{printed}\ninstead of\n{expected}")
