@@ -264,3 +264,15 @@ def test_every_command_line_example_prints_what_it_shows(page: str, command: str
     checker = doctest.OutputChecker()
     assert checker.check_output(expected, printed, doctest.ELLIPSIS), (
         f"{page}: `{command}` printed\n{printed}\ninstead of\n{expected}")
+
+
+#: Folders of this repository that the prose names files in.
+REPOSITORY_FOLDERS = ("addin", "bench", "docs", "flopsheet", "formulas", "tests", "units", "workbooks")
+REPOSITORY_PATH = re.compile(r"`((?:%s)/[\w./-]+\.(?:py|toml|txt|md|xlsx|mjs|png))`" % "|".join(REPOSITORY_FOLDERS))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_every_file_the_prose_names_exists(path: Path) -> None:
+    named = REPOSITORY_PATH.findall(path.read_text(encoding="utf-8"))
+    missing = sorted({name for name in named if not (ROOT / name).exists()})
+    assert not missing, f"{path.relative_to(ROOT)} names files that do not exist (moved?): {missing}"
