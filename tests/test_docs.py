@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from addin_support import office_call, server  # noqa: F401 (server is a fixture)
 
 from flopsheet.formulas import FUNCTIONS
 
@@ -276,3 +277,67 @@ def test_every_file_the_prose_names_exists(path: Path) -> None:
     named = REPOSITORY_PATH.findall(path.read_text(encoding="utf-8"))
     missing = sorted({name for name in named if not (ROOT / name).exists()})
     assert not missing, f"{path.relative_to(ROOT)} names files that do not exist (moved?): {missing}"
+
+
+# --- Excel examples ---------------------------------------------------------------------
+
+#: An Excel example in a text block: the formula, then the value it shows (same line or next).
+EXCEL_EXAMPLE = re.compile(r"^(=[A-Z_]+\(.*\))\s*\n?\s*([\d,]+\.?\d*)", re.M)
+TEXT_BLOCK = re.compile(r"^```text\n(.*?)^```", re.M | re.S)
+EXCEL_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Z_]+)\(|(?P<text>"[^"]*")|(?P<number>[\d.]+)|(?P<comma>,)|(?P<close>\)))')
+
+
+def excel_examples() -> list[tuple[str, str, str]]:
+    """(page, formula, shown value) of every Excel example in a text block."""
+    found = []
+    for path in PAGES:
+        for block in TEXT_BLOCK.findall(path.read_text(encoding="utf-8")):
+            found += [(path.relative_to(ROOT).as_posix(), formula, shown)
+                      for formula, shown in EXCEL_EXAMPLE.findall(block)]
+    return found
+
+
+def evaluate_excel(formula: str, call) -> object:
+    """Evaluate a formula of nested calls over text and number constants (the examples' subset).
+
+    ``call(name, *values)`` is one add-in call the way Excel makes it; nothing is eval'd.
+    """
+    tokens = [match for match in EXCEL_TOKEN.finditer(formula[1:])]
+    assert "".join(match.group(0) for match in tokens).strip() == formula[1:].strip(), f"outside the subset: {formula}"
+    position = 0
+
+    def value() -> object:
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if token.group("text"):
+            return token.group("text")[1:-1]
+        if token.group("number"):
+            return float(token.group("number"))
+        assert token.group("name"), formula
+        arguments = []
+        while not tokens[position].group("close"):
+            arguments.append(value())
+            if tokens[position].group("comma"):
+                position += 1
+        position += 1
+        return call(token.group("name"), *arguments)
+
+    return value()
+
+
+def test_the_pages_have_excel_examples() -> None:
+    pages = {page for page, _, _ in excel_examples()}
+    assert {"README.md", "docs/getting-started.md", "docs/zh/quickstart.md"} <= pages
+
+
+@pytest.mark.parametrize("page, formula, shown", excel_examples(), ids=lambda value: value[:50])
+def test_every_excel_example_gives_what_it_shows(page: str, formula: str, shown: str, server) -> None:
+    def call(name: str, *arguments: object) -> object:
+        (row,) = office_call(server, name, *arguments)
+        return row[0]
+
+    result = evaluate_excel(formula, call)
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    assert isinstance(result, float), (page, formula, result)
+    assert round(result, decimals) == float(shown.replace(",", "")), (page, formula, result)
