@@ -62,7 +62,9 @@ def test_the_pages_have_examples_to_run() -> None:
 
 @pytest.mark.parametrize("path", [path for path in PAGES if python_blocks(path)],
                          ids=lambda path: path.relative_to(ROOT).as_posix())
-def test_every_python_example_runs(path: Path) -> None:
+def test_every_python_example_runs(path: Path, server) -> None:
+    # ``server``: xlwings' Office.js engine registered with a licence key, as a reader's
+    # fresh interpreter has it after the page's own os.environ line
     blocks = python_blocks(path)
     for number, block in enumerate(blocks, start=1):
         assert ">>> " in block, f"{path.name}: python block {number} has no >>> example to run (use ```text)"
