@@ -6,6 +6,10 @@ source files by their import path, so before the build this hook lays out a tree
 symbolic links in ``build/docs-src/`` where ``flopsheet/formulas`` points at
 ``formulas/`` (read from pyproject.toml, so it follows any move), and mkdocstrings is told
 to search there (``paths`` in mkdocs.yml).
+
+Guide pages that other work adds (the planners, the cluster economics, hardening) join the
+Guides section of the nav by themselves when their file exists (:data:`ANNOUNCED_GUIDES`),
+so a branch that adds one builds strictly before mkdocs.yml names it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,40 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the import-path tree of symbolic links is laid out (build/ is ignored by git).
 SOURCE_TREE = ROOT / "build" / "docs-src"
+
+
+#: Guide pages announced by open issues: file (under docs/) -> nav title, in nav order.
+ANNOUNCED_GUIDES = {
+    "guides/training-planner.md": "Training planner",
+    "guides/serving-planner.md": "Serving planner",
+    "guides/cluster.md": "Cluster economics",
+    "guides/hardening.md": "Hardening",
+}
+#: The nav section they join.
+GUIDES_SECTION = "Guides"
+
+
+def _nav_files(nav: Any) -> set[str]:
+    """Every file named anywhere in a nav structure."""
+    if isinstance(nav, str):
+        return {nav}
+    if isinstance(nav, dict):
+        return set().union(*(_nav_files(value) for value in nav.values())) if nav else set()
+    if isinstance(nav, list):
+        return set().union(*(_nav_files(item) for item in nav)) if nav else set()
+    return set()
+
+
+def add_announced_guides(nav: list[Any], docs_dir: Path) -> list[str]:
+    """Add each announced guide that exists and is not in the nav to its Guides section; return them."""
+    present = _nav_files(nav)
+    section = next(item[GUIDES_SECTION] for item in nav if isinstance(item, dict) and GUIDES_SECTION in item)
+    added = []
+    for name, title in ANNOUNCED_GUIDES.items():
+        if (docs_dir / name).is_file() and name not in present:
+            section.append({title: name})
+            added.append(name)
+    return added
 
 
 def package_dirs(root: Path = ROOT) -> dict[str, Path]:
@@ -45,6 +83,8 @@ def lay_out_source_tree(root: Path = ROOT, target: Path = SOURCE_TREE) -> Path:
 
 
 def on_config(config: Any) -> Any:
-    """Lay out the source tree before mkdocstrings collects anything."""
+    """Lay out the source tree before mkdocstrings collects anything; complete the nav."""
     lay_out_source_tree()
+    if config["nav"]:
+        add_announced_guides(config["nav"], Path(config["docs_dir"]))
     return config

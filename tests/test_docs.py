@@ -343,3 +343,16 @@ def test_every_excel_example_gives_what_it_shows(page: str, formula: str, shown:
     decimals = len(shown.split(".")[1]) if "." in shown else 0
     assert isinstance(result, float), (page, formula, result)
     assert round(result, decimals) == float(shown.replace(",", "")), (page, formula, result)
+
+
+def test_an_announced_guide_joins_the_nav_when_its_page_exists(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(hooks)
+    (tmp_path / "guides").mkdir()
+    (tmp_path / "guides" / "serving-planner.md").write_text("# Serving planner\n", encoding="utf-8")
+    nav = [{"Home": "index.md"}, {"Guides": [{"Units": "guides/units.md"}]}]
+    assert hooks.add_announced_guides(nav, tmp_path) == ["guides/serving-planner.md"]
+    assert nav[1]["Guides"][-1] == {"Serving planner": "guides/serving-planner.md"}
+    assert hooks.add_announced_guides(nav, tmp_path) == []  # once
