@@ -356,3 +356,34 @@ def test_an_announced_guide_joins_the_nav_when_its_page_exists(tmp_path: Path) -
     assert hooks.add_announced_guides(nav, tmp_path) == ["guides/serving-planner.md"]
     assert nav[1]["Guides"][-1] == {"Serving planner": "guides/serving-planner.md"}
     assert hooks.add_announced_guides(nav, tmp_path) == []  # once
+
+
+#: A dotted flopsheet name in backticks (`flopsheet.workbooks.model.spec`, `flopsheet.Q`).
+DOTTED_NAME = re.compile(r"`(flopsheet(?:\.[A-Za-z_]\w*)+)")
+
+
+def resolve(name: str) -> object:
+    """Import the longest module prefix of a dotted name, then get the rest as attributes."""
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute)
+        return found
+    raise ModuleNotFoundError(name)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_every_flopsheet_name_the_prose_gives_exists(path: Path, server) -> None:
+    missing = []
+    for name in sorted(set(DOTTED_NAME.findall(path.read_text(encoding="utf-8")))):
+        try:
+            resolve(name)
+        except (AttributeError, ModuleNotFoundError):
+            missing.append(name)
+    assert not missing, f"{path.relative_to(ROOT)} names what flopsheet does not have (renamed? moved?): {missing}"
