@@ -232,6 +232,9 @@ CATALOGUES = (
      "`flopsheet.published_runs()`, `flopsheet.mfu(name)`: what was trained, on what, for how long."),
     ("mfu.toml", "run", "MFU (Table 4)",
      "Model FLOPs utilization of seed 001's Table 4, from the PaLM paper, tied to card and precision."),
+    ("serving_runs.toml", "run", "Published serving runs",
+     "Published serving throughputs per card and layout: the serving planner's truth cases and "
+     "`serving_plans(measured=)`."),
     ("efficiencies.toml", "efficiency", "Efficiencies",
      "Achievable shares of peak (matmul, memory bandwidth, all-reduce bus bandwidth) with their sources."),
 )
