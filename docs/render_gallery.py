@@ -4,8 +4,10 @@ Each template of ``workbooks/templates/`` (the native ones; the add-in variants 
 add-in to show numbers) goes through LibreOffice once (``soffice --headless --convert-to
 pdf`` with a profile that recalculates on load, so the picture shows computed values),
 then ``pdftoppm -png`` writes the first page (the Model sheet) to
-``docs/gallery/<template>.png``; a template with a chart sheet also gets
-``docs/gallery/<template>_chart.png``. Then ``docs/gallery.md`` is written from the list.
+``docs/gallery/<template>.png``; every other sheet that draws the model (a chart sheet, the
+serving template's Plan and Plan chart: any sheet but Model, Units and README) also gets
+``docs/gallery/<template>_<sheet>.png`` (``serving_chart.png``, ``serving_plan.png``...).
+Then ``docs/gallery.md`` is written from the list.
 
 Usage: ``python docs/render_gallery.py [TEMPLATE ...]`` (default: every template). Needs
 LibreOffice and poppler-utils (``setup.sh`` installs both) and a Chinese font for the
@@ -32,8 +34,8 @@ GALLERY = ROOT / "docs" / "gallery"
 PAGE = ROOT / "docs" / "gallery.md"
 #: Width of a rendered page in pixels (readable on the site, small in git).
 WIDTH_PIXELS = 1100
-#: The sheet a spec's [chart] is drawn on.
-CHART_SHEET = "Chart"
+#: Sheets every template has that need no picture of their own (page 1 is the Model sheet).
+PLAIN_SHEETS = ("Model", "Units", "README")
 
 
 def require_chinese_font() -> None:
@@ -49,16 +51,18 @@ def templates() -> list[Path]:
     return sorted(path for path in TEMPLATES.glob("*.xlsx") if not path.stem.endswith("_addin"))
 
 
-def chart_heading(workbook: Path) -> str | None:
-    """The first text of the chart sheet (its heading), or None without a chart sheet."""
+def extra_sheets(workbook: Path) -> dict[str, str]:
+    """Each sheet beyond Model, Units and README, by file-name slug, with its heading (first text)."""
     book = openpyxl.load_workbook(workbook, read_only=True)
-    if CHART_SHEET not in book.sheetnames:
-        return None
-    for row in book[CHART_SHEET].iter_rows(values_only=True):
-        for value in row:
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    return None
+    sheets = {}
+    for name in book.sheetnames:
+        if name in PLAIN_SHEETS:
+            continue
+        heading = next((value.strip() for row in book[name].iter_rows(values_only=True) for value in row
+                        if isinstance(value, str) and value.strip()), None)
+        if heading is not None:
+            sheets["_".join(name.lower().split())] = heading
+    return sheets
 
 
 def page_of(pdf: Path, text: str) -> int | None:
@@ -88,8 +92,8 @@ def gallery_page(names: list[str]) -> str:
              "the recomputed ones. See [Templates](guides/templates.md).", ""]
     for name in names:
         lines += [f"## {name}", "", f"![{name} template](gallery/{name}.png)", ""]
-        if (GALLERY / f"{name}_chart.png").exists():
-            lines += [f"![{name} chart](gallery/{name}_chart.png)", ""]
+        for extra in sorted(GALLERY.glob(f"{name}_*.png")):
+            lines += [f"![{name}: {extra.stem[len(name) + 1:].replace('_', ' ')}](gallery/{extra.name})", ""]
     return "\n".join(lines)
 
 
@@ -107,12 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         pdfs = convert(chosen, Path(folder), target="pdf")  # one soffice start for all
         for workbook, pdf in zip(chosen, pdfs):
             render_page(pdf, 1, GALLERY / f"{workbook.stem}.png")
-            heading = chart_heading(workbook)
-            if heading is not None:
+            for slug, heading in extra_sheets(workbook).items():
                 page = page_of(pdf, heading)
                 if page is None:
-                    raise SystemExit(f"{workbook.name}: no page of its PDF shows the chart heading {heading!r}")
-                render_page(pdf, page, GALLERY / f"{workbook.stem}_chart.png")
+                    raise SystemExit(f"{workbook.name}: no page of its PDF shows the sheet heading {heading!r}")
+                render_page(pdf, page, GALLERY / f"{workbook.stem}_{slug}.png")
             print(f"rendered docs/gallery/{workbook.stem}.png")
     PAGE.write_text(gallery_page([path.stem for path in templates()]) + "\n", encoding="utf-8")
     return 0
