@@ -15,6 +15,7 @@ so a branch that adds one builds strictly before mkdocs.yml names it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -23,6 +24,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 #: Where the import-path tree of symbolic links is laid out (build/ is ignored by git).
 SOURCE_TREE = ROOT / "build" / "docs-src"
+
+
+#: A Sphinx cross-reference role left in a rendered docstring (":func:<code>x</code>"):
+#: mkdocstrings renders the role's text literally; the hook keeps only the code span.
+SPHINX_ROLE = re.compile(r":(?:func|class|data|mod|meth|attr|obj|exc|const):(?=<code>)")
+
+
+def on_page_content(html: str, **_: Any) -> str:
+    """Drop the Sphinx role prefixes (":func:") that docstrings carry before their code spans."""
+    return SPHINX_ROLE.sub("", html)
 
 
 #: Guide pages announced by open issues: file (under docs/) -> nav title, in nav order.

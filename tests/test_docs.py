@@ -231,6 +231,13 @@ def test_the_function_reference_renders_every_docstring(site: Path) -> None:
         assert first_line.replace("``", "") in text, (formula.name, first_line)
 
 
+def test_no_sphinx_role_is_printed_in_the_rendered_reference(site: Path) -> None:
+    """Docstrings say :func:`x`; the page shows the name, never the role's text."""
+    html = (site / "reference" / "functions" / "index.html").read_text(encoding="utf-8")
+    for role in (":func:", ":class:", ":data:", ":mod:", ":meth:"):
+        assert role + "<code>" not in html, role
+
+
 def test_the_chinese_page_renders_in_chinese(site: Path) -> None:
     text = page_text(site / "zh" / "quickstart" / "index.html")
     assert "快速上手" in text and "13,793card" in text and "研报" in text
