@@ -31,7 +31,10 @@ from .cards import PRECISIONS, find_card, key
 
 EFFICIENCY_FILE = Path(__file__).with_name("data") / "efficiencies.toml"
 #: The kinds of share the catalogue holds (see the file's header).
-KINDS: tuple[str, ...] = ("matmul", "memory_bandwidth", "allreduce_busbw", "allreduce_latency", "alltoall_busbw")
+KINDS: tuple[str, ...] = ("matmul", "memory_bandwidth", "allreduce_busbw", "allreduce_latency", "alltoall_busbw",
+                          "dp_overlap", "fabric_tier_busbw", "goodput")
+#: Kinds whose share may be 0 (nothing overlapped).
+_ZERO_ALLOWED = ("dp_overlap",)
 #: The links a collective record may name.
 LINKS: tuple[str, ...] = ("scale_up", "scale_out")
 
@@ -59,6 +62,8 @@ def _number(raw: Any, kind: str, where: str) -> float | pint.Quantity:
         if quantity.dimensionality != Q(1, "s").dimensionality or not quantity.magnitude > 0:
             raise ValueError(f"{where}: expected a positive time, got {raw!r}")
         return quantity
+    if kind in _ZERO_ALLOWED and isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw <= 1:
+        return float(raw)
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 < raw <= 1.5:
         raise ValueError(f"{where}: expected a share in (0, 1.5], got {raw!r}")
     return float(raw)
