@@ -85,7 +85,7 @@ OPTIMIZER_PASSES = 2
 SWITCH_RADIX = 64
 #: The degrees the search tries (pins may name others).
 SEARCH_MICRO_BATCHES = (1, 2, 4, 8)
-SEARCH_VIRTUAL_STAGES = (1, 2, 4)
+SEARCH_VIRTUAL_STAGES = (1, 2, 4, 8)
 #: Context parallelism is searched only for sequences longer than this (tokens), and
 #: flagged on shorter ones: a 2k-8k sequence fits without it (Megatron-Core docs recommend CP from about 8k).
 CONTEXT_PARALLEL_FROM = 8192
@@ -212,7 +212,8 @@ def _param_split(shape: ModelShape) -> tuple[float, float]:
 
 def evaluate_layouts(workload: Workload, layouts: Layouts, system: System, dp_overlap: float,
                      cards: int, precision: str = "bf16", optimizer: str = "adam",
-                     radix: int = SWITCH_RADIX, accumulation_fusion: bool = True) -> dict[str, np.ndarray]:
+                     radix: int = SWITCH_RADIX, accumulation_fusion: bool = True,
+                     flash_attention: bool = True) -> dict[str, np.ndarray]:
     """Evaluate every layout at once: memory per card (bytes), time components (s), step time, MFU, HFU.
 
     Returns a dict of arrays named like the columns of :func:`training_plans` (memory in bytes).
@@ -236,7 +237,7 @@ def evaluate_layouts(workload: Workload, layouts: Layouts, system: System, dp_ov
     layers_per_token = float(sum(value for name, value in parts.items() if name != "embedding/head"))
     attention_per_token = float(parts["attention"])
     micro_tokens = b * seq                                   # tokens of one micro-batch of one replica
-    stage_layers = np.ceil(layers / p)
+    stage_layers = np.ceil(layers / (p * v)) * v             # uneven stages: the slowest holds the ceiling
     layer_share = stage_layers / layers
     passes = TRAIN_PASSES + np.where(full, RECOMPUTE_PASSES, 0)
     recomputed = np.where(full, layers_per_token, np.where(selective, attention_per_token, 0.0))
@@ -244,12 +245,14 @@ def evaluate_layouts(workload: Workload, layouts: Layouts, system: System, dp_ov
     head_flop = micro_tokens / (t * c) * TRAIN_PASSES * head_per_token
     matmul = (stage_flop + head_flop) / system.matmul_flops
 
-    # Element-wise traffic: the activations of the stage's layers, written, read, their gradients written.
+    # Element-wise traffic: the activations of the stage's layers, written, read, their gradients written;
+    # a fused attention kernel (FlashAttention, Dao et al. 2022) never writes the s x s scores to HBM.
     stored = np.empty_like(t)
     for flag in (False, True):
         rows = sp == flag
         if np.any(rows):
-            stored[rows] = activation_bytes(shape, seq / c[rows], b[rows], "none", t[rows], flag)
+            stored[rows] = activation_bytes(shape, seq / c[rows], b[rows], "selective" if flash_attention else "none",
+                                            t[rows], flag)
     elementwise = stored * layer_share * (ELEMENTWISE_PASSES + np.where(full, 1, 0)) / system.hbm_bytes_per_second
 
     # Tensor parallel: all-reduces of the micro-batch's activations on the scale-up link.
@@ -464,7 +467,7 @@ def enumerate_layouts(workload: Workload, cards: int, sys: System, pins: dict[st
     if not np.any(keep):
         raise InputRangeError("global_batch", batch, f"divisible by data_parallel x micro_batch for some layout of "
                               f"{cards} cards")
-    keep &= (v == 1) | ((p > 1) & (workload.shape.layers % (p * v) == 0))
+    keep &= (v == 1) | ((p > 1) & (p * v <= workload.shape.layers))
     if "virtual_stages" in pins and pins["virtual_stages"] > 1 and not np.any(keep):
         raise InputRangeError("virtual_stages", pins["virtual_stages"], "1, or a count that divides layers / "
                               "pipeline_parallel (with pipeline_parallel > 1)")
@@ -502,7 +505,7 @@ def _overlap(dp_overlap: Any) -> float:
 
 def _plan_arrays(model: Any, cards: Any, card: Any, tokens_per_step: Any, sequence: Any, global_batch: Any,
                  keywords: dict[str, Any], sequence_parallel: bool, dp_overlap: Any, precision: str,
-                 optimizer: str, accumulation_fusion: bool = True
+                 optimizer: str, accumulation_fusion: bool = True, flash_attention: bool = True
                  ) -> tuple[Workload, System, int, Layouts, dict[str, np.ndarray]]:
     workload = _workload(model, sequence, tokens_per_step, global_batch)
     count = _whole(cards, "cards")
@@ -511,7 +514,7 @@ def _plan_arrays(model: Any, cards: Any, card: Any, tokens_per_step: Any, sequen
     sys = system(card)
     layouts = enumerate_layouts(workload, count, sys, _pins(keywords), sequence_parallel)
     results = evaluate_layouts(workload, layouts, sys, _overlap(dp_overlap), count, precision, optimizer,
-                               accumulation_fusion=bool(accumulation_fusion))
+                               accumulation_fusion=bool(accumulation_fusion), flash_attention=bool(flash_attention))
     return workload, sys, count, layouts, results
 
 
@@ -554,7 +557,7 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
                    micro_batch: Any = None, zero_stage: Any = None, recompute: Any = None,
                    virtual_stages: Any = None, sequence_parallel: bool = True, dp_overlap: Any = None,
                    goodput: Any = None, precision: str = "bf16", optimizer: str = "adam",
-                   gradient_accumulation_fusion: bool = True, top: Any = None) -> Any:
+                   gradient_accumulation_fusion: bool = True, flash_attention: bool = True, top: Any = None) -> Any:
     """Return the parallel layouts of a model on ``cards`` cards with step time and utilization, best first.
 
     Every layout the pins allow is evaluated (see the module docstring for the arithmetic);
@@ -583,7 +586,8 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
     recompute : "none", "selective", "full" or TRUE/FALSE, optional
         Pin activation recomputation (searched otherwise).
     virtual_stages : whole number, optional
-        Interleaved 1F1B: model chunks per pipeline rank (searched over 1, 2, 4 otherwise).
+        Interleaved 1F1B: model chunks per pipeline rank (searched over 1, 2, 4, 8 otherwise;
+        layers need not divide evenly: the slowest stage holds the ceiling).
     sequence_parallel : bool, default True
         Megatron sequence parallelism with tensor parallelism.
     dp_overlap : share in [0, 1], optional
@@ -598,6 +602,9 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
         Gradients accumulate inside the weight-gradient GEMM (Megatron's flag of that
         name). False: each micro-batch adds its gradients to the fp32 buffer in a separate
         memory-bound pass (``grad_accumulation`` column; Megatron-LM 2021).
+    flash_attention : bool, default True
+        A fused attention kernel that never writes the attention scores to memory; False
+        counts their element-wise traffic (Megatron-LM 2021).
     top : whole number, optional
         Keep only the first ``top`` rows.
 
@@ -625,7 +632,7 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
     >>> best = plans.iloc[0]
     >>> bool(best["fits"]), int(best["tensor_parallel"]) * int(best["pipeline_parallel"]) <= 8
     (True, True)
-    >>> 0.3 < best["mfu"] < 0.7
+    >>> bool(0.3 < best["mfu"] < 0.7)
     True
     """
     import pandas as pd
@@ -635,7 +642,7 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
                     zero_stage=zero_stage, recompute=recompute, virtual_stages=virtual_stages)
     workload, sys, count, layouts, results = _plan_arrays(model, cards, card, tokens_per_step, sequence, global_batch,
                                                           keywords, sequence_parallel, dp_overlap, precision, optimizer,
-                                                          gradient_accumulation_fusion)
+                                                          gradient_accumulation_fusion, flash_attention)
     fits = results["memory_per_card"] <= sys.memory_bytes
     if not np.any(fits):
         smallest = _smallest_fitting(model, card, workload, count, keywords, sequence_parallel, precision, optimizer)
