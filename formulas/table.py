@@ -51,6 +51,7 @@ from .serving.steps import (ALLREDUCES_PER_LAYER, COMM_TIME, LINK_BANDWIDTH, PAY
                             plan_batch,
                             plan_binding, plan_cards, plan_status, plan_step_time, tensor_parallel_comm_time)
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
+from .training_planner import predicted_utilization, training_plans
 
 #: Marks a parameter without a default (the caller must give it).
 REQUIRED: Any = inspect.Parameter.empty
@@ -523,6 +524,45 @@ TRAINING_RECORDS: tuple[Formula, ...] = (
         "a row per budget.", table=True),
 )
 
+_PLAN_PARAMS = (
+    Parameter("model", 'A model shape name from the catalogue ("Llama 3.1 405B")', role="name",
+              example="Llama 3.1 405B"),
+    Parameter("cards", "Cards in the job (whole)", WHOLE_COUNT, example="16384", whole=True),
+    Parameter("card", 'A catalogue card with its precision ("H100 bf16"): peak, memory, links', role="name",
+              example="H100 bf16"),
+    Parameter("tokens_per_step", "Tokens per optimizer step (or give global_batch)", args.TOKENS, example="16e6"),
+    Parameter("sequence", "Tokens per sequence", SEQ_LEN, example="8192"),
+    Parameter("global_batch", "Sequences per optimizer step (or give tokens_per_step)", WHOLE_COUNT, example="2048",
+              whole=True),
+    Parameter("tensor_parallel", "Pin the tensor-parallel degree (searched if empty)", WHOLE_COUNT, example="8",
+              whole=True),
+    Parameter("pipeline_parallel", "Pin the pipeline-parallel degree (searched if empty)", WHOLE_COUNT, example="16",
+              whole=True),
+    Parameter("data_parallel", "Pin the data-parallel degree (searched if empty)", WHOLE_COUNT, example="128",
+              whole=True),
+    Parameter("expert_parallel", "Pin the expert-parallel degree, MoE (searched if empty)", WHOLE_COUNT, example="8",
+              whole=True),
+    Parameter("context_parallel", "Pin the context-parallel degree (searched over 8k tokens if empty)", WHOLE_COUNT,
+              example="1", whole=True),
+    Parameter("micro_batch", "Pin sequences per micro-batch (searched if empty)", WHOLE_COUNT, example="1", whole=True),
+    Parameter("zero_stage", "Pin the ZeRO stage 0-3 (searched if empty)", WHOLE_COUNT, example="1", positive=False,
+              whole=True),
+    Parameter("recompute", 'Pin recomputation: "none", "selective", "full" (searched if empty)', example="selective"),
+    Parameter("virtual_stages", "Pin interleaved pipeline chunks per rank (searched if empty)", WHOLE_COUNT,
+              example="2", whole=True),
+)
+
+#: The training planner (issue 25): every layout, and the best one's MFU.
+PLANNER_RECORDS: tuple[Formula, ...] = (
+    Formula(
+        "training_plans", "TRAINING_PLANS", training_plans, _PLAN_PARAMS, "s", "ms",
+        "Parallel layouts of a model on cards, best first: memory per card, fits, step time and its parts, "
+        "tokens/s, MFU, HFU.", table=True),
+    Formula(
+        "predicted_utilization", "PREDICTED_UTILIZATION", predicted_utilization, _PLAN_PARAMS, "dimensionless", "%",
+        "MFU of the best parallel layout of a model on cards (TRAINING_PLANS' first row)."),
+)
+
 
 _RECORDS: tuple[Formula, ...] = (
     Formula(
@@ -587,6 +627,7 @@ _RECORDS: tuple[Formula, ...] = (
     _card_field("card_bandwidth", card_bandwidth, "Memory bandwidth", "GB/s/card", "TB/s"),
     _card_field("card_power", card_power, "Thermal design power (TDP)", "W/card", "kW"),
     *TRAINING_RECORDS,
+    *PLANNER_RECORDS,
     *SERVING_RECORDS,
     *PLAN_RECORDS,
 )

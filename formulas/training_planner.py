@@ -91,6 +91,12 @@ SEARCH_VIRTUAL_STAGES = (1, 2, 4, 8)
 CONTEXT_PARALLEL_FROM = 8192
 #: The shortest sequence share a context-parallel rank keeps in the search (tokens).
 MIN_CONTEXT_SHARE = 1024
+#: Rounds of the fixed point of train_cards(..., "predicted", ...) (cards -> plan -> MFU -> cards).
+PLAN_ROUNDS = 6
+#: Card counts the fixed point tries: servers x 2^k x one of these odd factors, the first PLAN_COUNT_TRIES from
+#: the count needed up.
+PLAN_COUNT_FACTORS = (1, 3, 5, 7, 9, 15)
+PLAN_COUNT_TRIES = 12
 #: Recompute codes in the layout arrays.
 RECOMPUTE_CODES = {mode: code for code, mode in enumerate(RECOMPUTE_MODES)}
 #: Time components of a step, in the order the table lists them (seconds).
@@ -685,27 +691,77 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
 
 
 def predicted_utilization(model: Any, cards: Any, card: str, tokens_per_step: Any = None, sequence: Any = None,
-                          global_batch: Any = None, **pins: Any) -> Any:
-    """Return the MFU of the best layout :func:`training_plans` finds, tied to its card and precision.
+                          global_batch: Any = None, tensor_parallel: Any = None, pipeline_parallel: Any = None,
+                          data_parallel: Any = None, expert_parallel: Any = None, context_parallel: Any = None,
+                          micro_batch: Any = None, zero_stage: Any = None, recompute: Any = None,
+                          virtual_stages: Any = None) -> Any:
+    """Return the MFU of the best layout :func:`training_plans` finds (a fraction).
 
-    Takes the arguments of :func:`training_plans`. The result is a
-    :class:`~flopsheet.formulas.utilization.Utilization`, accepted wherever a utilization is
-    (``train_cards(flops, "H100 bf16", predicted_utilization(...), "90 days")``).
+    Takes the arguments of :func:`training_plans` (pins optional). The result is a
+    dimensionless quantity, accepted wherever a utilization is; ``train_cards(flops,
+    "H100 bf16", "predicted", duration, model=..., sequence=..., global_batch=...)`` calls
+    it for you (see :func:`plan_utilization`).
 
     Examples
     --------
     >>> used = predicted_utilization("Llama 3.1 8B", 64, "H100 bf16", sequence=8192, global_batch=512)
-    >>> used.card, used.precision, 0.3 < used.value < 0.7
-    ('H100', 'bf16', True)
+    >>> used.dimensionless, bool(0.3 < used.m < 0.7)
+    (True, True)
+    """
+    best = training_plans(model, cards, card, tokens_per_step, sequence, global_batch, tensor_parallel,
+                          pipeline_parallel, data_parallel, expert_parallel, context_parallel, micro_batch, zero_stage,
+                          recompute, virtual_stages, top=1).iloc[0]
+    return Q(float(best["mfu"]), "dimensionless")
+
+
+def plan_utilization(card: str, plan: dict[str, Any], flops: float, duration_s: float) -> tuple[Any, int]:
+    """The utilization ``train_cards(..., "predicted", ...)`` uses, and the card count it was planned at.
+
+    ``plan`` holds :func:`training_plans` keywords (``model``, ``sequence``, ``global_batch``
+    or ``tokens_per_step``, pins, and optionally ``cards``: the cluster the plan assumes).
+    Without ``cards`` the count is found by fixed point: cards from a first utilization
+    (the catalogue's matmul share), then the plan's MFU at that count (rounded up to whole
+    servers), repeated until the count settles (at most :data:`PLAN_ROUNDS` rounds).
     """
     from .utilization import Utilization
 
-    best = training_plans(model, cards, card, tokens_per_step, sequence, global_batch, top=1, **pins).iloc[0]
+    keywords = dict(plan)
+    if "model" not in keywords or keywords.get("model") is None:
+        raise InputError("model", None, 'a model shape for utilization "predicted" (train_cards(..., model=...))')
     name, precision = card_and_precision(card, None)
-    layout = (f"tp {best['tensor_parallel']}, pp {best['pipeline_parallel']} (v {best['virtual_stages']}), "
-              f"dp {best['data_parallel']}, ep {best['expert_parallel']}, cp {best['context_parallel']}, "
-              f"micro-batch {best['micro_batch']}, ZeRO {best['zero_stage']}, recompute {best['recompute']}")
-    return Utilization(float(best["mfu"]), name, precision or "bf16", f"predicted by training_plans: {layout}")
+    sys = system(card)
+    fixed = keywords.pop("cards", None)
+    model = keywords.pop("model")
+    if fixed is not None:
+        count = _whole(fixed, "cards")
+        used = float(predicted_utilization(model, count, card, **keywords).m)
+        return Utilization(used, name, precision or "bf16", "predicted"), count
+    used, count = sys.matmul_share, 0
+    for _ in range(PLAN_ROUNDS):
+        needed = flops / (sys.peak_flops * used * duration_s)
+        rounded = max(sys.server_cards, math.ceil(needed / sys.server_cards) * sys.server_cards)
+        if rounded == count:
+            break
+        count, used = _planned(model, rounded, card, keywords, sys.server_cards)
+    return Utilization(used, name, precision or "bf16", "predicted"), count
+
+
+def _planned(model: Any, cards: int, card: str, keywords: dict[str, Any], step: int) -> tuple[int, float]:
+    """(cards, MFU) at the first count from ``cards`` up that the global batch divides.
+
+    Counts tried: whole servers times a power of two times a small odd factor
+    (:data:`PLAN_COUNT_FACTORS`), the shapes data parallelism over a power-of-two batch takes.
+    """
+    counts = sorted({step * 2 ** power * odd for power in range(24) for odd in PLAN_COUNT_FACTORS
+                     if step * 2 ** power * odd >= cards})[:PLAN_COUNT_TRIES]
+    for count in counts:
+        try:
+            return count, float(predicted_utilization(model, count, card, **keywords).m)
+        except InputRangeError as error:
+            if error.argument != "global_batch":
+                raise
+    raise InputRangeError("global_batch", keywords.get("global_batch") or keywords.get("tokens_per_step"),
+                          f"divisible by the data-parallel degree of some layout of {cards:,} to {counts[-1]:,} cards")
 
 
 def plan_quantities(table: Any) -> dict[str, Any]:

@@ -152,11 +152,20 @@ def _seq_len_from_third(value: Any) -> Any:
     return value
 
 
+#: The utilization text that asks the training planner (train_cards(..., "predicted", ...)).
+PREDICTED = "predicted"
+
+
 @fast.guarded
-def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.Quantity:
+def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any, **plan: Any) -> pint.Quantity:
     """Return the cards needed to do ``flops`` of training within ``duration``.
 
-    ``cards = flops / (peak * utilization * duration)``.
+    ``cards = flops / (peak * utilization * duration)``. With ``utilization="predicted"``
+    the utilization is the MFU of the best layout :func:`flopsheet.training_plans` finds
+    for the model on that many cards of the peak's card (keywords ``model``, ``sequence``,
+    ``global_batch`` or ``tokens_per_step``, any pin such as ``tensor_parallel``, and
+    ``plan_cards``: the cluster the plan assumes; without it the planner and the card
+    count are iterated to a fixed point).
 
     Parameters
     ----------
@@ -189,7 +198,13 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.
     Traceback (most recent call last):
     ...
     flopsheet.units.errors.InputRangeError: utilization: must be in (0, 100%], got "130%"
+    >>> cards = train_cards(3.8e25, "H100 bf16", "predicted", "54 days", model="Llama 3.1 405B", sequence=8192,
+    ...                     tokens_per_step=16 * 2**20, plan_cards=16384)
+    >>> 12_000 < cards.m < 22_000
+    True
     """
+    if plan or (isinstance(utilization, str) and utilization.strip().lower() == PREDICTED):
+        utilization = _predicted(flops, peak, utilization, duration, plan)
     work = fast.magnitude(flops, "flops", args.FLOP)
     rate, factor, message = fast.effective_rate(peak, utilization)
     time = fast.magnitude(duration, "duration", args.DURATION)
@@ -198,6 +213,22 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any) -> pint.
                         duration=time)
     warn_inconsistent(cards, factor, message, "cards")
     return cards
+
+
+def _predicted(flops: Any, peak: Any, utilization: Any, duration: Any, plan: dict[str, Any]) -> Any:
+    """The planner's utilization for train_cards(..., "predicted", ..., model=...)."""
+    from .training_planner import plan_utilization
+
+    if not (isinstance(utilization, str) and utilization.strip().lower() == PREDICTED):
+        raise InputError("utilization", utilization, f'"{PREDICTED}" when planning keywords ({", ".join(plan)}) are given')
+    if not isinstance(peak, str):
+        raise InputError("peak", peak, 'a catalogue peak ("H100 bf16") with utilization "predicted": the plan needs the card')
+    if "plan_cards" in plan:
+        plan = {**{name: value for name, value in plan.items() if name != "plan_cards"}, "cards": plan["plan_cards"]}
+    work = float(args.quantity_arg(flops, "flops", args.FLOP).to("FLOP").m)
+    seconds = float(args.quantity_arg(duration, "duration", args.DURATION).to("s").m)
+    used, _ = plan_utilization(peak, plan, work, seconds)
+    return used
 
 
 @fast.guarded
