@@ -346,3 +346,41 @@ def test_simulate_refuses_a_bad_range_naming_the_input(capsys, value: str) -> No
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1, captured.err[:300]
     assert captured.err.startswith("flopsheet: ") and "duration" in captured.err, captured.err[:300]
+
+
+#: The training planner (issue 25): every bad value of its counts through Python and Excel.
+PLANNER_SPECIFIC = {
+    "cards": ["30 TB", "2.5"],
+    "sequence": ["30 days", "2.5", "200000"],
+    "tensor_parallel": ["16", "3", "2.5"],
+    "pipeline_parallel": ["33", "2.5"],
+    "global_batch": ["3 TB", "2.5"],
+}
+PLANNER_CASES = [(argument, value) for argument in PLANNER_SPECIFIC
+                 for value in UNIVERSAL[:30] + PLANNER_SPECIFIC[argument]]
+_PLAN = {"model": "Llama 3.1 8B", "cards": 64, "card": "H100 bf16", "sequence": 8192, "global_batch": 512}
+
+
+def _plan_call(argument: str, value: Any) -> dict[str, Any]:
+    return {**_PLAN, argument: value}
+
+
+@pytest.mark.parametrize("argument, value", PLANNER_CASES, ids=[f"{a}-{i}" for i, (a, _) in enumerate(PLANNER_CASES)])
+def test_the_planner_refuses_naming_the_argument(argument: str, value: str) -> None:
+    for function in (flopsheet.training_plans, flopsheet.predicted_utilization):
+        with pytest.raises(flopsheet.FlopsheetError) as caught:
+            function(**_plan_call(argument, value))
+        assert isinstance(caught.value, ValueError)
+        assert str(caught.value).startswith(f"{argument}:"), str(caught.value)[:200]
+
+
+@pytest.mark.parametrize("argument, value", PLANNER_CASES[::4], ids=[f"{a}-{i}" for i, (a, _) in
+                                                                     enumerate(PLANNER_CASES[::4])])
+def test_the_planner_in_excel_shows_an_error_text(server: types.ModuleType, argument: str, value: str) -> None:
+    call = _plan_call(argument, value)
+    order = ("model", "cards", "card", "tokens_per_step", "sequence", "global_batch", "tensor_parallel",
+             "pipeline_parallel")
+    (row,) = office_call(server, "PREDICTED_UTILIZATION", *(call.get(name) for name in order))
+    (cell,) = row
+    assert isinstance(cell, str) and cell.split(" ")[0] in {"#VALUE!", "#NUM!", "#N/A"}, cell[:200]
+    assert f" {argument}:" in cell, cell[:200]
