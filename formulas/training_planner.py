@@ -629,8 +629,9 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
     Raises
     ------
     InputRangeError
-        No layout fits in memory (the message gives the fewest cards on which one
-        does), or a pin that cannot hold (named).
+        No layout fits in memory in a free search (the message gives the fewest cards
+        on which one does; with pins, the rows come back with ``fits`` False), or a pin
+        that cannot hold (named).
 
     Examples
     --------
@@ -650,7 +651,8 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
                                                           keywords, sequence_parallel, dp_overlap, precision, optimizer,
                                                           gradient_accumulation_fusion, flash_attention)
     fits = results["memory_per_card"] <= sys.memory_bytes
-    if not np.any(fits):
+    pinned = any(value is not None for value in keywords.values())
+    if not np.any(fits) and not pinned:
         smallest = _smallest_fitting(model, card, workload, count, keywords, sequence_parallel, precision, optimizer)
         least = float(np.min(results["memory_per_card"])) / 1e9
         detail = (f"the fewest {sys.card} cards on which a layout fits: {smallest:,}" if smallest

@@ -1,0 +1,161 @@
+"""The training planner (issue 25): layouts, memory, step time, MFU/HFU, pins, errors, Excel.
+
+The figures against published runs are in tests/truth/test_training_planner_truth.py;
+here are the planner's own behaviours, each checked against an independent statement of
+it (train_memory's arithmetic, the interleaved-1F1B bubble formula, the fixed point of
+train_cards, the Office.js call path).
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+import flopsheet
+from addin_support import office_call, scalar, server  # noqa: F401 (server is a fixture)
+from flopsheet.formulas.training_planner import (PINS, TIME_COMPONENTS, fabric_tiers, predicted_utilization,
+                                                 training_plans)
+
+SMALL = dict(model="Llama 3.1 8B", cards=64, card="H100 bf16", sequence=8192, global_batch=512)
+COLUMNS = ["fits", "memory_per_card", "step_time", "tokens_per_second", "mfu", "hfu", *TIME_COMPONENTS]
+
+
+@pytest.fixture(scope="module")
+def small() -> "pandas.DataFrame":  # noqa: F821
+    return training_plans(**SMALL)
+
+
+def test_the_table_has_the_issue_columns_and_the_best_first(small) -> None:
+    assert set(COLUMNS) <= set(small.columns) and set(PINS) <= set(small.columns)
+    fitting = small[small["fits"]]
+    assert small.iloc[0]["best"] and not small["best"].iloc[1:].any()
+    assert np.all(np.diff(fitting["step_time"].to_numpy()) >= 0)
+    assert small["fits"].to_numpy()[: len(fitting)].all()      # fitting rows first
+    assert len(small) > 500                                      # the search space, not a handful
+
+
+def test_step_time_is_the_sum_of_its_components(small) -> None:
+    total = small[list(TIME_COMPONENTS)].sum(axis=1)
+    assert np.allclose(total, small["step_time"], rtol=1e-12)
+
+
+def test_mfu_and_hfu_differ_by_the_recomputed_flop(small) -> None:
+    none = small[small["recompute"] == "none"]
+    assert np.allclose(none["mfu"], none["hfu"])
+    full = small[small["recompute"] == "full"]
+    assert (full["hfu"] > full["mfu"] * 1.25).all() and (full["hfu"] < full["mfu"] * 4 / 3 + 1e-9).all()
+    tokens = SMALL["sequence"] * SMALL["global_batch"]
+    assert np.allclose(small["tokens_per_second"], tokens / small["step_time"])
+
+
+def test_memory_of_a_pinned_layout_equals_train_memory() -> None:
+    for zero in (0, 1, 2, 3):
+        for recompute in ("none", "selective", "full"):
+            row = training_plans(**SMALL, tensor_parallel=2, pipeline_parallel=1, zero_stage=zero, recompute=recompute,
+                                 micro_batch=2, top=1).iloc[0]
+            memory = flopsheet.train_memory("Llama 3.1 8B", 64, zero_stage=zero, seq_len=8192, micro_batch=2,
+                                            recompute=recompute, tensor_parallel=2, sequence_parallel=True)
+            assert row["memory_per_card"] == pytest.approx(memory.loc["total", "GB"], rel=1e-9), (zero, recompute)
+
+
+def test_the_bubble_is_p_minus_1_over_v_m_of_the_pipelined_time() -> None:
+    """Narayanan et al. 2021, section 2.2.2: interleaved 1F1B bubble fraction (p - 1) / (v m)."""
+    for v in (1, 2, 4):
+        row = training_plans("Llama 3.1 70B", 512, "H100 bf16", sequence=8192, global_batch=256, tensor_parallel=8,
+                             pipeline_parallel=8, virtual_stages=v, micro_batch=1, top=1).iloc[0]
+        pipelined = row[["compute", "memory_bound", "grad_accumulation", "tp_comm", "cp_comm", "ep_comm",
+                         "pp_comm"]].sum()
+        m = row["micro_batches"]
+        assert m == 256 // 8 and row["data_parallel"] == 8
+        assert row["bubble"] / pipelined == pytest.approx((8 - 1) / (v * m))
+
+
+def test_pins_hold_and_the_rest_is_searched() -> None:
+    pinned = training_plans(**SMALL, tensor_parallel=4, zero_stage=1)
+    assert set(pinned["tensor_parallel"]) == {4} and set(pinned["zero_stage"]) == {1}
+    assert len(set(pinned["pipeline_parallel"])) > 1 and len(set(pinned["recompute"])) == 3
+
+
+def test_a_moe_model_searches_expert_parallelism() -> None:
+    plans = training_plans("Mixtral 8x7B", 64, "H100 bf16", sequence=4096, global_batch=256)
+    assert set(plans["expert_parallel"]) == {1, 2, 4, 8}
+    with_ep = plans[plans["expert_parallel"] == 8].iloc[0]
+    assert with_ep["ep_comm"] > 0
+    assert plans[plans["expert_parallel"] == 1]["ep_comm"].max() == 0
+
+
+def test_long_sequences_search_context_parallelism_and_short_ones_flag_it() -> None:
+    long = training_plans("Llama 3.1 8B", 64, "H100 bf16", sequence=131072, global_batch=64)
+    assert long["context_parallel"].max() > 1 and long[long["context_parallel"] > 1]["cp_comm"].min() > 0
+    short = training_plans(**{**SMALL, "sequence": 2048}, context_parallel=2, top=1)
+    assert "context parallel on a 2048-token sequence" in short.iloc[0]["note"]
+
+
+def test_more_cards_cross_more_fabric_tiers_and_pay_for_it() -> None:
+    assert [int(fabric_tiers(n)) for n in (64, 2048, 16384, 131072)] == [1, 2, 3, 4]
+    rows = [training_plans("Llama 3.1 8B", n, "H100 bf16", sequence=8192, global_batch=n, tensor_parallel=1,
+                           pipeline_parallel=1, micro_batch=1, zero_stage=1, recompute="none", top=1).iloc[0]
+            for n in (64, 16384)]
+    assert rows[1]["dp_comm"] > rows[0]["dp_comm"] * 1.2     # same bytes per card, slower fabric
+
+
+def test_goodput_is_stated_apart_from_mfu() -> None:
+    plain = training_plans(**SMALL, top=1).iloc[0]
+    with_goodput = training_plans(**SMALL, goodput="catalogue", top=1).iloc[0]
+    assert with_goodput["mfu"] == plain["mfu"]
+    assert with_goodput["goodput_tokens_per_second"] == pytest.approx(0.9 * plain["tokens_per_second"])
+
+
+def test_train_cards_takes_the_predicted_utilization() -> None:
+    flops = 6 * 8e9 * 1e12
+    planned = flopsheet.train_cards(flops, "H100 bf16", "predicted", "30 days", model="Llama 3.1 8B", sequence=8192,
+                                    global_batch=512, plan_cards=64)
+    mfu = predicted_utilization(**SMALL).m
+    assert planned.m == pytest.approx(flopsheet.train_cards(flops, "H100 bf16", mfu, "30 days").m)
+    settled = flopsheet.train_cards(flops, "H100 bf16", "predicted", "30 days", model="Llama 3.1 8B", sequence=8192,
+                                    global_batch=1024)
+    assert 0.5 * planned.m < settled.m < 2 * planned.m
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({"tensor_parallel": 16}, "tensor_parallel: must be at most the H100's scale-up domain (8 cards)"),
+    ({"pipeline_parallel": 33}, "pipeline_parallel: must be at most Llama 3.1 8B's layers (32)"),
+    ({"tensor_parallel": 8, "pipeline_parallel": 3}, "cards: must be a multiple of tensor_parallel x pipeline_parallel"),
+    ({"zero_stage": 4}, "zero_stage: must be 0, 1, 2 or 3"),
+    ({"recompute": "sometimes"}, "recompute: expected \"none\", \"selective\" or \"full\""),
+    ({"global_batch": None}, "global_batch: expected either tokens_per_step or global_batch"),
+])
+def test_impossible_layouts_name_the_argument(keywords, message) -> None:
+    with pytest.raises(flopsheet.FlopsheetError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        training_plans(**{**SMALL, **keywords})
+
+
+def test_a_model_that_fits_nowhere_says_how_many_cards_would() -> None:
+    with pytest.raises(flopsheet.InputRangeError) as caught:
+        training_plans("Llama 3.1 405B", 8, "H100 bf16", sequence=8192, global_batch=64)
+    message = str(caught.value)
+    assert message.startswith("cards: must be enough cards to hold Llama 3.1 405B")
+    fewest = int(message.rsplit(": ", 1)[1].replace(",", ""))
+    assert 16 <= fewest <= 256
+    fits = training_plans("Llama 3.1 405B", fewest, "H100 bf16", sequence=8192, global_batch=fewest * 8)
+    assert fits.iloc[0]["fits"]
+
+
+# -- Excel (Office.js through xlwings.server) --------------------------------------------
+def test_training_plans_spills_the_python_table(server: types.ModuleType) -> None:
+    table = office_call(server, "TRAINING_PLANS", "Llama 3.1 8B", 64, "H100 bf16", None, 8192, 512, 2, 1)
+    frame = training_plans(**SMALL, tensor_parallel=2, pipeline_parallel=1)
+    header, first = table[0], table[1]
+    assert header[: len(frame.columns)] == list(frame.columns) or header[1:] == list(frame.columns)
+    row = dict(zip(header, first))
+    assert row["mfu"] == pytest.approx(frame.iloc[0]["mfu"]) and row["tensor_parallel"] == 2
+    assert len(table) == len(frame) + 1
+
+
+def test_predicted_utilization_in_excel_equals_python(server: types.ModuleType) -> None:
+    value = scalar(server, "PREDICTED_UTILIZATION", "Llama 3.1 8B", 64, "H100 bf16", None, 8192, 512)
+    assert value == pytest.approx(predicted_utilization(**SMALL).m)
+    error = scalar(server, "PREDICTED_UTILIZATION", "Llama 3.1 8B", 64, "H100 bf16", None, 8192, 512, 16)
+    assert error.startswith("#NUM! tensor_parallel: must be at most the H100's scale-up domain")
