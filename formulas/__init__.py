@@ -24,6 +24,7 @@ from .training.flops import flops_breakdown, forward_flops
 from .catalogues.runs import implied_utilization, published_runs, utilization_by_generation
 from .training.memory import MinTrainCards, min_train_cards, train_memory
 from .training.scaling import chinchilla_optimal
+from .training.utilization import published_utilization
 from .training_planner import predicted_utilization, training_plans
 from .table import FUNCTIONS, Formula, Parameter
 from .catalogues.peaks import Peak, Utilization, as_peak, as_utilization
@@ -36,6 +37,7 @@ __all__ = [
     "train_memory",
     "training_plans",
     "predicted_utilization",
+    "published_utilization",
     "implied_utilization",
     "published_runs",
     "implied_serving_efficiency",

@@ -42,6 +42,7 @@ from .training.scaling import TOKENS_PER_PARAM_KIND, chinchilla_optimal
 from .serving.memory import BYTES_PER_VALUE_KIND, KEY_AND_VALUE, kv_cache_memory, weights_memory
 from .serving.model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
 from .serving.times import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
+from .training.utilization import RATE, SECONDS, TFLOPS_PER_CARD, published_utilization
                       prefill_time)
 from .serving.bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
                              bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards,
@@ -524,6 +525,8 @@ TRAINING_RECORDS: tuple[Formula, ...] = (
         "a row per budget.", table=True),
 )
 
+_TRAIN_MODEL_FLOP = Parameter("model", 'Parameter count, or a model shape name ("Llama 3.1 405B"; attention needs a '
+                              "shape and sequence)", args.PARAMETERS, example="176e9")
 _PLAN_PARAMS = (
     Parameter("model", 'A model shape name from the catalogue ("Llama 3.1 405B")', role="name",
               example="Llama 3.1 405B"),
@@ -558,6 +561,22 @@ PLANNER_RECORDS: tuple[Formula, ...] = (
         "training_plans", "TRAINING_PLANS", training_plans, _PLAN_PARAMS, "s", "ms",
         "Parallel layouts of a model on cards, best first: memory per card, fits, step time and its parts, "
         "tokens/s, MFU, HFU.", table=True),
+    Formula(
+        "published_utilization", "PUBLISHED_UTILIZATION", published_utilization,
+        (_TRAIN_MODEL_FLOP, Parameter("peak", 'Dense peak per card of the precision used ("A100 bf16")', args.PEAK,
+                                      example="A100 bf16"),
+         Parameter("tokens_per_second_per_card", "Published tokens per second per card", RATE),
+         Parameter("seconds_per_iteration", "Published seconds per iteration (with global_batch, sequence, cards)",
+                   SECONDS),
+         Parameter("global_batch", "Sequences per iteration", WHOLE_COUNT, example="2048", whole=True),
+         Parameter("cards", "Cards of the run", args.CARDS),
+         Parameter("tflops_per_card", 'Published "TFLOP/s per GPU"', TFLOPS_PER_CARD),
+         Parameter("sequence", "Tokens per sequence", SEQ_LEN, example="2048"),
+         Parameter("recompute", 'What the run recomputed: "none", "selective" or "full"', role="name", example="full"),
+         Parameter("counts", 'What tflops_per_card counts: "hardware" (recompute in) or "model"', role="name",
+                   example="hardware")),
+        "dimensionless", "%", "MFU and HFU a published throughput implies (tokens/s per card, seconds per iteration "
+        "or TFLOP/s per GPU).", table=True),
     Formula(
         "predicted_utilization", "PREDICTED_UTILIZATION", predicted_utilization, _PLAN_PARAMS, "dimensionless", "%",
         "MFU of the best parallel layout of a model on cards (TRAINING_PLANS' first row)."),

@@ -159,3 +159,49 @@ def test_predicted_utilization_in_excel_equals_python(server: types.ModuleType) 
     assert value == pytest.approx(predicted_utilization(**SMALL).m)
     error = scalar(server, "PREDICTED_UTILIZATION", "Llama 3.1 8B", 64, "H100 bf16", None, 8192, 512, 16)
     assert error.startswith("#NUM! tensor_parallel: must be at most the H100's scale-up domain")
+
+
+# -- utilization from what papers publish -----------------------------------------------
+def test_published_forms_agree_and_split_mfu_from_hfu() -> None:
+    """Megatron-LM's 1T row (arXiv:2104.04473, Table 1): 163 TFLOP/s per A100 = 52% of 312, hardware FLOP."""
+    shape = flopsheet.model_shape("GPT 1T", layers=128, d_model=25600, heads=160, vocab=51200, positions="learned",
+                                  norm="layernorm", bias="all", max_context=2048)
+    from_rate = flopsheet.published_utilization(shape, "A100 bf16", tflops_per_card=163, sequence=2048,
+                                                recompute="full").iloc[0]
+    assert from_rate["hfu"] == pytest.approx(163 / 312) and from_rate["mfu"] == pytest.approx(from_rate["hfu"] * 0.75,
+                                                                                              rel=0.01)
+    seconds = 3072 * 2048 / (from_rate["tokens_per_second_per_card"] * 3072)
+    from_time = flopsheet.published_utilization(shape, "A100 bf16", seconds_per_iteration=seconds, global_batch=3072,
+                                                sequence=2048, cards=3072, recompute="full").iloc[0]
+    from_tokens = flopsheet.published_utilization(shape, "A100 bf16", sequence=2048, recompute="full",
+                                                  tokens_per_second_per_card=from_rate["tokens_per_second_per_card"])
+    assert from_time["mfu"] == pytest.approx(from_rate["mfu"]) == from_tokens.iloc[0]["mfu"]
+
+
+def test_llama3_counts_model_flop() -> None:
+    """Llama 3 (arXiv:2407.21783, Table 4): 400 TFLOP/s per H100 is its 41% BF16 MFU (989 TFLOPS dense)."""
+    row = flopsheet.published_utilization("Llama 3.1 405B", "H100 bf16", tflops_per_card=400, sequence=8192,
+                                          counts="model").iloc[0]
+    assert row["mfu"] == pytest.approx(0.404, abs=0.002) and row["mfu"] == row["hfu"]
+
+
+def test_implied_utilization_keeps_its_signature() -> None:
+    assert flopsheet.implied_utilization(6 * 405e9 * 15.6e12, 30.84e6, "H100 bf16").m == pytest.approx(0.345, abs=1e-3)
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({}, "tokens_per_second_per_card: expected exactly one of"),
+    ({"tflops_per_card": 150, "tokens_per_second_per_card": 100}, "tokens_per_second_per_card: expected exactly one"),
+    ({"seconds_per_iteration": 10, "sequence": 2048, "cards": 8}, "global_batch: expected a value"),
+    ({"tflops_per_card": "150 TB"}, "tflops_per_card:"),
+    ({"tflops_per_card": 150, "counts": "both"}, "counts: expected"),
+])
+def test_published_utilization_bad_input(keywords, message) -> None:
+    with pytest.raises(flopsheet.FlopsheetError, match="^" + message):
+        flopsheet.published_utilization(175e9, "A100 bf16", **keywords)
+
+
+def test_published_utilization_in_excel(server: types.ModuleType) -> None:
+    table = office_call(server, "PUBLISHED_UTILIZATION", 176e9, "A100 bf16", None, None, None, None, 156, None, "full")
+    row = dict(zip(table[0], table[1]))
+    assert row["hfu"] == pytest.approx(0.5) and row["mfu"] == pytest.approx(0.375)
