@@ -221,9 +221,45 @@ def _serving_pairs() -> list[Pair]:
                  bench_serving.raw_numpy, "the same arithmetic and best-first sort in raw numpy", 1, "<= 3")]
 
 
+#: The planner benchmark (issue 25): Megatron-LM's 1T GPT (arXiv:2104.04473, Table 1) on 3,072 A100.
+PLANNER_CARDS = 3072
+PLANNER_BATCH = 3072
+
+
+def _planner_case() -> tuple[object, dict[str, object]]:
+    from flopsheet.formulas.shapes import model_shape
+
+    shape = model_shape("GPT 1T", layers=128, d_model=25600, heads=160, vocab=51200, positions="learned",
+                        norm="layernorm", bias="all", max_context=2048)
+    return shape, dict(cards=PLANNER_CARDS, card="A100 bf16", sequence=2048, global_batch=PLANNER_BATCH)
+
+
+def planner_layouts() -> int:
+    """Layouts one full search of the planner benchmark evaluates."""
+    from flopsheet.formulas.training_planner import training_plans
+
+    shape, keywords = _planner_case()
+    return len(training_plans(shape, **keywords))
+
+
+def _planner_pairs() -> list[Pair]:
+    from flopsheet.formulas.training_planner import (Workload, enumerate_layouts, evaluate_layouts, system,
+                                                     training_plans)
+
+    shape, keywords = _planner_case()
+    workload = Workload(shape, 2048, PLANNER_BATCH)
+    card = system("A100 bf16")
+    layouts = enumerate_layouts(workload, PLANNER_CARDS, card, {})
+    return [Pair(f"training_plans: every layout of a 1T GPT on 3,072 A100 ({len(layouts):,} layouts)",
+                 lambda: training_plans(shape, **keywords),
+                 lambda: evaluate_layouts(workload, layouts, card, 0.8, PLANNER_CARDS),
+                 "the same layouts already as arrays, evaluated in numpy (no reading, enumeration or table)", 1,
+                 "< 1 s; ratio <= 5")]
+
+
 GROUPS: dict[str, Callable[[], list[Pair]]] = {
     "formulas": _formula_pairs, "model": _model_pairs, "commands": _command_pairs, "addin": _addin_pairs,
-    "build": _build_pairs, "simulate": _simulate_pairs, "serving": _serving_pairs,
+    "build": _build_pairs, "simulate": _simulate_pairs, "serving": _serving_pairs, "training": _planner_pairs,
 }
 
 
@@ -263,6 +299,9 @@ def run(groups: list[str], rounds: int) -> str:
             extra = ""
             if pair.name.startswith("add-in: TRAIN_CARDS"):
                 extra = f"; flopsheet's share {(ours - theirs) / ADDIN_CELLS * 1e6:.1f} µs/cell"
+            if pair.name.startswith("training_plans:"):
+                count = planner_layouts()
+                extra = f"; {count / ours:,.0f} layouts/s searched ({count / theirs:,.0f} evaluated in numpy)"
             lines.append(f"| {pair.name} | {pair.baseline_name} | {_seconds(ours)} | {_seconds(theirs)} | "
                          f"{statistics.median(ratios):.3g}x ({min(ratios):.3g}-{max(ratios):.3g}){extra} | "
                          f"{pair.target} |")

@@ -43,13 +43,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..units import InputError, InputRangeError, Q
 from . import args
-from .cards import card_peak, find_card
+from .cards import card_peak, find_card, on_catalogue_change
 from .collectives import all_gather_seconds, all_to_all_seconds, allreduce_seconds, link, point_to_point_seconds
 from .efficiencies import card_and_precision, efficiency
 from .flops import FLOP_PER_MAC, RECOMPUTE_PASSES, TRAIN_PASSES, forward_parts_per_token
@@ -150,13 +151,19 @@ class System:
 def system(card: str, precision: str | None = None) -> System:
     """Return the :class:`System` record of a catalogue card ("A100 bf16", "H100").
 
+    Read once per card and precision (the cache empties when the catalogue changes).
+
     Raises
     ------
     InputError
         A card whose record gives no scale-up or scale-out link.
     """
     name, precision = card_and_precision(card, precision)
-    precision = precision or "bf16"
+    return _system(name, precision or "bf16")
+
+
+@lru_cache(maxsize=64)
+def _system(name: str, precision: str) -> System:
     record = find_card(name, "card")
     up, out = link(name, "scale_up"), link(name, "scale_out")
     domain = record.scale_up_domain or 1
@@ -169,6 +176,9 @@ def system(card: str, precision: str | None = None) -> System:
         scale_out_bytes_per_second=out.bytes_per_second, scale_out_latency=out.latency_s,
         scale_up_domain=domain, server_cards=record.server_cards or domain,
         tier_share=float(efficiency("fabric_tier_busbw").value))
+
+
+on_catalogue_change(_system.cache_clear)
 
 
 @dataclass
@@ -553,10 +563,6 @@ def _smallest_fitting(model: Any, card: str, workload: Workload, cards: int, key
     return high
 
 
-def _recompute_names() -> dict[int, str]:
-    return {code: mode for mode, code in RECOMPUTE_CODES.items()}
-
-
 def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = None, sequence: Any = None,
                    global_batch: Any = None, tensor_parallel: Any = None, pipeline_parallel: Any = None,
                    data_parallel: Any = None, expert_parallel: Any = None, context_parallel: Any = None,
@@ -662,14 +668,13 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
     order = np.lexsort((results["step_time"], ~fits))
     if top is not None:
         order = order[:_whole(top, "top")]
-    names = _recompute_names()
     table = pd.DataFrame({
         "tensor_parallel": layouts.tensor_parallel[order], "pipeline_parallel": layouts.pipeline_parallel[order],
         "virtual_stages": layouts.virtual_stages[order], "data_parallel": layouts.data_parallel[order],
         "expert_parallel": layouts.expert_parallel[order], "context_parallel": layouts.context_parallel[order],
         "micro_batch": layouts.micro_batch[order], "micro_batches": results["micro_batches"][order].astype(int),
         "zero_stage": layouts.zero_stage[order],
-        "recompute": [names[int(code)] for code in layouts.recompute[order]],
+        "recompute": np.asarray(RECOMPUTE_MODES, dtype=object)[layouts.recompute[order]],
         "sequence_parallel": layouts.sequence_parallel[order],
         "fits": fits[order], "memory_per_card": results["memory_per_card"][order] / 1e9,
         "step_time": results["step_time"][order], "tokens_per_second": results["tokens_per_second"][order],
