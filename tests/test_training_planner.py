@@ -205,3 +205,28 @@ def test_published_utilization_in_excel(server: types.ModuleType) -> None:
     table = office_call(server, "PUBLISHED_UTILIZATION", 176e9, "A100 bf16", None, None, None, None, 156, None, "full")
     row = dict(zip(table[0], table[1]))
     assert row["hfu"] == pytest.approx(0.5) and row["mfu"] == pytest.approx(0.375)
+
+
+# -- the command line -------------------------------------------------------------------
+def test_train_plans_prints_the_table_and_marks_the_best(capsys) -> None:
+    from flopsheet.__main__ import main
+
+    code = main(["train", "--params", "Llama 3.1 8B", "--tokens", "15T", "--card", "H100 bf16", "--mfu", "predicted",
+                 "--cards", "64", "--sequence", "8192", "--global-batch", "512", "--plans", "--top", "5"])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    marked = [line for line in lines if line.startswith("*   ") or line.startswith("* ") and "best of" not in line]
+    assert len(marked) == 1 and "best of" in lines[-1]
+    best = training_plans(**SMALL, top=1).iloc[0]
+    assert f"{best['mfu']:.1%}" in marked[0]
+    shown = float(lines[0].split("MFU ")[1].split("%")[0])
+    assert shown == pytest.approx(best["mfu"] * 100, rel=1e-4)
+
+
+def test_train_plans_needs_cards_and_a_sequence(capsys) -> None:
+    from flopsheet.__main__ import main
+
+    assert main(["train", "--params", "Llama 3.1 8B", "--tokens", "15T", "--card", "H100 bf16", "--mfu", "predicted",
+                 "--days", "30", "--sequence", "8192", "--global-batch", "512"]) == 2
+    assert "--cards" in capsys.readouterr().err

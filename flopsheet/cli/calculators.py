@@ -433,8 +433,79 @@ def _peak_text(peak: Peak) -> str:
 # --- the commands: flopsheet train, flopsheet serve ----------------------------------
 
 
+#: Columns of the plan table ``flopsheet train ... --plans`` prints: (table column, header).
+PLAN_COLUMNS = (("tensor_parallel", "tp"), ("pipeline_parallel", "pp"), ("virtual_stages", "v"),
+                ("data_parallel", "dp"), ("expert_parallel", "ep"), ("context_parallel", "cp"),
+                ("micro_batch", "mb"), ("zero_stage", "zero"), ("recompute", "recompute"))
+PLAN_TIMES = (("compute", "compute"), ("memory_bound", "memory"), ("tp_comm", "tp"), ("pp_comm", "pp"),
+              ("dp_comm", "dp"), ("ep_comm", "ep"), ("cp_comm", "cp"), ("bubble", "bubble"))
+#: The pins ``--plans`` passes through (option dest = training_plans keyword).
+PLAN_PINS = ("tensor_parallel", "pipeline_parallel", "data_parallel", "expert_parallel", "context_parallel",
+             "micro_batch", "zero_stage", "recompute")
+
+
+def render_plans(table: Any, top: int) -> str:
+    """The first ``top`` rows of a :func:`flopsheet.training_plans` table as text, the best marked ``*``."""
+    header = ["", *(short for _, short in PLAN_COLUMNS), "GB/card", "fits", "step s", "tokens/s", "MFU", "HFU",
+              *(f"{short} s" for _, short in PLAN_TIMES)]
+    rows = [header]
+    for _, row in table.head(top).iterrows():
+        rows.append(["*" if row["best"] else "", *(str(row[name]) for name, _ in PLAN_COLUMNS),
+                     f"{row['memory_per_card']:.1f}", "yes" if row["fits"] else "no", f"{row['step_time']:.3g}",
+                     f"{row['tokens_per_second']:,.0f}", f"{row['mfu']:.1%}", f"{row['hfu']:.1%}",
+                     *(f"{row[name]:.3g}" for name, _ in PLAN_TIMES)])
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.append(f"* best of {len(table):,} layouts on {table.attrs.get('card', '')} (showing {min(top, len(table))}); "
+                 f"fabric tiers: {table.attrs.get('fabric_tiers', '?')}; seconds per optimizer step, exposed "
+                 "communication only")
+    return "\n".join(lines) + "\n"
+
+
+def _plans(options: argparse.Namespace) -> tuple[Any, Utilization, pint.Quantity]:
+    """(plan table, the best plan's utilization, the model's parameters) for ``--plans`` / ``--mfu predicted``."""
+    from ..formulas.catalogues.shapes import find_model
+    from ..formulas.training.planner import training_plans
+
+    if options.cards is None:
+        raise InputError("--cards", None, "a card count with --plans or --mfu predicted (the cluster to plan)")
+    if options.sequence is None:
+        raise InputError("--sequence", None, "tokens per sequence with --plans or --mfu predicted (e.g. 8192)")
+    shape = find_model(options.params, "--params")
+    pins = {name: getattr(options, name) for name in PLAN_PINS if getattr(options, name) is not None}
+    table = training_plans(shape, options.cards, options.card, tokens_per_step=options.tokens_per_step,
+                           sequence=options.sequence, global_batch=options.global_batch, **pins)
+    *card, precision = table.attrs["card"].split()
+    used = Utilization(float(table.iloc[0]["mfu"]), " ".join(card), precision, "predicted by training_plans")
+    return table, used, Q(float(shape.params), "parameter")
+
+
+def _train_plans(options: argparse.Namespace, predicted: bool) -> int:
+    """``train --plans`` / ``--mfu predicted``: the calculation at the plan's MFU, then the plan table."""
+    table, used, params = _plans(options)
+    result = train(
+        params, read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
+        used if predicted else as_utilization(options.mfu, argument="--mfu"),
+        cards=read_quantity(options.cards, "--cards", args.CARDS),
+        price=None if options.price is None else read_price(options.price),
+        pue=None if options.pue is None else read_pue(options.pue),
+        tdp=None if options.tdp is None else read_tdp(options.tdp))
+    if options.format == "json":
+        document = {**result.as_dict(), "plans": json.loads(table.head(options.top).to_json(orient="records"))}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(render(result), end="")
+    if options.plans:
+        print()
+        print(render_plans(table, options.top), end="")
+    return EXIT_OK
+
+
 def _train(options: argparse.Namespace) -> int:
     """Training FLOP, cards (or duration), card-hours, cost and energy without a spec."""
+    predicted = isinstance(options.mfu, str) and options.mfu.strip().lower() == "predicted"
+    if options.plans or predicted:
+        return _train_plans(options, predicted)
     with as_options(TRAIN_OPTIONS):
         result = train(
             _train_params(options.params),
@@ -511,7 +582,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "--days reads a bare number in days; --price and --tdp need their unit.",
         epilog='Examples:\n  flopsheet train --params 2000亿 --tokens 4.9万亿 --card "H100 bf16" --mfu 40% --days 60\n'
                '  flopsheet train --params 70B --tokens 15T --card "H100 bf16" --mfu 40% --cards 4096 '
-               '--price "2 USD/card_hour" --pue 1.3 --format json')
+               '--price "2 USD/card_hour" --pue 1.3 --format json\n'
+               '  flopsheet train --params "Llama 3.1 405B" --tokens 15.6T --card "H100 bf16" --mfu predicted '
+               '--cards 16384 --sequence 8192 --global-batch 2048 --plans')
     train.add_argument("--params", required=True, help="parameter count (2000亿, 7e10, 70b) or a model shape "
                                                         "(Llama-3-70B; see flopsheet.model_shapes())")
     train.add_argument("--tokens", required=True, help="training tokens (4.9万亿, 1.5e13)")
@@ -522,6 +595,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--price", help='price per card-hour, e.g. "2 USD/card_hour" (prints the cost)')
     train.add_argument("--pue", help="power usage effectiveness, e.g. 1.3 (prints the energy: card TDP x PUE)")
     train.add_argument("--tdp", help='power per card when --card is a rate, e.g. "700 W" (default: the catalogue TDP)')
+    plans = train.add_argument_group("training plans (--plans, or --mfu predicted; --params is then a model shape name)")
+    plans.add_argument("--plans", action="store_true", help="print the parallel layouts on --cards, best first (*)")
+    plans.add_argument("--sequence", help="tokens per sequence (e.g. 8192)")
+    plans.add_argument("--global-batch", dest="global_batch", help="sequences per optimizer step")
+    plans.add_argument("--tokens-per-step", dest="tokens_per_step", help="tokens per optimizer step (or --global-batch)")
+    for pin in PLAN_PINS[:-1]:
+        plans.add_argument(f"--{pin.replace('_', '-')}", dest=pin, metavar="N", help=f"pin the {pin.replace('_', ' ')}")
+    plans.add_argument("--recompute", help="pin recomputation: none, selective or full")
+    plans.add_argument("--top", type=int, default=15, help="rows of the plan table to print (default 15)")
     _finish_quick_command(train, "train_flops", _train)
 
     serve = commands.add_parser(
