@@ -227,7 +227,7 @@ PLANNER_BATCH = 3072
 
 
 def _planner_case() -> tuple[object, dict[str, object]]:
-    from flopsheet.formulas.shapes import model_shape
+    from flopsheet.formulas.catalogues.shapes import model_shape
 
     shape = model_shape("GPT 1T", layers=128, d_model=25600, heads=160, vocab=51200, positions="learned",
                         norm="layernorm", bias="all", max_context=2048)
@@ -236,14 +236,14 @@ def _planner_case() -> tuple[object, dict[str, object]]:
 
 def planner_layouts() -> int:
     """Layouts one full search of the planner benchmark evaluates."""
-    from flopsheet.formulas.training_planner import training_plans
+    from flopsheet.formulas.training.planner import training_plans
 
     shape, keywords = _planner_case()
     return len(training_plans(shape, **keywords))
 
 
 def _planner_pairs() -> list[Pair]:
-    from flopsheet.formulas.training_planner import (Workload, enumerate_layouts, evaluate_layouts, system,
+    from flopsheet.formulas.training.planner import (Workload, enumerate_layouts, evaluate_layouts, system,
                                                      training_plans)
 
     shape, keywords = _planner_case()

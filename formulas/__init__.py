@@ -25,7 +25,7 @@ from .catalogues.runs import implied_utilization, published_runs, utilization_by
 from .training.memory import MinTrainCards, min_train_cards, train_memory
 from .training.scaling import chinchilla_optimal
 from .training.utilization import published_utilization
-from .training_planner import predicted_utilization, training_plans
+from .training.planner import predicted_utilization, training_plans
 from .table import FUNCTIONS, Formula, Parameter
 from .catalogues.peaks import Peak, Utilization, as_peak, as_utilization
 from .training.utilization import mfu, mfu_runs

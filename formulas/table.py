@@ -42,7 +42,6 @@ from .training.scaling import TOKENS_PER_PARAM_KIND, chinchilla_optimal
 from .serving.memory import BYTES_PER_VALUE_KIND, KEY_AND_VALUE, kv_cache_memory, weights_memory
 from .serving.model import BATCH, CONTEXT, COUNT, FORWARD_FLOP_PER_PARAM
 from .serving.times import (PRICE, PRICE_EXAMPLE, THROUGHPUT, cost_per_million_tokens, decode_throughput, decode_time,
-from .training.utilization import RATE, SECONDS, TFLOPS_PER_CARD, published_utilization
                       prefill_time)
 from .serving.bounds import (CARD_BANDWIDTH, CARD_MEMORY, LATENCY, MEMORY, OUTPUT_RATE, ROUNDING_SLACK,
                              bandwidth_bound_cards, capacity_bound_cards, fleet_cards, replica_cards,
@@ -52,7 +51,8 @@ from .serving.steps import (ALLREDUCES_PER_LAYER, COMM_TIME, LINK_BANDWIDTH, PAY
                             plan_batch,
                             plan_binding, plan_cards, plan_status, plan_step_time, tensor_parallel_comm_time)
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
-from .training_planner import predicted_utilization, training_plans
+from .training.planner import predicted_utilization, training_plans
+from .training.utilization import RATE, SECONDS, TFLOPS_PER_CARD, published_utilization
 
 #: Marks a parameter without a default (the caller must give it).
 REQUIRED: Any = inspect.Parameter.empty

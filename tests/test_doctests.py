@@ -22,7 +22,7 @@ MODULES = [
     "flopsheet.formulas.training.flops",
     "flopsheet.formulas.catalogues.runs",
     "flopsheet.formulas.training.memory",
-    "flopsheet.formulas.training_planner",
+    "flopsheet.formulas.training.planner",
     "flopsheet.formulas.training.scaling",
     "flopsheet.formulas.serving.memory",
     "flopsheet.formulas.serving.model",

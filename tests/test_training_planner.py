@@ -15,7 +15,7 @@ import pytest
 
 import flopsheet
 from addin_support import office_call, scalar, server  # noqa: F401 (server is a fixture)
-from flopsheet.formulas.training_planner import (PINS, TIME_COMPONENTS, fabric_tiers, predicted_utilization,
+from flopsheet.formulas.training.planner import (PINS, TIME_COMPONENTS, fabric_tiers, predicted_utilization,
                                                  training_plans)
 
 SMALL = dict(model="Llama 3.1 8B", cards=64, card="H100 bf16", sequence=8192, global_batch=512)

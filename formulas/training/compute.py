@@ -217,7 +217,7 @@ def train_cards(flops: Any, peak: Any, utilization: Any, duration: Any, **plan: 
 
 def _predicted(flops: Any, peak: Any, utilization: Any, duration: Any, plan: dict[str, Any]) -> Any:
     """The planner's utilization for train_cards(..., "predicted", ..., model=...)."""
-    from .training_planner import plan_utilization
+    from .planner import plan_utilization
 
     if not (isinstance(utilization, str) and utilization.strip().lower() == PREDICTED):
         raise InputError("utilization", utilization, f'"{PREDICTED}" when planning keywords ({", ".join(plan)}) are given')

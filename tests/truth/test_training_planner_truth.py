@@ -31,8 +31,8 @@ from functools import lru_cache
 
 import pytest
 
-from flopsheet.formulas.shapes import model_shape
-from flopsheet.formulas.training_planner import training_plans
+from flopsheet.formulas.catalogues.shapes import model_shape
+from flopsheet.formulas.training.planner import training_plans
 
 from .truthcase import TruthCase, check
 

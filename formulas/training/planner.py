@@ -48,14 +48,14 @@ from typing import Any
 
 import numpy as np
 
-from ..units import InputError, InputRangeError, Q
-from . import args
-from .cards import card_peak, find_card, on_catalogue_change
-from .collectives import all_gather_seconds, all_to_all_seconds, allreduce_seconds, link, point_to_point_seconds
-from .efficiencies import card_and_precision, efficiency
-from .flops import FLOP_PER_MAC, RECOMPUTE_PASSES, TRAIN_PASSES, forward_parts_per_token
+from ...units import InputError, InputRangeError, Q
+from .. import args
+from ..catalogues.cards import card_peak, find_card, on_catalogue_change
+from ..catalogues.efficiencies import card_and_precision, efficiency
+from ..catalogues.shapes import ModelShape, as_shape
+from ..collectives import all_gather_seconds, all_to_all_seconds, allreduce_seconds, link, point_to_point_seconds
+from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, forward_parts_per_token
 from .memory import RECOMPUTE_MODES, STATE_BYTES, ZERO_STAGES, activation_bytes
-from .shapes import ModelShape, as_shape
 
 #: Memory traffic of the element-wise kernels per activation byte Korthikanti et al. count:
 #: written in the forward pass, read in the backward pass, its gradient written there
@@ -730,7 +730,7 @@ def plan_utilization(card: str, plan: dict[str, Any], flops: float, duration_s: 
     (the catalogue's matmul share), then the plan's MFU at that count (rounded up to whole
     servers), repeated until the count settles (at most :data:`PLAN_ROUNDS` rounds).
     """
-    from .utilization import Utilization
+    from ..catalogues.peaks import Utilization
 
     keywords = dict(plan)
     if "model" not in keywords or keywords.get("model") is None:
