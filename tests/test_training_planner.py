@@ -230,3 +230,24 @@ def test_train_plans_needs_cards_and_a_sequence(capsys) -> None:
     assert main(["train", "--params", "Llama 3.1 8B", "--tokens", "15T", "--card", "H100 bf16", "--mfu", "predicted",
                  "--days", "30", "--sequence", "8192", "--global-batch", "512"]) == 2
     assert "--cards" in capsys.readouterr().err
+
+
+# -- the template -----------------------------------------------------------------------
+def test_the_training_plan_template_is_the_planners_arithmetic() -> None:
+    """workbooks/specs/training_plan.toml (native Excel rows) equals training_plans for its three layouts."""
+    from flopsheet.formulas.catalogues.shapes import model_shape
+
+    rows = flopsheet.evaluate("training_plan").set_index("name")["value"]
+    shape = model_shape("GPT 1T", layers=128, d_model=25600, heads=160, vocab=51200, positions="learned",
+                        norm="layernorm", bias="all", max_context=2048)
+    assert rows["params"] == shape.params
+    for prefix, (tp, pp, mb) in {"a": (8, 64, 1), "b": (8, 64, 2), "c": (8, 32, 1)}.items():
+        row = training_plans(shape, 3072, "A100 bf16", sequence=2048, global_batch=3072, tensor_parallel=tp,
+                             pipeline_parallel=pp, micro_batch=mb, virtual_stages=1, zero_stage=0, recompute="full",
+                             sequence_parallel=False, dp_overlap=0, gradient_accumulation_fusion=False,
+                             flash_attention=False, top=1).iloc[0]
+        for column in ("compute", "memory_bound", "grad_accumulation", "tp_comm", "pp_comm", "dp_comm", "bubble",
+                       "optimizer", "step_time", "mfu"):
+            assert float(rows[f"{prefix}_{column}"]) == pytest.approx(row[column], rel=1e-9), (prefix, column)
+        assert float(rows[f"{prefix}_tflops"]) == pytest.approx(row["hardware_tflops_per_card"], rel=1e-9)
+        assert float(rows[f"{prefix}_memory"]) == pytest.approx(row["memory_per_card"], rel=1e-9)
