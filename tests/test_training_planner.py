@@ -251,3 +251,14 @@ def test_the_training_plan_template_is_the_planners_arithmetic() -> None:
             assert float(rows[f"{prefix}_{column}"]) == pytest.approx(row[column], rel=1e-9), (prefix, column)
         assert float(rows[f"{prefix}_tflops"]) == pytest.approx(row["hardware_tflops_per_card"], rel=1e-9)
         assert float(rows[f"{prefix}_memory"]) == pytest.approx(row["memory_per_card"], rel=1e-9)
+
+
+def test_the_guide_runs() -> None:
+    """docs/guides/training-planner.md: every >>> example as written."""
+    import doctest
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guides" / "training-planner.md"
+    result = doctest.testfile(str(guide), module_relative=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 8 and result.failed == 0
