@@ -53,6 +53,7 @@ from .. import args
 from ..catalogues.cards import card_peak, find_card, on_catalogue_change
 from ..catalogues.efficiencies import card_and_precision, efficiency
 from ..catalogues.shapes import ModelShape, as_shape
+from ..rows import Rows
 from ..collectives import all_gather_seconds, all_to_all_seconds, allreduce_seconds, link, point_to_point_seconds
 from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, forward_parts_per_token
 from .memory import RECOMPUTE_MODES, STATE_BYTES, ZERO_STAGES, activation_bytes
@@ -648,8 +649,6 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
     >>> bool(0.3 < best["mfu"] < 0.7)
     True
     """
-    import pandas as pd
-
     keywords = dict(tensor_parallel=tensor_parallel, pipeline_parallel=pipeline_parallel, data_parallel=data_parallel,
                     expert_parallel=expert_parallel, context_parallel=context_parallel, micro_batch=micro_batch,
                     zero_stage=zero_stage, recompute=recompute, virtual_stages=virtual_stages)
@@ -668,7 +667,8 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
     order = np.lexsort((results["step_time"], ~fits))
     if top is not None:
         order = order[:_whole(top, "top")]
-    table = pd.DataFrame({
+    columns: dict[str, Any] = {
+        "best": np.arange(len(order)) == 0,
         "tensor_parallel": layouts.tensor_parallel[order], "pipeline_parallel": layouts.pipeline_parallel[order],
         "virtual_stages": layouts.virtual_stages[order], "data_parallel": layouts.data_parallel[order],
         "expert_parallel": layouts.expert_parallel[order], "context_parallel": layouts.context_parallel[order],
@@ -681,20 +681,40 @@ def training_plans(model: Any, cards: Any, card: str, tokens_per_step: Any = Non
         "mfu": results["mfu"][order], "hfu": results["hfu"][order],
         "hardware_tflops_per_card": results["hardware_tflops_per_card"][order],
         **{name: results[name][order] for name in TIME_COMPONENTS},
-    })
+    }
     if goodput is not None:
         share = (float(efficiency("goodput").value) if isinstance(goodput, str) and goodput.strip().lower() == "catalogue"
                  else float(np.asarray(args.quantity_arg(goodput, "goodput", args.UTILIZATION).m)))
         if not 0 < share <= 1:
             raise InputRangeError("goodput", goodput, "a share in (0, 100%]")
-        table["goodput_tokens_per_second"] = table["tokens_per_second"] * share
-    short = (table["context_parallel"] > 1) & (workload.sequence <= CONTEXT_PARALLEL_FROM)
-    table["note"] = np.where(short, f"context parallel on a {workload.sequence}-token sequence that fits without it",
-                             np.where(table["fits"], "", "does not fit in memory"))
-    table.insert(0, "best", np.arange(len(table)) == 0)
-    table.attrs["fabric_tiers"] = int(fabric_tiers(count))
-    table.attrs["card"] = f"{sys.card} {sys.precision}"
+        columns["goodput_tokens_per_second"] = columns["tokens_per_second"] * share
+    short = (columns["context_parallel"] > 1) & (workload.sequence <= CONTEXT_PARALLEL_FROM)
+    columns["note"] = np.where(short, f"context parallel on a {workload.sequence}-token sequence that fits without it",
+                               np.where(columns["fits"], "", "does not fit in memory")).astype(object)
+    attrs = {"fabric_tiers": int(fabric_tiers(count)), "card": f"{sys.card} {sys.precision}"}
+    return _table(columns, attrs)
+
+
+def _table(columns: dict[str, Any], attrs: dict[str, Any]) -> Any:
+    """A DataFrame of the columns; where pandas is missing (xlwings Lite) a plain :class:`Rows` table."""
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:
+        names = list(columns)
+        count = len(columns[names[0]])
+        records = [{name: columns[name][row].item() if hasattr(columns[name][row], "item") else columns[name][row]
+                    for name in names} for row in range(count)]
+        return Rows(records, names, attrs)
+    table = pd.DataFrame(columns)
+    table.attrs.update(attrs)
     return table
+
+
+def _first(table: Any, column: str) -> Any:
+    """The first row's value of a column of a DataFrame or a :class:`Rows` table."""
+    if isinstance(table, Rows):
+        return table.records[0][column]
+    return table.iloc[0][column]
 
 
 def predicted_utilization(model: Any, cards: Any, card: str, tokens_per_step: Any = None, sequence: Any = None,
@@ -717,8 +737,8 @@ def predicted_utilization(model: Any, cards: Any, card: str, tokens_per_step: An
     """
     best = training_plans(model, cards, card, tokens_per_step, sequence, global_batch, tensor_parallel,
                           pipeline_parallel, data_parallel, expert_parallel, context_parallel, micro_batch, zero_stage,
-                          recompute, virtual_stages, top=1).iloc[0]
-    return Q(float(best["mfu"]), "dimensionless")
+                          recompute, virtual_stages, top=1)
+    return Q(float(_first(best, "mfu")), "dimensionless")
 
 
 def plan_utilization(card: str, plan: dict[str, Any], flops: float, duration_s: float) -> tuple[Any, int]:
@@ -769,10 +789,3 @@ def _planned(model: Any, cards: int, card: str, keywords: dict[str, Any], step: 
                 raise
     raise InputRangeError("global_batch", keywords.get("global_batch") or keywords.get("tokens_per_step"),
                           f"divisible by the data-parallel degree of some layout of {cards:,} to {counts[-1]:,} cards")
-
-
-def plan_quantities(table: Any) -> dict[str, Any]:
-    """The best row's step time and throughput as pint quantities (s, token/s)."""
-    best = table.iloc[0]
-    return {"step_time": Q(float(best["step_time"]), "s"),
-            "tokens_per_second": Q(float(best["tokens_per_second"]), "token/s")}

@@ -22,6 +22,7 @@ from ...units import InputError, InputRangeError
 from .. import args
 from ..catalogues.peaks import as_peak
 from ..catalogues.shapes import ModelShape, find_model, is_model_name
+from ..rows import Rows
 from .flops import forward_parts_per_token
 
 MFU_FILE = DATA_DIR / "mfu.toml"
@@ -130,8 +131,6 @@ def published_utilization(model: Any, peak: Any, tokens_per_second_per_card: Any
     >>> round(float(bloom["mfu"].iloc[0]), 3), round(float(bloom["hfu"].iloc[0]), 3)
     (0.375, 0.5)
     """
-    import pandas as pd
-
     if recompute not in ("none", "selective", "full"):
         raise InputError("recompute", recompute, '"none", "selective" or "full"')
     if counts not in FLOP_COUNTS:
@@ -166,4 +165,8 @@ def published_utilization(model: Any, peak: Any, tokens_per_second_per_card: Any
     row = {"tokens_per_second_per_card": tokens, "model_tflops_per_card": tokens * model_flop / 1e12,
            "hardware_tflops_per_card": tokens * hardware_flop / 1e12, "mfu": tokens * model_flop / rate,
            "hfu": tokens * hardware_flop / rate}
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:   # the xlwings Lite bundle
+        return Rows([{"form": "published", **row}], ["form", *row], {})
     return pd.DataFrame([row], index=pd.Index(["published"], name="form"))
