@@ -384,3 +384,15 @@ def test_the_planner_in_excel_shows_an_error_text(server: types.ModuleType, argu
     (cell,) = row
     assert isinstance(cell, str) and cell.split(" ")[0] in {"#VALUE!", "#NUM!", "#N/A"}, cell[:200]
     assert f" {argument}:" in cell, cell[:200]
+
+
+PUBLISHED_CASES = [(argument, value) for argument in ("tflops_per_card", "tokens_per_second_per_card")
+                   for value in UNIVERSAL[:30] + ["30 TB", "5 days"]]
+
+
+@pytest.mark.parametrize("argument, value", PUBLISHED_CASES,
+                         ids=[f"{a}-{i}" for i, (a, _) in enumerate(PUBLISHED_CASES)])
+def test_published_utilization_refuses_naming_the_argument(argument: str, value: str) -> None:
+    with pytest.raises(flopsheet.FlopsheetError) as caught:
+        flopsheet.published_utilization(176e9, "A100 bf16", **{argument: value})
+    assert isinstance(caught.value, ValueError) and str(caught.value).startswith(f"{argument}:"), str(caught.value)[:200]
