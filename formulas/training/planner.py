@@ -30,7 +30,9 @@ The step of one layout (one data-parallel replica's view; all replicas run in st
   as the cluster needs (``switch_radix``) and each tier beyond the first keeps
   ``efficiency("fabric_tier_busbw")`` of the bus bandwidth and adds its latency;
 - expert parallelism: 4 all-to-alls (dispatch, combine, forward and backward) per MoE
-  layer and micro-batch, 6 with full recomputation; context parallelism: the ring of key
+  layer and micro-batch, 6 with full recomputation, inside the scale-up domain and across
+  servers at the all-to-all shares DeepEP measured (``alltoall_busbw``), not overlapped
+  with compute; context parallelism: the ring of key
   and value blocks (an all-gather forward, twice that backward);
 - the optimizer step: every state byte read and written once at the achieved HBM bandwidth.
 
@@ -54,7 +56,8 @@ from ..catalogues.cards import card_peak, find_card, on_catalogue_change
 from ..catalogues.efficiencies import card_and_precision, efficiency
 from ..catalogues.shapes import ModelShape, as_shape
 from ..rows import Rows
-from ..collectives import all_gather_seconds, all_to_all_seconds, allreduce_seconds, link, point_to_point_seconds
+from ..collectives import (all_gather_seconds, all_to_all_two_level_seconds, allreduce_seconds, link,
+                           point_to_point_seconds)
 from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, forward_parts_per_token
 from .memory import RECOMPUTE_MODES, STATE_BYTES, ZERO_STAGES, activation_bytes
 
@@ -142,6 +145,8 @@ class System:
     scale_up_domain: int
     server_cards: int
     tier_share: float
+    alltoall_up_bytes_per_second: float      # achieved all-to-all bus bandwidth (DeepEP measurements)
+    alltoall_out_bytes_per_second: float
 
     @property
     def matmul_flops(self) -> float:
@@ -176,7 +181,10 @@ def _system(name: str, precision: str) -> System:
         scale_up_bytes_per_second=up.bytes_per_second, scale_up_latency=up.latency_s,
         scale_out_bytes_per_second=out.bytes_per_second, scale_out_latency=out.latency_s,
         scale_up_domain=domain, server_cards=record.server_cards or domain,
-        tier_share=float(efficiency("fabric_tier_busbw").value))
+        tier_share=float(efficiency("fabric_tier_busbw").value),
+        alltoall_up_bytes_per_second=up.peak_bytes_per_second * float(efficiency("alltoall_busbw", name, link="scale_up").value),
+        alltoall_out_bytes_per_second=out.peak_bytes_per_second * float(
+            efficiency("alltoall_busbw", name, link="scale_out").value))
 
 
 on_catalogue_change(_system.cache_clear)
@@ -289,11 +297,14 @@ def evaluate_layouts(workload: Workload, layouts: Layouts, system: System, dp_ov
     if shape.is_moe:
         moe_share = shape.moe_layers / layers
         ep_payload = micro_tokens / (c * t) * shape.active_experts * shape.d_model * ACTIVATION_ELEMENT_BYTES
-        ep_on_scale_up = t * e <= system.scale_up_domain
-        ep_bw = np.where(ep_on_scale_up, system.scale_up_bytes_per_second, system.scale_out_bytes_per_second)
-        ep_lat = np.where(ep_on_scale_up, system.scale_up_latency, system.scale_out_latency)
         ep_count = EP_COLLECTIVES + np.where(full, RECOMPUTED_COLLECTIVES, 0)
-        ep_time = stage_layers * moe_share * ep_count * all_to_all_seconds(ep_payload, e, ep_bw, ep_lat)
+        # Expert ranks fill the scale-up domain left over by tensor parallelism, then cross servers.
+        ep_domain = np.maximum(system.scale_up_domain // t, 1)
+        ep_each = all_to_all_two_level_seconds(ep_payload, e, ep_domain, system.alltoall_up_bytes_per_second,
+                                               system.alltoall_out_bytes_per_second,
+                                               np.where(t * e <= system.scale_up_domain, system.scale_up_latency,
+                                                        system.scale_out_latency))
+        ep_time = stage_layers * moe_share * ep_count * ep_each
     else:
         ep_time = np.zeros_like(t)
 
