@@ -434,26 +434,26 @@ def _peak_text(peak: Peak) -> str:
 
 
 #: Columns of the plan table ``flopsheet train ... --plans`` prints: (table column, header).
-PLAN_COLUMNS = (("tensor_parallel", "tp"), ("pipeline_parallel", "pp"), ("virtual_stages", "v"),
+TRAIN_PLAN_COLUMNS = (("tensor_parallel", "tp"), ("pipeline_parallel", "pp"), ("virtual_stages", "v"),
                 ("data_parallel", "dp"), ("expert_parallel", "ep"), ("context_parallel", "cp"),
                 ("micro_batch", "mb"), ("zero_stage", "zero"), ("recompute", "recompute"))
-PLAN_TIMES = (("compute", "compute"), ("memory_bound", "memory"), ("tp_comm", "tp"), ("pp_comm", "pp"),
+TRAIN_PLAN_TIMES = (("compute", "compute"), ("memory_bound", "memory"), ("tp_comm", "tp"), ("pp_comm", "pp"),
               ("dp_comm", "dp"), ("ep_comm", "ep"), ("cp_comm", "cp"), ("bubble", "bubble"))
 #: The pins ``--plans`` passes through (option dest = training_plans keyword).
-PLAN_PINS = ("tensor_parallel", "pipeline_parallel", "data_parallel", "expert_parallel", "context_parallel",
+TRAIN_PLAN_PINS = ("tensor_parallel", "pipeline_parallel", "data_parallel", "expert_parallel", "context_parallel",
              "micro_batch", "zero_stage", "recompute")
 
 
-def render_plans(table: Any, top: int) -> str:
+def render_training_plans(table: Any, top: int) -> str:
     """The first ``top`` rows of a :func:`flopsheet.training_plans` table as text, the best marked ``*``."""
-    header = ["", *(short for _, short in PLAN_COLUMNS), "GB/card", "fits", "step s", "tokens/s", "MFU", "HFU",
-              *(f"{short} s" for _, short in PLAN_TIMES)]
+    header = ["", *(short for _, short in TRAIN_PLAN_COLUMNS), "GB/card", "fits", "step s", "tokens/s", "MFU", "HFU",
+              *(f"{short} s" for _, short in TRAIN_PLAN_TIMES)]
     rows = [header]
     for _, row in table.head(top).iterrows():
-        rows.append(["*" if row["best"] else "", *(str(row[name]) for name, _ in PLAN_COLUMNS),
+        rows.append(["*" if row["best"] else "", *(str(row[name]) for name, _ in TRAIN_PLAN_COLUMNS),
                      f"{row['memory_per_card']:.1f}", "yes" if row["fits"] else "no", f"{row['step_time']:.3g}",
                      f"{row['tokens_per_second']:,.0f}", f"{row['mfu']:.1%}", f"{row['hfu']:.1%}",
-                     *(f"{row[name]:.3g}" for name, _ in PLAN_TIMES)])
+                     *(f"{row[name]:.3g}" for name, _ in TRAIN_PLAN_TIMES)])
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     lines.append(f"* best of {len(table):,} layouts on {table.attrs.get('card', '')} (showing {min(top, len(table))}); "
@@ -472,7 +472,7 @@ def _plans(options: argparse.Namespace) -> tuple[Any, Utilization, pint.Quantity
     if options.sequence is None:
         raise InputError("--sequence", None, "tokens per sequence with --plans or --mfu predicted (e.g. 8192)")
     shape = find_model(options.params, "--params")
-    pins = {name: getattr(options, name) for name in PLAN_PINS if getattr(options, name) is not None}
+    pins = {name: getattr(options, name) for name in TRAIN_PLAN_PINS if getattr(options, name) is not None}
     table = training_plans(shape, options.cards, options.card, tokens_per_step=options.tokens_per_step,
                            sequence=options.sequence, global_batch=options.global_batch, **pins)
     *card, precision = table.attrs["card"].split()
@@ -497,7 +497,7 @@ def _train_plans(options: argparse.Namespace, predicted: bool) -> int:
     print(render(result), end="")
     if options.plans:
         print()
-        print(render_plans(table, options.top), end="")
+        print(render_training_plans(table, options.top), end="")
     return EXIT_OK
 
 
@@ -600,7 +600,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     plans.add_argument("--sequence", help="tokens per sequence (e.g. 8192)")
     plans.add_argument("--global-batch", dest="global_batch", help="sequences per optimizer step")
     plans.add_argument("--tokens-per-step", dest="tokens_per_step", help="tokens per optimizer step (or --global-batch)")
-    for pin in PLAN_PINS[:-1]:
+    for pin in TRAIN_PLAN_PINS[:-1]:
         plans.add_argument(f"--{pin.replace('_', '-')}", dest=pin, metavar="N", help=f"pin the {pin.replace('_', ' ')}")
     plans.add_argument("--recompute", help="pin recomputation: none, selective or full")
     plans.add_argument("--top", type=int, default=15, help="rows of the plan table to print (default 15)")
