@@ -463,7 +463,7 @@ def render_training_plans(table: Any, top: int) -> str:
 
 
 def _plans(options: argparse.Namespace) -> tuple[Any, Utilization, pint.Quantity]:
-    """(plan table, the best plan's utilization, the model's parameters) for ``--plans`` / ``--mfu predicted``."""
+    """(plan table, the best plan's utilization, the model's active parameters) for ``--plans`` / ``--mfu predicted``."""
     from ..formulas.catalogues.shapes import find_model
     from ..formulas.training.planner import training_plans
 
@@ -477,7 +477,7 @@ def _plans(options: argparse.Namespace) -> tuple[Any, Utilization, pint.Quantity
                            sequence=options.sequence, global_batch=options.global_batch, **pins)
     *card, precision = table.attrs["card"].split()
     used = Utilization(float(table.iloc[0]["mfu"]), " ".join(card), precision, "predicted by training_plans")
-    return table, used, Q(float(shape.params), "parameter")
+    return table, used, Q(float(shape.active_params), "parameter")   # 6ND counts the active parameters (MoE)
 
 
 def _train_plans(options: argparse.Namespace, predicted: bool) -> int:
