@@ -131,8 +131,7 @@ def deepseek() -> float:
 
 
 def opt() -> float:
-    shape = gpt(175, 96, 12288, 96, vocab=50272)
-    plans = training_plans(shape, 992, "A100 bf16", sequence=2048, global_batch=992, tensor_parallel=8,
+    plans = training_plans("OPT-175B", 992, "A100 bf16", sequence=2048, global_batch=992, tensor_parallel=8,
                            pipeline_parallel=1, zero_stage=3, recompute="full", flash_attention=False,
                            sequence_parallel=False, top=1)
     return float(plans.iloc[0]["hardware_tflops_per_card"])
