@@ -483,13 +483,14 @@ def _plans(options: argparse.Namespace) -> tuple[Any, Utilization, pint.Quantity
 def _train_plans(options: argparse.Namespace, predicted: bool) -> int:
     """``train --plans`` / ``--mfu predicted``: the calculation at the plan's MFU, then the plan table."""
     table, used, params = _plans(options)
-    result = train(
-        params, read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
-        used if predicted else as_utilization(options.mfu, argument="--mfu"),
-        cards=read_quantity(options.cards, "--cards", args.CARDS),
-        price=None if options.price is None else read_price(options.price),
-        pue=None if options.pue is None else read_pue(options.pue),
-        tdp=None if options.tdp is None else read_tdp(options.tdp))
+    with as_options(TRAIN_OPTIONS):
+        result = train(
+            params, read_quantity(options.tokens, "--tokens", args.TOKENS), read_peak(options.card),
+            used if predicted else as_utilization(options.mfu, argument="--mfu"),
+            cards=read_quantity(options.cards, "--cards", args.CARDS),
+            price=None if options.price is None else read_price(options.price),
+            pue=None if options.pue is None else read_pue(options.pue),
+            tdp=None if options.tdp is None else read_tdp(options.tdp))
     if options.format == "json":
         document = {**result.as_dict(), "plans": json.loads(table.head(options.top).to_json(orient="records"))}
         print(json.dumps(document, ensure_ascii=False, indent=2))
