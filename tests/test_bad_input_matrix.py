@@ -205,6 +205,13 @@ NEW_FACES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "SERVING_CARDS": ({"model": "Llama-2-70B", "calls_per_day": "1e6", "prompt_tokens": 1000, "answer_tokens": 500,
                        "busy_hours": 12, "latency": "50 ms/token"},
                       ("model", "calls_per_day", "prompt_tokens", "answer_tokens", "busy_hours", "latency")),
+    "PREDICTED_UTILIZATION": ({"model": "Llama 3.1 8B", "cards": 64, "card": "H100 bf16", "tokens_per_step": None,
+                               "sequence": 8192, "global_batch": 512, "tensor_parallel": 2},
+                              ("model", "cards", "card", "sequence", "global_batch", "tensor_parallel")),
+    "PUBLISHED_UTILIZATION": ({"model": 176e9, "peak": "A100 bf16", "tokens_per_second_per_card": None,
+                               "seconds_per_iteration": None, "global_batch": None, "cards": None,
+                               "tflops_per_card": 156, "sequence": None, "recompute": "full"},
+                              ("model", "peak", "tflops_per_card", "recompute")),
 }
 #: Values an argument accepts, so not bad for it: 0 is ZeRO stage 0 and an empty context; 0 is "no" and "None"
 #: the recompute mode "none"; 1e308 cards is a (silly) whole number whose memory per card is finite.

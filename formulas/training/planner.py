@@ -111,6 +111,8 @@ TIME_COMPONENTS = ("compute", "memory_bound", "grad_accumulation", "tp_comm", "c
 PINS = ("tensor_parallel", "pipeline_parallel", "data_parallel", "expert_parallel", "context_parallel",
         "micro_batch", "zero_stage", "recompute")
 COUNT = args.ArgKind("dimensionless", "a whole number", "8")
+#: The largest count a layout array holds exactly (2^53, a float's whole-number range).
+MAX_COUNT = 2 ** 53
 
 
 # -- the three records -----------------------------------------------------------------
@@ -377,6 +379,8 @@ def _whole(value: Any, argument: str, minimum: int = 1) -> int:
     number = float(np.asarray(args.quantity_arg(value, argument, COUNT, positive=minimum > 0).magnitude))
     if not math.isfinite(number) or number != int(number) or number < minimum:
         raise InputRangeError(argument, value, f"a whole number, at least {minimum}")
+    if number > MAX_COUNT:
+        raise InputRangeError(argument, value, f"at most {MAX_COUNT:,} (a count the layout arrays hold exactly)")
     return int(number)
 
 

@@ -81,6 +81,8 @@ def _flop_per_token(model: Any, sequence: Any, recompute: str) -> tuple[float, f
     shape = model if isinstance(model, ModelShape) else find_model(model, "model") if is_model_name(model) else None
     if shape is None:
         params = float(args.quantity_arg(model, "model", args.PARAMETERS).m)
+        if not 0 < FLOP_PER_PARAM_TOKEN * params * RECOMPUTE_FLOP_PER_PARAM_TOKEN < float("inf"):
+            raise InputRangeError("model", model, "a positive parameter count whose FLOP per token is finite")
         extra = {"none": 0, "selective": 0, "full": RECOMPUTE_FLOP_PER_PARAM_TOKEN - FLOP_PER_PARAM_TOKEN}[recompute]
         return FLOP_PER_PARAM_TOKEN * params, (FLOP_PER_PARAM_TOKEN + extra) * params
     if sequence is None:
