@@ -737,7 +737,7 @@ def predicted_utilization(model: Any, cards: Any, card: str, tokens_per_step: An
                           data_parallel: Any = None, expert_parallel: Any = None, context_parallel: Any = None,
                           micro_batch: Any = None, zero_stage: Any = None, recompute: Any = None,
                           virtual_stages: Any = None) -> Any:
-    """Return the MFU of the best layout :func:`training_plans` finds (a fraction).
+    """Return the MFU of the best layout ``training_plans`` finds (a fraction).
 
     Takes the arguments of :func:`training_plans` (pins optional). The result is a
     dimensionless quantity, accepted wherever a utilization is; ``train_cards(flops,
