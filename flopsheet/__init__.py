@@ -11,6 +11,18 @@ The public API, re-exported from the subpackages (no logic lives here).
 
 from ._version import __version__
 from .formulas import (
+    capex_cards,
+    card_hour_cost,
+    cluster_capex,
+    cluster_network,
+    cluster_power,
+    load_prices,
+    optics_per_card,
+    price_catalogue,
+    serving_margin,
+    token_cost,
+    training_cost,
+    unload_prices,
     chinchilla_optimal,
     MinTrainCards,
     min_train_cards,
@@ -93,6 +105,18 @@ from .units import (
 )
 
 __all__ = [
+    "capex_cards",
+    "card_hour_cost",
+    "cluster_capex",
+    "cluster_network",
+    "cluster_power",
+    "load_prices",
+    "optics_per_card",
+    "price_catalogue",
+    "serving_margin",
+    "token_cost",
+    "training_cost",
+    "unload_prices",
     "chinchilla_optimal",
     "MinTrainCards",
     "min_train_cards",

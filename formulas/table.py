@@ -53,6 +53,9 @@ from .serving.steps import (ALLREDUCES_PER_LAYER, COMM_TIME, LINK_BANDWIDTH, PAY
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 from .training.planner import predicted_utilization, training_plans
 from .training.utilization import RATE, SECONDS, TFLOPS_PER_CARD, published_utilization
+from .cluster import (capex_cards, card_hour_cost, cluster_capex, cluster_network, cluster_power, optics_per_card,
+                      serving_margin, token_cost, training_cost)
+from .cluster.cost import CARD_HOURS as CLUSTER_CARD_HOURS
 
 #: Marks a parameter without a default (the caller must give it).
 REQUIRED: Any = inspect.Parameter.empty
@@ -583,6 +586,117 @@ PLANNER_RECORDS: tuple[Formula, ...] = (
 )
 
 
+_CLUSTER_CARDS = Parameter("cards", "Cards in the cluster (rounded up to whole servers)", args.CARDS, example="100000")
+_CLUSTER_CARD = Parameter("card", 'A catalogue card ("H100", "B200", "GB200"): its server, NICs and prices', role="name",
+                          example="H100")
+_RADIX = Parameter("switch_radix", "Ports per switch at link_speed", role="quantity", example="64")
+_LINK_SPEED = Parameter("link_speed", "Port speed in bits per second (default the card's NIC share)", role="quantity",
+                        example="400 Gbit/s")
+_OVERSUBSCRIPTION = Parameter("oversubscription", "Leaf downlink:uplink ratio, 1 or more (1 = non-blocking)",
+                              role="quantity", example="1")
+_TIERS = Parameter("tiers", "Switch tiers (default the fewest that hold the cluster)", role="quantity", example="3")
+_NICS = Parameter("nics_per_card", "NIC ports (rails) per card", role="quantity", example="1")
+_RAIL = Parameter("rail_optimized", "TRUE: leaves per rail (NVIDIA SuperPOD layout)", role="flag")
+_TWIN = Parameter("twin_port", "TRUE: one 800G module ends two 400G links", role="flag")
+_LEAF_CABLE = Parameter("leaf_cable", 'Server-to-leaf links: "optics", "aoc", "dac" or "acc"', role="name",
+                        example="optics")
+_FABRIC = (_CLUSTER_CARDS, _CLUSTER_CARD, _RADIX, _LINK_SPEED, _NICS, _RAIL, _OVERSUBSCRIPTION, _TIERS, _TWIN,
+           _LEAF_CABLE)
+
+
+def _price(name: str, label: str, example: str) -> Parameter:
+    """A price or share argument read with its basis (default: the price catalogue's)."""
+    return Parameter(name, label, role="quantity", example=example)
+
+
+_PUE = _price("pue", "Facility power / IT power (default the catalogue's 1.3)", "1.3")
+_CARD_HOUR_PRICE = Parameter("card_hour_price", "Cost or price of one card-hour", role="quantity",
+                             example="2 USD/card_hour")
+
+#: Cluster economics (issue 26): fabric, optics, power, capex, cost per card-hour, training, tokens, margin.
+CLUSTER_RECORDS: tuple[Formula, ...] = (
+    Formula(
+        "cluster_network", "CLUSTER_NETWORK", cluster_network, _FABRIC, "switch", "module",
+        "Scale-out fat-tree of a cluster per tier (leaf, spine, core...) and total: switches, links, modules, "
+        "cables by kind, each per card; the NVLink domain apart.", table=True),
+    Formula(
+        "optics_per_card", "OPTICS_PER_CARD", optics_per_card,
+        (Parameter("cards", "Cluster sizes (a range of card counts)", role="quantity", example="1000"),
+         *_FABRIC[1:]), "module/card", "module",
+        "Optical modules, switches and links per card for each cluster size (tiers grow with size).", table=True),
+    Formula(
+        "cluster_power", "CLUSTER_POWER", cluster_power,
+        (_CLUSTER_CARDS, _CLUSTER_CARD, _PUE,
+         Parameter("server_load", "Share of the servers' maximum power drawn, (0, 100%]", role="quantity", example="1"),
+         _RADIX, _LINK_SPEED, _OVERSUBSCRIPTION, _TIERS), "MW", "kW",
+        "Power of servers (system figures, not TDP alone), switches and modules; IT and facility (PUE), MW and "
+        "MWh a year.", table=True),
+    Formula(
+        "cluster_capex", "CLUSTER_CAPEX", cluster_capex,
+        (_CLUSTER_CARDS, _CLUSTER_CARD, _price("server_price", "Per server (USD/server)", "300000 USD/server"),
+         _price("switch_price", "Per scale-out switch (USD/switch)", "36000 USD/switch"),
+         _price("transceiver_price", "Per optical module (USD/module)", "1100 USD/module"),
+         _price("cable_price", "Per fiber cable (USD/cable)", "60 USD/cable"),
+         _price("storage_share", "Storage, a share of servers and network", "3%"),
+         _price("facility_price", "Building, power and cooling per MW of IT (USD/MW)", "11000000 USD/MW"),
+         _RADIX, _LINK_SPEED, _OVERSUBSCRIPTION, _TIERS), "USD", "CNY",
+        "Capex by part (servers, switches, modules, cables, storage, facility) and total, per card and share.",
+        table=True),
+    Formula(
+        "capex_cards", "CAPEX_CARDS", capex_cards,
+        (Parameter("budget", "Capex budget (USD or CNY)", role="quantity", example="1e9 USD"), _CLUSTER_CARD,
+         _price("server_price", "Per server (USD/server)", "300000 USD/server"),
+         _price("switch_price", "Per scale-out switch (USD/switch)", "36000 USD/switch"),
+         _price("transceiver_price", "Per optical module (USD/module)", "1100 USD/module"),
+         _price("facility_price", "Per MW of IT (USD/MW)", "11000000 USD/MW"), _RADIX, _TIERS), "card", "server",
+        "What a capex budget buys: cards in whole servers, switches, modules, MW, with the fabric and facility.",
+        table=True),
+    Formula(
+        "card_hour_cost", "CARD_HOUR_COST", card_hour_cost,
+        (Parameter("capex_per_card", "All-in capex per card (USD/card)", role="quantity", example="63000 USD/card"),
+         Parameter("power_per_card", "IT power per card (kW/card)", role="quantity", example="1.42 kW/card"),
+         _price("depreciation_life", "Years written off over", "5 years"),
+         _price("cost_of_capital", "Cost of capital a year", "8 percent/year"),
+         _price("electricity_price", "Per kWh", "0.081 USD/kWh"), _PUE,
+         Parameter("utilization", "Share of hours used or sold, (0, 100%]", role="quantity", example="80%"),
+         _price("operations_share", "Operations a year, share of capex", "4 percent/year"),
+         _price("rental_price", "Rental price per card-hour: adds profit and both margins", "2 USD/card_hour")),
+        "USD/card_hour", "CNY/card_hour",
+        "Cost of ownership per card-hour (depreciation, capital, electricity, operations) and the rental margin.",
+        table=True),
+    Formula(
+        "training_cost", "TRAINING_COST", training_cost,
+        (Parameter("card_hours", "Accelerator time (card-hours), or cards when duration is given", CLUSTER_CARD_HOURS),
+         _CARD_HOUR_PRICE,
+         Parameter("duration", "Wall-clock time, when card_hours is a card count", role="quantity", example="56 days")),
+        "USD", "CNY", "Cost of a training run: card-hours x price per card-hour (or cards x duration x price)."),
+    Formula(
+        "token_cost", "TOKEN_COST", token_cost,
+        (Parameter("tokens_per_second", "Output tokens per second per card, or a serving plan", role="quantity",
+                   example="1500 token/s/card"),
+         _CARD_HOUR_PRICE,
+         Parameter("input_tokens_per_second", "Prompt tokens per second per card (default as output)", role="quantity",
+                   example="15000 token/s/card"),
+         Parameter("cached_input_cost", "A cached input token's cost, share of a fresh one", role="quantity",
+                   example="25%")),
+        "USD/Mtoken", "CNY/Mtoken", "Cost per million output, input and cached-input tokens from throughput per "
+        "card and a card-hour cost.", table=True),
+    Formula(
+        "serving_margin", "SERVING_MARGIN", serving_margin,
+        (Parameter("input_tokens", "Input tokens in the period, cache hits included", role="quantity",
+                   example="608e9 token"),
+         Parameter("output_tokens", "Output tokens in the same period", role="quantity", example="168e9 token"),
+         Parameter("input_price", "Per million input tokens (cache miss)", role="quantity", example="0.55 USD/Mtoken"),
+         Parameter("output_price", "Per million output tokens", role="quantity", example="2.19 USD/Mtoken"),
+         Parameter("fleet_cost", "Fleet cost over the same period", role="quantity", example="87072 USD"),
+         Parameter("cache_hit_share", "Share of input tokens that hit the cache", role="quantity", example="56%"),
+         Parameter("cached_input_price", "Per million cache-hit input tokens", role="quantity",
+                   example="0.14 USD/Mtoken")),
+        "USD", "CNY", "Revenue, cost, profit, margin_on_revenue (profit/revenue) and profit_over_cost (profit/cost).",
+        table=True),
+)
+
+
 _RECORDS: tuple[Formula, ...] = (
     Formula(
         "data_tokens", "DATA_TOKENS", data_tokens,
@@ -649,6 +763,7 @@ _RECORDS: tuple[Formula, ...] = (
     *PLANNER_RECORDS,
     *SERVING_RECORDS,
     *PLAN_RECORDS,
+    *CLUSTER_RECORDS,
 )
 
 #: Every computing function, in the order the documentation and Excel list them.

@@ -289,6 +289,7 @@ def _frame(switches: np.ndarray, links: np.ndarray, spec: Fabric, cards: int) ->
                       "transceivers": modules, "cables": count, "copper_cables": count if kind in COPPER else 0,
                       "aoc_cables": count if kind == "aoc" else 0, "fiber_cables": count if optical else 0}
     frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "tier"
     frame.loc["total"] = frame.sum()
     for column in ("switches", "links", "transceivers", "cables"):
         frame[f"{column}_per_card"] = frame[column] / cards
