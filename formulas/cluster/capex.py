@@ -48,9 +48,9 @@ def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, swit
     Examples
     --------
     >>> capex = cluster_capex(100_000, "H100")
-    >>> round(capex.loc["servers", "per_card"])        # USD 300,000 / 8 GPUs
+    >>> round(float(capex.loc["servers", "per_card"]))        # USD 300,000 / 8 GPUs
     37500
-    >>> round(capex.loc["total", "share"], 6)
+    >>> round(float(capex.loc["total", "share"]), 6)
     1.0
     """
     import pandas as pd
@@ -63,7 +63,7 @@ def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, swit
     switch = value_of(switch_price, "switch_price", "switch_price", network.attrs["switch"], money)
     module = value_of(transceiver_price, "transceiver_price", "transceiver_price", network.attrs["module_speed"], money)
     cable_prices = {column: value_of(cable_price if variant == "fiber" else None, "cable_price", "cable_price",
-                                     variant, money) for column, variant in _CABLES.items()}
+                                     variant, money) for column, variant in _CABLES.items() if total[column] > 0}
     facility = value_of(facility_price, "facility_price", "facility_price", "default", money)
     storage = share_of(storage_share, "storage_share", "storage_share")
     power = cluster_power(network.attrs["cards"], name, switch_radix=switch_radix, link_speed=link_speed,
@@ -129,6 +129,11 @@ def capex_cards(budget: Any, card: str = "H100", server_price: Any = None, switc
     if not math.isfinite(amount) or amount <= 0:
         raise InputRangeError("budget", given, "greater than 0")
     name = card_variant(card)
+    server_money = currency_of(value_of(server_price, "server_price", "server_price", name))
+    if server_money != unit:
+        raise UnitInputError("budget", args.shown(money), f"money in {server_money}, the currency of the prices",
+                             "USD and CNY are separate: give prices in the budget's currency, or convert the "
+                             "budget with an explicit exchange rate")
     options = dict(server_price=server_price, switch_price=switch_price, transceiver_price=transceiver_price,
                    facility_price=facility_price, switch_radix=switch_radix, tiers=tiers)
     per_card = cluster_capex(1024, name, **options)

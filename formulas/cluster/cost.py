@@ -71,10 +71,10 @@ def card_hour_cost(capex_per_card: Any, power_per_card: Any, depreciation_life: 
     >>> cost = card_hour_cost("40000 USD/card", "1.4 kW/card", depreciation_life="5 years",
     ...                       cost_of_capital=0, electricity_price="0.1 USD/kWh", pue=1.25,
     ...                       operations_share=0, rental_price="2 USD/card_hour")
-    >>> round(cost.loc["depreciation", "cost"], 4), round(cost.loc["electricity", "cost"], 4)
+    >>> round(float(cost.loc["depreciation", "cost"]), 4), round(float(cost.loc["electricity", "cost"]), 4)
     (0.9126, 0.175)
-    >>> round(cost.loc["profit_over_cost", "cost"], 3)
-    0.833
+    >>> round(float(cost.loc["profit_over_cost", "cost"]), 3)      # 2 / (0.9126 + 0.175) - 1
+    0.839
     """
     import pandas as pd
 
@@ -171,8 +171,8 @@ def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_se
     Examples
     --------
     >>> cost = token_cost("1000 token/s/card", "2 USD/card_hour", input_tokens_per_second=10000)
-    >>> round(cost.loc[0, "output"], 4), round(cost.loc[0, "input"], 4), round(cost.loc[0, "cached_input"], 4)
-    (0.5556, 0.0556, 0.0139)
+    >>> [round(float(cost.loc[0, column]), 4) for column in ("output", "input", "cached_input")]
+    [0.5556, 0.0556, 0.0139]
     """
     import pandas as pd
 

@@ -82,7 +82,7 @@ def serving_margin(input_tokens: Any, output_tokens: Any, input_price: Any, outp
     --------
     >>> day = serving_margin("608e9 token", "168e9 token", "0.55 USD/Mtoken", "2.19 USD/Mtoken",
     ...                      "87072 USD", cache_hit_share=342 / 608, cached_input_price="0.14 USD/Mtoken")
-    >>> round(day.loc[0, "revenue"]), round(day.loc[0, "profit_over_cost"], 2)   # DeepSeek, 2025-03-01
+    >>> round(float(day.loc[0, "revenue"])), round(float(day.loc[0, "profit_over_cost"]), 2)   # DeepSeek, 2025-03-01
     (562100, 5.46)
     """
     import pandas as pd

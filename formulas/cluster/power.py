@@ -38,9 +38,9 @@ def cluster_power(cards: Any, card: str = "H100", pue: Any = None, server_load: 
     Examples
     --------
     >>> power = cluster_power(1016, "H100", pue=1.3)
-    >>> round(power.loc["servers", "power"], 3)       # 127 DGX H100 x 10.2 kW
+    >>> round(float(power.loc["servers", "power"]), 3)       # 127 DGX H100 x 10.2 kW
     1.295
-    >>> round(power.loc["facility", "energy_per_year"] / power.loc["facility", "power"])  # hours a year
+    >>> round(float(power.loc["facility", "energy_per_year"] / power.loc["facility", "power"]))  # hours a year
     8766
     """
     import pandas as pd
