@@ -11,6 +11,9 @@ The public API, re-exported from the subpackages (no logic lives here).
 
 from ._version import __version__
 from .formulas import (
+    fabric_optics_per_card,
+    fabric_switches_per_card,
+    fabric_tiers,
     capex_cards,
     card_hour_cost,
     cluster_capex,
@@ -105,6 +108,9 @@ from .units import (
 )
 
 __all__ = [
+    "fabric_optics_per_card",
+    "fabric_switches_per_card",
+    "fabric_tiers",
     "capex_cards",
     "card_hour_cost",
     "cluster_capex",

@@ -56,6 +56,7 @@ from .training.utilization import RATE, SECONDS, TFLOPS_PER_CARD, published_util
 from .cluster import (capex_cards, card_hour_cost, cluster_capex, cluster_network, cluster_power, optics_per_card,
                       serving_margin, token_cost, training_cost)
 from .cluster.cost import CARD_HOURS as CLUSTER_CARD_HOURS
+from .cluster.ratios import COUNT as FABRIC_COUNT, TIER_SLACK, fabric_optics_per_card, fabric_switches_per_card, fabric_tiers
 
 #: Marks a parameter without a default (the caller must give it).
 REQUIRED: Any = inspect.Parameter.empty
@@ -651,6 +652,32 @@ CLUSTER_RECORDS: tuple[Formula, ...] = (
          _price("facility_price", "Per MW of IT (USD/MW)", "11000000 USD/MW"), _RADIX, _TIERS), "card", "server",
         "What a capex budget buys: cards in whole servers, switches, modules, MW, with the fabric and facility.",
         table=True),
+    Formula(
+        "fabric_tiers", "FABRIC_TIERS", fabric_tiers,
+        (Parameter("cards", "Cards in the cluster", args.CARDS, example="100000"),
+         Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64"),
+         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1")),
+        "dimensionless", "dimensionless", "Fewest fat-tree tiers whose k-port switches hold the NIC ports: "
+        "k²/2 at two tiers, k³/4 at three.",
+        native="1+MAX(0,ROUNDUP(LN({cards}*{nics_per_card}/{switch_radix})/LN({switch_radix}/2)-{slack},0))",
+        constants={"slack": str(TIER_SLACK)}),
+    Formula(
+        "fabric_switches_per_card", "FABRIC_SWITCHES_PER_CARD", fabric_switches_per_card,
+        (Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64"),
+         Parameter("tiers", "Fat-tree tiers (FABRIC_TIERS)", FABRIC_COUNT, example="3"),
+         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1")),
+        "switch/card", "switch/card", "Switches per card of a full non-blocking fat-tree: "
+        "nics * (2 * (tiers - 1) + 1) / switch_radix.",
+        native="{nics_per_card}*(2*({tiers}-1)+1)/{switch_radix}"),
+    Formula(
+        "fabric_optics_per_card", "FABRIC_OPTICS_PER_CARD", fabric_optics_per_card,
+        (Parameter("tiers", "Fat-tree tiers (FABRIC_TIERS)", FABRIC_COUNT, example="3"),
+         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1"),
+         Parameter("ports_per_module", "Links one module ends: 2 for a twin-port 800G, 1 for single", FABRIC_COUNT,
+                   example="2")),
+        "module/card", "module/card", "Optical modules per card: nics * tiers * 2 / ports_per_module (a link per "
+        "tier, a module at each end).",
+        native="{nics_per_card}*{tiers}*2/{ports_per_module}"),
     Formula(
         "card_hour_cost", "CARD_HOUR_COST", card_hour_cost,
         (Parameter("capex_per_card", "All-in capex per card (USD/card)", role="quantity", example="63000 USD/card"),

@@ -19,7 +19,7 @@ from addin_support import office_call, server  # noqa: F401 (server is a fixture
 
 MODULES = ["flopsheet.formulas.cluster.network", "flopsheet.formulas.cluster.power",
            "flopsheet.formulas.cluster.capex", "flopsheet.formulas.cluster.cost", "flopsheet.formulas.cluster.margin",
-           "flopsheet.formulas.cluster.prices"]
+           "flopsheet.formulas.cluster.prices", "flopsheet.formulas.cluster.ratios"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -275,3 +275,14 @@ def test_excel_spills_cluster_tables(server) -> None:  # noqa: F811
     assert margin[1][4] == pytest.approx(5.4556, abs=1e-3)
     error = office_call(server, "CLUSTER_CAPEX", 1000, "H100", "37500 USD/card")
     assert str(error[0][0]).startswith("#") or "server_price" in str(error[0][0])
+
+
+@pytest.mark.parametrize("cards", [2048, 65536, 1_048_576, 3_000_000])
+def test_scalar_ratios_are_the_large_cluster_limit_of_cluster_network(cards: int) -> None:
+    net = flopsheet.cluster_network(cards, "H100", rail_optimized=False)
+    tiers = flopsheet.fabric_tiers(cards).m
+    assert tiers == net.attrs["tiers"]
+    assert flopsheet.fabric_optics_per_card(tiers).m == pytest.approx(net.loc["total", "transceivers_per_card"],
+                                                                     rel=2e-3)
+    assert flopsheet.fabric_switches_per_card(64, tiers).m == pytest.approx(net.loc["total", "switches_per_card"],
+                                                                           rel=2e-3)
