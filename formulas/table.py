@@ -56,7 +56,7 @@ from .training.utilization import RATE, SECONDS, TFLOPS_PER_CARD, published_util
 from .cluster import (capex_cards, card_hour_cost, cluster_capex, cluster_network, cluster_power, optics_per_card,
                       serving_margin, token_cost, training_cost)
 from .cluster.cost import CARD_HOURS as CLUSTER_CARD_HOURS
-from .cluster.ratios import COUNT as FABRIC_COUNT, TIER_SLACK, fabric_optics_per_card, fabric_switches_per_card, fabric_tiers
+from .cluster.ratios import COUNT as FABRIC_COUNT, fabric_optics_per_card, fabric_switches_per_card, fabric_tiers, tiers_native
 
 #: Marks a parameter without a default (the caller must give it).
 REQUIRED: Any = inspect.Parameter.empty
@@ -659,8 +659,7 @@ CLUSTER_RECORDS: tuple[Formula, ...] = (
          Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1")),
         "dimensionless", "dimensionless", "Fewest fat-tree tiers whose k-port switches hold the NIC ports: "
         "k²/2 at two tiers, k³/4 at three.",
-        native="1+MAX(0,ROUNDUP(LN({cards}*{nics_per_card}/{switch_radix})/LN({switch_radix}/2)-{slack},0))",
-        constants={"slack": str(TIER_SLACK)}),
+        native=tiers_native()),
     Formula(
         "fabric_switches_per_card", "FABRIC_SWITCHES_PER_CARD", fabric_switches_per_card,
         (Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64"),

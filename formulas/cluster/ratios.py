@@ -4,7 +4,7 @@
 same arithmetic as one Excel formula. For a full non-blocking fat-tree (every switch
 filled) the counts per card are exact ratios:
 
-- tiers: the fewest t with ``k * (k/2)^(t-1) >= NIC ports`` (k²/2 at two tiers, k³/4 at three);
+- tiers: the fewest t (up to 6) with ``k * (k/2)^(t-1) >= NIC ports`` (k²/2 at two tiers, k³/4 at three);
 - switches per card: ``nics * (2 * (t - 1) / k + 1 / k)`` (every tier below the top has one
   switch per k/2 ports, the top one per k);
 - optical modules per card: ``nics * t * 2 / ports_per_module`` (a link per tier, a module
@@ -25,9 +25,18 @@ from ...units import InputRangeError, Q
 from .. import args
 
 COUNT = args.ArgKind("dimensionless", "a whole number", "64")
-#: Slack under a whole number of tiers, so that k²/2 ports need two tiers, not three
-#: (a logarithm of an exact power may land a few ulps above the integer).
-TIER_SLACK = 1e-9
+#: Most tiers :func:`fabric_tiers` gives (as cluster_network's MAX_TIERS).
+MAX_FABRIC_TIERS = 6
+
+
+def tiers_native() -> str:
+    """The Excel template of :func:`fabric_tiers`: nested comparisons with each tier's capacity."""
+    ports = "{cards}*{nics_per_card}"
+    text = "NA()"
+    for tiers in range(MAX_FABRIC_TIERS, 0, -1):
+        capacity = "{switch_radix}" + (f"*({{switch_radix}}/2)^{tiers - 1}" if tiers > 1 else "")
+        text = f"IF({ports}<={capacity},{tiers},{text})"
+    return text
 
 
 def _count(value: Any, argument: str, lowest: float = 1) -> np.ndarray:
@@ -45,10 +54,17 @@ def fabric_tiers(cards: Any, switch_radix: Any = 64, nics_per_card: Any = 1) -> 
     >>> [int(fabric_tiers(n).m) for n in (64, 2048, 2049, 65536, 1_000_000)]
     [1, 2, 3, 3, 4]
     """
-    ports = args.quantity_arg(cards, "cards", args.CARDS).magnitude * _count(nics_per_card, "nics_per_card")
+    ports = np.asarray(args.quantity_arg(cards, "cards", args.CARDS).magnitude, dtype=float) * _count(
+        nics_per_card, "nics_per_card")
     radix = _count(switch_radix, "switch_radix", 4)
-    levels = np.ceil(np.log(ports / radix) / np.log(radix / 2) - TIER_SLACK)
-    return Q(1 + np.maximum(0, levels), "dimensionless")
+    capacities = [radix * (radix / 2) ** (tiers - 1) for tiers in range(1, MAX_FABRIC_TIERS + 1)]
+    levels = np.full(np.shape(ports), np.nan)
+    for tiers, capacity in reversed(list(enumerate(capacities, start=1))):
+        levels = np.where(ports <= capacity, tiers, levels)
+    if np.any(np.isnan(levels)):
+        raise InputRangeError("switch_radix", switch_radix, f"large enough for the NIC ports within "
+                              f"{MAX_FABRIC_TIERS} tiers")
+    return Q(levels, "dimensionless")
 
 
 def fabric_switches_per_card(switch_radix: Any = 64, tiers: Any = 3, nics_per_card: Any = 1) -> pint.Quantity:
