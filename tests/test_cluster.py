@@ -286,3 +286,72 @@ def test_scalar_ratios_are_the_large_cluster_limit_of_cluster_network(cards: int
                                                                      rel=2e-3)
     assert flopsheet.fabric_switches_per_card(64, tiers).m == pytest.approx(net.loc["total", "switches_per_card"],
                                                                            rel=2e-3)
+
+
+def test_monte_carlo_over_the_price_ranges_works_through_simulate() -> None:
+    run = flopsheet.simulate("cluster_economics", n=2000, seed=1, target="card_hour_cost")
+    table = run.percentiles
+    row = table.loc["card_hour_cost"] if "card_hour_cost" in table.index else table.set_index("name").loc["card_hour_cost"]
+    assert row["p5"] < row["p50"] < row["p95"]
+    base = flopsheet.evaluate("cluster_economics").set_index("name").loc["card_hour_cost", "value"]
+    assert row["p5"] < base < row["p95"]
+
+
+def test_cluster_economics_spec_agrees_with_the_python_functions() -> None:
+    rows = flopsheet.evaluate("cluster_economics").set_index("name")["value"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        capex = flopsheet.cluster_capex(100_000, "H100")
+        power = flopsheet.cluster_power(100_000, "H100")
+    # the spec's fabric is the full fat-tree's ratio; the Python counts whole switches
+    assert rows["total_capex"] * 1e6 == pytest.approx(capex.loc["total", "capex"], rel=2e-3)
+    assert rows["it_power"] == pytest.approx(power.loc["it", "power"], rel=2e-3)
+    cost = flopsheet.card_hour_cost(f"{capex.loc['total', 'per_card']} USD/card",
+                                    f"{power.loc['it', 'power_per_card']} kW/card", utilization=0.8)
+    assert rows["card_hour_cost"] == pytest.approx(cost.loc["total", "cost"], rel=2e-3)
+
+
+def _strict(text: str) -> object:
+    def refuse(name: str) -> None:
+        raise ValueError(f"not strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_cli_cluster_prints_bom_power_and_cost(capsys) -> None:
+    from flopsheet.__main__ import main
+
+    assert main(["cluster", "1016", "--card", "H100", "--rental-price", "2 USD/card_hour"]) == 0
+    text = capsys.readouterr().out
+    for part in ("bill of materials", "power", "capex", "cost per card-hour", "profit_over_cost", "margin_on_revenue"):
+        assert part in text
+    assert main(["cluster", "100000", "--card", "H100", "--fabric", "switch_radix=128,leaf_cable=dac",
+                 "--tokens-per-second", "1500", "--utilization", "80%", "--format", "json"]) == 0
+    report = _strict(capsys.readouterr().out)
+    assert report["tiers"] == 3
+    assert report["network"]["rows"][0]["copper_cables"] == 100_000
+    assert report["token_cost"]["rows"][0]["output"] > 0
+    assert report["power"]["units"]["energy_per_year"] == "MWh"
+
+
+def test_cli_cluster_json_is_strict_with_a_rounding_note(capsys) -> None:
+    from flopsheet.__main__ import main
+
+    assert main(["cluster", "1001", "--format", "json"]) == 0
+    report = _strict(capsys.readouterr().out)
+    assert report["cards"] == 1008 and "rounded up" in report["notes"][0]
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["cluster", "1000", "--fabric", "tiers=1"], "switch_radix"),
+    (["cluster", "1000", "--fabric", "radix=64"], "--fabric"),
+    (["cluster", "1000", "--rental-price", "2"], "--rental-price"),
+    (["cluster", "1000", "--fabric", "oversubscription=0.5"], "oversubscription"),
+    (["cluster", "abc"], "cards"),
+    (["cluster", "1000", "--card", "H999"], "card"),
+])
+def test_cli_cluster_bad_input_exits_2_naming_the_option(argv: list[str], named: str, capsys) -> None:
+    from flopsheet.__main__ import main
+
+    assert main(argv) == 2
+    assert named in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The calculator commands: ``flopsheet train`` and ``flopsheet serve`` without a spec.
+"""The calculator commands: ``flopsheet train``, ``flopsheet serve`` and ``flopsheet cluster`` without a spec.
 
 Each command reads its options under the command line's bare-number rule
 (:mod:`.values`; an option whose name states its unit, ``--days``,
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -633,6 +634,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--kv-bytes-per-token", help='KV-cache bytes per token for a bare --params, e.g. '
                                                    '"327680 B/token" (a shape knows its own)')
     _finish_quick_command(serve, "infer_flops", _serve)
+    _register_cluster(commands)
 
 
 def _finish_quick_command(parser: argparse.ArgumentParser, formula: str, handler: Any) -> None:
@@ -652,3 +654,173 @@ def _add_card_options(parser: argparse.ArgumentParser, serving: bool = False) ->
                             help="share of the peak compute achieved: 50%% or 0.5 (--mfu is an alias)")
     else:
         parser.add_argument("--mfu", required=True, help="utilization: 40%% or 0.4")
+
+
+# --- flopsheet cluster (issue 26): bill of materials, power, capex, cost per card-hour ----------
+
+#: The keys ``--fabric`` takes (cluster_network's keywords) and how each is read.
+FABRIC_KEYS: dict[str, str] = {"switch_radix": "number", "link_speed": "text", "nics_per_card": "number",
+                               "rail_optimized": "flag", "oversubscription": "number", "tiers": "number",
+                               "twin_port": "flag", "leaf_cable": "text"}
+_FLAGS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+#: The price options, the unit each states, and its kind in the price catalogue.
+PRICE_OPTIONS: dict[str, str] = {"--rental-price": "USD/card_hour", "--electricity-price": "USD/kWh"}
+
+
+def read_fabric(text: str | None) -> dict[str, Any]:
+    """``--fabric "switch_radix=128,tiers=3"`` -> keywords of cluster_network."""
+    if not text:
+        return {}
+    fabric: dict[str, Any] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in FABRIC_KEYS or not value:
+            raise UnitInputError("--fabric", part.strip(), f"KEY=VALUE pairs, KEY one of {', '.join(FABRIC_KEYS)}")
+        if FABRIC_KEYS[key] == "flag":
+            if value.lower() not in _FLAGS:
+                raise UnitInputError("--fabric", part.strip(), f"{key}=true or {key}=false")
+            fabric[key] = _FLAGS[value.lower()]
+        else:
+            fabric[key] = value
+    if "link_speed" in fabric:
+        require_unit("link_speed", fabric["link_speed"], "Gbit/s", where="--fabric reads it in units like")
+    return fabric
+
+
+def cluster_report(cards: str, card: str, fabric: dict[str, Any], pue: str | None, server_load: str | None,
+                   rental_price: str | None, utilization: str | None, tokens_per_second: str | None,
+                   electricity_price: str | None) -> dict[str, Any]:
+    """Every table of the command as plain records (what --format json prints)."""
+    from ..formulas.cluster import card_hour_cost, cluster_capex, cluster_network, cluster_power, token_cost
+
+    for option, text in (("--rental-price", rental_price), ("--electricity-price", electricity_price)):
+        if text is not None:
+            require_unit(option, text, PRICE_OPTIONS[option], where="it is a price in units like")
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssumptionWarning)
+        network = cluster_network(cards, card, **fabric)
+        sizing = {key: fabric[key] for key in ("switch_radix", "link_speed", "oversubscription", "tiers") if key in fabric}
+        power = cluster_power(network.attrs["cards"], card, pue=pue, server_load=1.0 if server_load is None
+                              else server_load, **sizing)
+        capex = cluster_capex(network.attrs["cards"], card, **sizing)
+    notes += sorted({str(warning.message) for warning in caught})
+    cost = card_hour_cost(f"{capex.loc['total', 'per_card']} {capex.attrs['currency']}/card",
+                          f"{power.loc['it', 'power_per_card']} kW/card", pue=pue,
+                          utilization=1.0 if utilization is None else utilization,
+                          rental_price=rental_price, electricity_price=electricity_price)
+    report: dict[str, Any] = {
+        "cards": network.attrs["cards"], "card": card, "servers": network.attrs["servers"],
+        "tiers": network.attrs["tiers"], "link_speed": network.attrs["link_speed"],
+        "module_speed": network.attrs["module_speed"], "notes": notes,
+        "network": _records(network, "tier"), "power": _records(power, "part", power.attrs["units"]),
+        "capex": _records(capex, "part", capex.attrs["units"]),
+        "card_hour_cost": _records(cost, "item", {"cost": cost.attrs["units"]}),
+    }
+    if tokens_per_second is not None:
+        tokens = token_cost(tokens_per_second, f"{cost.loc['total', 'cost']} {cost.attrs['currency']}/card_hour")
+        report["token_cost"] = _records(tokens, None, tokens.attrs["units"])
+    return report
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe scalar: NaN and infinities become null."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        number = float(value)
+        if not math.isfinite(number):
+            return None
+        return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+    return value
+
+
+def _records(frame: Any, label: str | None, units: dict[str, Any] | None = None) -> dict[str, Any]:
+    rows = []
+    for name, row in frame.iterrows():
+        record = {label: str(name)} if label else {}
+        record.update({str(column): _plain(value) for column, value in row.items()})
+        rows.append(record)
+    return {"rows": rows, "units": {str(key): value for key, value in (units or {}).items()}}
+
+
+def render(report: dict[str, Any]) -> str:
+    """The report as text tables."""
+    lines = [f"{report['cards']:,} x {report['card']} in {report['servers']:,} servers; {report['tiers']}-tier "
+             f"fabric of {report['link_speed']} links, {report['module_speed']} modules"]
+    lines += [f"note: {note}" for note in report["notes"]]
+    sections = [("bill of materials (scale-out fabric; scale_up apart)", "network",
+                 ("switches", "links", "transceivers", "cables", "transceivers_per_card", "switches_per_card")),
+                ("power", "power", ("power", "power_per_card", "energy_per_year")),
+                ("capex", "capex", ("capex", "per_card", "share")),
+                ("cost per card-hour", "card_hour_cost", ("cost",)), ("cost per million tokens", "token_cost",
+                                                                     ("output", "input", "cached_input"))]
+    for title, key, columns in sections:
+        if key not in report:
+            continue
+        table = report[key]
+        units = table["units"]
+        lines += ["", title]
+        header = [""] + [f"{column} ({units[column]})" if units.get(column) else column for column in columns]
+        body = []
+        for row in table["rows"]:
+            name = next(iter(row.values())) if key != "token_cost" else "per Mtoken"
+            unit_of_row = units.get("cost", {}).get(name, "") if key == "card_hour_cost" else ""
+            cells = [str(name)] + [_shown(row.get(column), unit_of_row) for column in columns]
+            body.append(cells)
+        if key == "card_hour_cost":
+            header = ["", "value", "unit"]
+            body = [[cells[0], cells[1], units.get("cost", {}).get(cells[0], "")] for cells in body]
+        widths = [max(len(str(line[i])) for line in [header, *body]) for i in range(len(header))]
+        lines += ["  ".join(str(cell).ljust(width) if i == 0 else str(cell).rjust(width)
+                            for i, (cell, width) in enumerate(zip(line, widths))) for line in [header, *body]]
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any, unit: str = "") -> str:
+    if value is None:
+        return ""
+    if unit == "" and isinstance(value, float) and abs(value) < 10 and value != int(value):
+        return f"{value:.4g}"
+    if isinstance(value, float) and abs(value) < 100 and value != int(value):
+        return f"{value:,.4g}"
+    return f"{value:,.0f}" if isinstance(value, (int, float)) else str(value)
+
+
+def _cluster(options: argparse.Namespace) -> int:
+    """The handler of ``flopsheet cluster``."""
+    report = cluster_report(options.cards, options.card, read_fabric(options.fabric), options.pue, options.server_load,
+                            options.rental_price, options.utilization, options.tokens_per_second,
+                            options.electricity_price)
+    if options.format == "json":
+        print(strict_json(report))
+    else:
+        print(render(report), end="")
+    return EXIT_OK
+
+
+def _register_cluster(commands: argparse._SubParsersAction) -> None:
+    """Add ``flopsheet cluster`` (issue 26)."""
+    parser = commands.add_parser(
+        "cluster", help="cluster bill of materials, power, capex and cost per card-hour", formatter_class=HELP_FORMAT,
+        description="The scale-out fabric of CARDS cards (switches, links, optical modules and cables per tier), the "
+                    "power of servers, switches and modules with PUE, capex by part and the cost per card-hour "
+                    "(depreciation, capital, electricity, operations) from the price catalogue "
+                    "(formulas/data/prices.toml). Cards are rounded up to whole servers.",
+        epilog='Examples:\n  flopsheet cluster 100000 --card H100\n'
+               '  flopsheet cluster 1016 --card H100 --fabric "switch_radix=64,tiers=2"\n'
+               '  flopsheet cluster 100000 --card H100 --fabric "switch_radix=128" --rental-price "2 USD/card_hour" '
+               '--utilization 80%% --tokens-per-second 1500 --format json')
+    parser.add_argument("cards", metavar="CARDS", help="cards in the cluster (100000, 10万)")
+    parser.add_argument("--card", default="H100", help="catalogue card (default H100; see flopsheet cards)")
+    parser.add_argument("--fabric", help='fabric options as KEY=VALUE pairs: ' + ", ".join(FABRIC_KEYS)
+                        + ' (e.g. "switch_radix=128,tiers=3,leaf_cable=dac")')
+    parser.add_argument("--pue", help="facility power / IT power (default: the catalogue's)")
+    parser.add_argument("--server-load", help="share of the servers' maximum power drawn (default 100%%)")
+    parser.add_argument("--rental-price", help='rental price per card-hour, e.g. "2 USD/card_hour": the rental margin')
+    parser.add_argument("--utilization", help="share of card-hours used or sold (default 100%%)")
+    parser.add_argument("--electricity-price", help='e.g. "0.08 USD/kWh" (default: the catalogue\'s)')
+    parser.add_argument("--tokens-per-second", help="output tokens per second per card: the cost per million tokens")
+    add_format(parser)
+    parser.set_defaults(handler=_cluster)
