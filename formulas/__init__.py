@@ -26,9 +26,9 @@ from .training.memory import MinTrainCards, min_train_cards, train_memory
 from .training.scaling import chinchilla_optimal
 from .training.utilization import published_utilization
 from .training.planner import predicted_utilization, training_plans
-from .cluster import (capex_cards, card_hour_cost, cluster_capex, cluster_network, cluster_power, load_prices,
-from .cluster import (fabric_optics_per_card, fabric_switches_per_card, fabric_tiers, capex_cards, card_hour_cost, cluster_capex, cluster_network, cluster_power, load_prices,
-                      optics_per_card, price_catalogue, serving_margin, token_cost, training_cost, unload_prices)
+from .cluster import (capex_cards, card_hour_cost, cluster_capex, cluster_network, cluster_power, fabric_optics_per_card,
+                      fabric_switches_per_card, fabric_tiers, load_prices, optics_per_card, price_catalogue, serving_margin,
+                      token_cost, training_cost, unload_prices)
 from .table import FUNCTIONS, Formula, Parameter
 from .catalogues.peaks import Peak, Utilization, as_peak, as_utilization
 from .training.utilization import mfu, mfu_runs

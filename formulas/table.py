@@ -655,25 +655,25 @@ CLUSTER_RECORDS: tuple[Formula, ...] = (
     Formula(
         "fabric_tiers", "FABRIC_TIERS", fabric_tiers,
         (Parameter("cards", "Cards in the cluster", args.CARDS, example="100000"),
-         Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64"),
-         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1")),
+         Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64", whole=True),
+         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1", whole=True)),
         "dimensionless", "dimensionless", "Fewest fat-tree tiers whose k-port switches hold the NIC ports: "
         "k²/2 at two tiers, k³/4 at three.",
         native=tiers_native()),
     Formula(
         "fabric_switches_per_card", "FABRIC_SWITCHES_PER_CARD", fabric_switches_per_card,
-        (Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64"),
-         Parameter("tiers", "Fat-tree tiers (FABRIC_TIERS)", FABRIC_COUNT, example="3"),
-         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1")),
+        (Parameter("switch_radix", "Ports per switch", FABRIC_COUNT, example="64", whole=True),
+         Parameter("tiers", "Fat-tree tiers (FABRIC_TIERS)", FABRIC_COUNT, example="3", whole=True),
+         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1", whole=True)),
         "switch/card", "switch/card", "Switches per card of a full non-blocking fat-tree: "
         "nics * (2 * (tiers - 1) + 1) / switch_radix.",
         native="{nics_per_card}*(2*({tiers}-1)+1)/{switch_radix}"),
     Formula(
         "fabric_optics_per_card", "FABRIC_OPTICS_PER_CARD", fabric_optics_per_card,
-        (Parameter("tiers", "Fat-tree tiers (FABRIC_TIERS)", FABRIC_COUNT, example="3"),
-         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1"),
+        (Parameter("tiers", "Fat-tree tiers (FABRIC_TIERS)", FABRIC_COUNT, example="3", whole=True),
+         Parameter("nics_per_card", "NIC ports per card", FABRIC_COUNT, example="1", whole=True),
          Parameter("ports_per_module", "Links one module ends: 2 for a twin-port 800G, 1 for single", FABRIC_COUNT,
-                   example="2")),
+                   example="2", whole=True)),
         "module/card", "module/card", "Optical modules per card: nics * tiers * 2 / ports_per_module (a link per "
         "tier, a module at each end).",
         native="{nics_per_card}*{tiers}*2/{ports_per_module}"),

@@ -19,7 +19,7 @@ from addin_support import office_call, server  # noqa: F401 (server is a fixture
 
 MODULES = ["flopsheet.formulas.cluster.network", "flopsheet.formulas.cluster.power",
            "flopsheet.formulas.cluster.capex", "flopsheet.formulas.cluster.cost", "flopsheet.formulas.cluster.margin",
-           "flopsheet.formulas.cluster.prices", "flopsheet.formulas.cluster.ratios"]
+           "flopsheet.formulas.catalogues.prices", "flopsheet.formulas.cluster.ratios"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -257,7 +257,7 @@ def test_user_price_file_extends_and_overrides(tmp_path) -> None:
 
 
 def test_every_catalogue_item_has_a_source_a_date_and_a_range() -> None:
-    from flopsheet.formulas.cluster.prices import price_catalogue
+    from flopsheet.formulas.catalogues.prices import price_catalogue
 
     for item in price_catalogue().values():
         assert item.source and item.source_date

@@ -184,7 +184,7 @@ def test_the_benchmark_suite_runs_and_reports_ratios() -> None:
 
 
 #: What each part of formulas/ may import of formulas/ (rooms in one direction:
-#: args < catalogues < magnitudes, rows, collectives < training, serving < table < __init__).
+#: args < catalogues < magnitudes, rows, collectives < training, serving, cluster < table < __init__).
 FORMULA_ROOMS = {
     "args": set(),
     "catalogues": {"args"},
@@ -193,7 +193,8 @@ FORMULA_ROOMS = {
     "collectives": {"catalogues"},
     "training": {"args", "catalogues", "magnitudes", "rows", "collectives"},
     "serving": {"args", "catalogues", "magnitudes", "rows", "collectives"},
-    "table": {"args", "catalogues", "training", "serving"},
+    "cluster": {"args", "catalogues"},
+    "table": {"args", "catalogues", "training", "serving", "cluster"},
 }
 
 

@@ -807,7 +807,7 @@ def _register_cluster(commands: argparse._SubParsersAction) -> None:
         description="The scale-out fabric of CARDS cards (switches, links, optical modules and cables per tier), the "
                     "power of servers, switches and modules with PUE, capex by part and the cost per card-hour "
                     "(depreciation, capital, electricity, operations) from the price catalogue "
-                    "(formulas/data/prices.toml). Cards are rounded up to whole servers.",
+                    "(formulas/catalogues/data/prices.toml). Cards are rounded up to whole servers.",
         epilog='Examples:\n  flopsheet cluster 100000 --card H100\n'
                '  flopsheet cluster 1016 --card H100 --fabric "switch_radix=64,tiers=2"\n'
                '  flopsheet cluster 100000 --card H100 --fabric "switch_radix=128" --rental-price "2 USD/card_hour" '

@@ -25,7 +25,7 @@ from typing import Any
 
 import pint
 
-from ..units import CatalogueError, InputError, Q, UnknownNameError
+from ...units import CatalogueError, InputError, Q, UnknownNameError
 
 PRICES_FILE = Path(__file__).resolve().parent / "data" / "prices.toml"
 PRICES_ENV = "FLOPSHEET_PRICES"

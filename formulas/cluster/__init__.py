@@ -11,7 +11,7 @@ from .margin import serving_margin
 from .network import cluster_network, optics_per_card
 from .power import cluster_power
 from .ratios import fabric_optics_per_card, fabric_switches_per_card, fabric_tiers
-from .prices import PriceItem, load_prices, price, price_catalogue, unload_prices
+from ..catalogues.prices import PriceItem, load_prices, price, price_catalogue, unload_prices
 
 __all__ = ["PriceItem", "capex_cards", "card_hour_cost", "cluster_capex", "cluster_network", "cluster_power", "fabric_optics_per_card", "fabric_switches_per_card", "fabric_tiers",
            "load_prices", "optics_per_card", "price", "price_catalogue", "serving_margin", "token_cost",

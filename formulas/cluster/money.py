@@ -15,7 +15,7 @@ import pint
 
 from ...units import InputError, InputRangeError, Q, UnitInputError
 from .. import args
-from .prices import CURRENCIES, KINDS, dimension_matches, price
+from ..catalogues.prices import CURRENCIES, KINDS, dimension_matches, price
 
 #: An example of each kind, for messages.
 EXAMPLES: dict[str, str] = {
@@ -82,7 +82,7 @@ def share_of(given: Any, argument: str, kind: str, highest: float = 1.0) -> floa
 
 def card_variant(card: str) -> str:
     """The catalogue name of a card, the variant of its server and rental prices."""
-    from ..cards import find_card
+    from ..catalogues.cards import find_card
 
     return find_card(card, "card").name
 

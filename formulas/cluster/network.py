@@ -30,8 +30,8 @@ import numpy as np
 
 from ...units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
 from .. import args
-from ..cards import find_card
-from .prices import price
+from ..catalogues.cards import find_card
+from ..catalogues.prices import price
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -39,10 +39,11 @@ def tiers_native() -> str:
     return text
 
 
-def _count(value: Any, argument: str, lowest: float = 1) -> np.ndarray:
+def _count(value: Any, argument: str) -> np.ndarray:
+    """A whole number greater than 0 (radix, tiers, ports), or an error naming the argument."""
     number = np.asarray(args.quantity_arg(value, argument, COUNT).magnitude, dtype=float)
-    if np.any(number < lowest):
-        raise InputRangeError(argument, value, f"{lowest:g} or more")
+    if np.any(number != np.floor(number)):
+        raise InputRangeError(argument, value, "a whole number")
     return number
 
 
@@ -56,7 +57,7 @@ def fabric_tiers(cards: Any, switch_radix: Any = 64, nics_per_card: Any = 1) -> 
     """
     ports = np.asarray(args.quantity_arg(cards, "cards", args.CARDS).magnitude, dtype=float) * _count(
         nics_per_card, "nics_per_card")
-    radix = _count(switch_radix, "switch_radix", 4)
+    radix = _count(switch_radix, "switch_radix")
     capacities = [radix * (radix / 2) ** (tiers - 1) for tiers in range(1, MAX_FABRIC_TIERS + 1)]
     levels = np.full(np.shape(ports), np.nan)
     for tiers, capacity in reversed(list(enumerate(capacities, start=1))):
@@ -75,7 +76,7 @@ def fabric_switches_per_card(switch_radix: Any = 64, tiers: Any = 3, nics_per_ca
     >>> round(float(fabric_switches_per_card(64, 3).m) * 65536)   # 5k²/4 switches for k³/4 hosts
     5120
     """
-    radix = _count(switch_radix, "switch_radix", 4)
+    radix = _count(switch_radix, "switch_radix")
     levels = _count(tiers, "tiers")
     return Q(_count(nics_per_card, "nics_per_card") * (2 * (levels - 1) + 1) / radix, "switch/card")
 
