@@ -24,6 +24,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -124,7 +125,34 @@ def _oversubscription(value: Any) -> tuple[float, ...]:
 def fabric(card: str = "H100", switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None, nics_per_card: Any = 1,
            rail_optimized: bool = True, oversubscription: Any = 1, tiers: Any = None, twin_port: bool = True,
            leaf_cable: str = "optics") -> Fabric:
-    """Check a fabric's options once (the keywords of :func:`cluster_network`)."""
+    """Check a fabric's options once (the keywords of :func:`cluster_network`); remembered for plain values."""
+    options = (card, switch_radix, link_speed, nics_per_card, rail_optimized, oversubscription, tiers, twin_port,
+               leaf_cable)
+    try:
+        return _remembered_fabric(*options, catalogues_generation())
+    except TypeError:  # an unhashable argument (a list of ratios, an array): read it afresh
+        return _read_fabric(*options)
+
+
+def catalogues_generation() -> tuple[int, int]:
+    """Changes whenever a card or price file is loaded or unloaded (the remembered fabrics then expire)."""
+    from ..catalogues.cards import catalogue
+    from ..catalogues.prices import price_catalogue
+
+    return id(catalogue()), id(price_catalogue())
+
+
+@lru_cache(maxsize=256)
+def _remembered_fabric(card: str, switch_radix: Any, link_speed: Any, nics_per_card: Any, rail_optimized: bool,
+                       oversubscription: Any, tiers: Any, twin_port: bool, leaf_cable: str,
+                       generation: tuple[int, int]) -> Fabric:
+    return _read_fabric(card, switch_radix, link_speed, nics_per_card, rail_optimized, oversubscription, tiers,
+                        twin_port, leaf_cable)
+
+
+def _read_fabric(card: str, switch_radix: Any, link_speed: Any, nics_per_card: Any, rail_optimized: bool,
+                 oversubscription: Any, tiers: Any, twin_port: bool, leaf_cable: str) -> Fabric:
+    """Read and check the fabric options."""
     record = find_card(card, "card")
     radix = _whole(switch_radix, "switch_radix", 4, 4096)
     nics = _whole(nics_per_card, "nics_per_card", 1, 64)
@@ -345,16 +373,15 @@ def optics_per_card(cards: Any = None, card: str = "H100", switch_radix: Any = D
         cards = np.round(np.logspace(3, 6, 31))
     sizes = args.quantity_arg(np.atleast_1d(np.asarray(cards, dtype=float)) if not isinstance(cards, str) else cards,
                               "cards", CARDS)
-    asked = np.atleast_1d(np.asarray(sizes.to("card").magnitude, dtype=float))
+    asked = np.atleast_1d(np.asarray(sizes.magnitude, dtype=float))
     installed = _servers(asked, spec.system_cards) * spec.system_cards
     switches, links, used = tier_counts(installed, spec)
     optical = links.copy()
     if spec.leaf_cable != "optics":
         optical[0] = 0
-    modules = _module_ends(optical, spec.twin_port).sum(axis=0)
-    frame = pd.DataFrame({"tiers": used, "switches": switches.sum(axis=0), "transceivers": modules,
-                          "links": links.sum(axis=0)}, index=pd.Index(installed, name="cards"))
-    for column in ("switches", "transceivers", "links"):
-        frame[f"{column}_per_card"] = frame[column] / installed
+    columns = {"tiers": used, "switches": switches.sum(axis=0), "transceivers": _module_ends(optical, spec.twin_port)
+               .sum(axis=0), "links": links.sum(axis=0)}
+    columns.update({f"{name}_per_card": columns[name] / installed for name in ("switches", "transceivers", "links")})
+    frame = pd.DataFrame(columns, index=pd.Index(installed, name="cards"))
     frame.attrs.update({"module_speed": spec.module_speed, "switch": spec.switch_variant})
     return frame
