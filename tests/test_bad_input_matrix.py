@@ -424,3 +424,71 @@ def test_published_utilization_refuses_naming_the_argument(argument: str, value:
     with pytest.raises(flopsheet.FlopsheetError) as caught:
         flopsheet.published_utilization(176e9, "A100 bf16", **{argument: value})
     assert isinstance(caught.value, ValueError) and str(caught.value).startswith(f"{argument}:"), str(caught.value)[:200]
+
+
+# --- cluster economics (issue 26): every value of the matrix through the new functions ----------
+
+#: Wrong-kind values for one argument of the cluster functions (per card vs per server, per
+#: hour vs per year, power vs energy, bits vs bytes, a second currency).
+CLUSTER_SPECIFIC = {
+    "cards": ["30 TB", "5 days", "100 servers"],
+    "server_price": ["37500 USD/card", "300000 USD", "300000 USD/server/year", "10 kW/server"],
+    "rental_price": ["17520 USD/card/year/year", "2 USD/hour", "2 USD/card", "2 CNY/card_hour"],
+    "power_per_card": ["1.4 kWh/card", "1.4 kW", "12 MWh/card/year/year"],
+    "budget": ["1e9 USD/year", "1e9 card", "1e9 CNY"],
+    "card_hours": ["2.788e6 hours", "2.788e6 cards", "5 TB"],
+    "fleet_cost": ["87072 USD/day", "87072 CNY", "87072 token"],
+    "tokens_per_second": ["1500 token/s", "1500 token/card", "1500 TB/s"],
+    "link_speed": ["400 GB", "400 Gbit", "400 W"],
+}
+#: (function, Excel name, the call with ``value`` in the argument's place).
+CLUSTER_CALLS: dict[str, tuple[str, Any]] = {
+    "cards": ("CLUSTER_NETWORK", lambda v: (v, "H100")),
+    "server_price": ("CLUSTER_CAPEX", lambda v: (1024, "H100", v)),
+    "rental_price": ("CARD_HOUR_COST", lambda v: ("40000 USD/card", "1.4 kW/card", OMIT, OMIT, OMIT, OMIT, OMIT, OMIT,
+                                                  v)),
+    "power_per_card": ("CARD_HOUR_COST", lambda v: ("40000 USD/card", v)),
+    "budget": ("CAPEX_CARDS", lambda v: (v, "H100")),
+    "card_hours": ("TRAINING_COST", lambda v: (v, "2 USD/card_hour")),
+    "fleet_cost": ("SERVING_MARGIN", lambda v: ("608e9 token", "168e9 token", "0.55 USD/Mtoken", "2.19 USD/Mtoken",
+                                                v)),
+    "tokens_per_second": ("TOKEN_COST", lambda v: (v, "2 USD/card_hour")),
+    "link_speed": ("CLUSTER_NETWORK", lambda v: (1024, "H100", 64, v)),
+}
+#: An omitted optional argument (None in Python, an empty cell in Excel).
+OMIT = object()
+#: Optional arguments: an empty cell is "omitted" in Excel (the default applies), not bad input.
+CLUSTER_OPTIONAL = {"server_price", "rental_price", "link_speed"}
+CLUSTER_CASES = [(argument, value) for argument in CLUSTER_SPECIFIC
+                 for value in UNIVERSAL + CLUSTER_SPECIFIC[argument]]
+
+
+def _cluster_python(argument: str, value: Any) -> Any:
+    name, arguments = CLUSTER_CALLS[argument]
+    function = getattr(flopsheet, name.lower())
+    given = [None if item is OMIT else item for item in arguments(value)]
+    return function(*given)
+
+
+@pytest.mark.parametrize("argument, value", CLUSTER_CASES, ids=[f"{a}-{i}" for i, (a, _) in enumerate(CLUSTER_CASES)])
+def test_cluster_python_refuses_naming_the_argument(argument: str, value: str) -> None:
+    with pytest.raises(flopsheet.FlopsheetError) as caught:
+        _cluster_python(argument, value)
+    assert isinstance(caught.value, ValueError)
+    message = str(caught.value)
+    assert message.startswith(f"{argument}:"), message[:200]
+    assert len(message) < 2_000 and "Traceback" not in message
+
+
+@pytest.mark.parametrize("argument, value", CLUSTER_CASES[::7], ids=[f"{a}-{i}" for i, (a, _) in
+                                                                    enumerate(CLUSTER_CASES[::7])])
+def test_cluster_excel_shows_an_error_text_naming_the_argument(server: types.ModuleType, argument: str,
+                                                               value: str) -> None:
+    if argument in CLUSTER_OPTIONAL and not value.strip():
+        pytest.skip("an empty cell omits an optional argument: its default applies")
+    name, arguments = CLUSTER_CALLS[argument]
+    cells = office_call(server, name, *("" if item is OMIT else item for item in arguments(value)))
+    cell = cells[0][0]
+    assert isinstance(cell, str) and cell.split(" ")[0] in {"#VALUE!", "#NUM!", "#N/A"}, str(cells)[:200]
+    assert f" {argument}:" in cell, cell[:200]
+    assert "internal error" not in cell and "Traceback" not in cell

@@ -86,7 +86,8 @@ def card_hour_cost(capex_per_card: Any, power_per_card: Any, depreciation_life: 
         if cost_of_capital is None or not _is_zero(cost_of_capital) else 0.0
     electricity = value_of(electricity_price, "electricity_price", "electricity_price", "default", money)
     ratio = share_of(pue, "pue", "pue")
-    used = float(args.quantity_arg(utilization, "utilization", args.UTILIZATION).magnitude)
+    used = 1.0 if utilization is None else float(args.quantity_arg(utilization, "utilization",
+                                                                     args.UTILIZATION).magnitude)
     if used > 1:
         raise InputRangeError("utilization", utilization, "a share of hours in (0, 100%]")
     operations = 0.0 if operations_share is not None and _is_zero(operations_share) else float(
@@ -192,7 +193,8 @@ def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_se
     money = currency_of(price)
     prompt = output if input_tokens_per_second is None else args.quantity_arg(
         input_tokens_per_second, "input_tokens_per_second", THROUGHPUT)
-    share = float(args.quantity_arg(cached_input_cost, "cached_input_cost", args.UTILIZATION, positive=False).magnitude)
+    share = CACHED_INPUT_COST if cached_input_cost is None else float(
+        args.quantity_arg(cached_input_cost, "cached_input_cost", args.UTILIZATION, positive=False).magnitude)
     if not 0 <= share <= 1:
         raise InputRangeError("cached_input_cost", cached_input_cost, "a share from 0 to 100% of a fresh input token")
     per_million = lambda rate: np.atleast_1d(np.asarray((price / rate).to(f"{money}/Mtoken").magnitude, dtype=float))

@@ -47,7 +47,7 @@ def cluster_power(cards: Any, card: str = "H100", pue: Any = None, server_load: 
 
     name = card_variant(card)
     ratio = share_of(pue, "pue", "pue")
-    load = share_of(server_load, "server_load", "storage_share")
+    load = 1.0 if server_load is None else share_of(server_load, "server_load", "storage_share")
     network = cluster_network(cards, name, switch_radix, link_speed, tiers=tiers, oversubscription=oversubscription)
     servers, installed = network.attrs["servers"], network.attrs["cards"]
     server_kw = float(value_of(None, "card", "server_power", name).to("kW/server").magnitude)
