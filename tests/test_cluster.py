@@ -355,3 +355,16 @@ def test_cli_cluster_bad_input_exits_2_naming_the_option(argv: list[str], named:
 
     assert main(argv) == 2
     assert named in capsys.readouterr().err
+
+
+def test_the_guide_examples_run() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "cluster.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in text.split("```python\n")[1:]]
+    assert len(blocks) >= 5
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AssumptionWarning)
+        runner.run(parser.get_doctest("\n".join(blocks), {}, "cluster.md", "cluster.md", 0))
+    assert runner.failures == 0 and runner.tries > 10
