@@ -704,7 +704,9 @@ CLUSTER_RECORDS: tuple[Formula, ...] = (
          Parameter("input_tokens_per_second", "Prompt tokens per second per card (default as output)", role="quantity",
                    example="15000 token/s/card"),
          Parameter("cached_input_cost", "A cached input token's cost, share of a fresh one", role="quantity",
-                   example="25%")),
+                   example="25%"),
+         Parameter("output_share", "With a plan: answer tokens' share of prompt plus answer", role="quantity",
+                   example="33%")),
         "USD/Mtoken", "CNY/Mtoken", "Cost per million output, input and cached-input tokens from throughput per "
         "card and a card-hour cost.", table=True),
     Formula(

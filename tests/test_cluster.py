@@ -216,13 +216,33 @@ def test_token_cost_takes_a_number_a_range_or_a_plan() -> None:
                         index=["a", "b"])
     costs = flopsheet.token_cost(plan, "2 USD/card_hour")
     assert list(costs.index) == ["a", "b"]
-    assert costs.loc["b", "output"] == pytest.approx(4 * costs.loc["a", "output"])
-    row = flopsheet.token_cost(plan.iloc[0], "2 USD/card_hour")
-    assert row["output"].iloc[0] == pytest.approx(costs.loc["a", "output"])
+    assert costs.loc["b", "tokens"] == pytest.approx(4 * costs.loc["a", "tokens"])
+    assert np.isnan(costs.loc["a", "output"])            # a plan's rate counts prompt and answer
+    row = flopsheet.token_cost(plan.iloc[0], "2 USD/card_hour", output_share=0.5)
+    assert row["output"].iloc[0] == pytest.approx(2 * costs.loc["a", "tokens"])
     serving = flopsheet.serving_cards("Llama-2-70B", "100万", 1000, 500, cards=["H100 bf16"],
                                      card_hour_price="2 USD/card/hour")
     from_fleet = flopsheet.token_cost(serving, "2 USD/card_hour")
-    assert from_fleet["output"].iloc[0] > 0
+    assert from_fleet["tokens"].iloc[0] > 0 and np.isnan(from_fleet["output"].iloc[0])
+
+
+def test_a_serving_plan_goes_to_token_cost() -> None:
+    """serving_plans (issue 21) -> token_cost: the plan's rate counts prompt plus answer tokens."""
+    plans = flopsheet.serving_plans("Llama-2-70B", "100万", 1000, 500, cards=["A10 bf16", "H100 bf16"])
+    costs = flopsheet.token_cost(plans, "2 USD/card_hour", output_share=500 / 1500)
+    feasible = plans["feasible"].to_numpy(dtype=bool)
+    assert list(costs.index) == list(plans.index)
+    rate = plans["tokens_per_s_per_card"].to_numpy()[feasible]
+    assert costs["tokens"].to_numpy()[feasible] == pytest.approx(2 / (rate * 3600) * 1e6)
+    assert costs["output"].to_numpy()[feasible] == pytest.approx(3 * costs["tokens"].to_numpy()[feasible])
+    assert np.all(np.isnan(costs["tokens"].to_numpy()[~feasible]))
+    best = flopsheet.token_cost(plans.iloc[0], "2 USD/card_hour")
+    assert best["tokens"].iloc[0] == pytest.approx(costs["tokens"].iloc[0])
+    # the plan's own cost column at the same price agrees
+    priced = flopsheet.serving_plans("Llama-2-70B", "100万", 1000, 500, cards=["H100 bf16"],
+                                     card_hour_price="2 USD/card/hour")
+    ours = flopsheet.token_cost(priced, "2 USD/card_hour")
+    assert ours["tokens"].iloc[0] == pytest.approx(priced["cost_per_mtoken"].iloc[0], rel=1e-9)
 
 
 def test_serving_margin_names_both_margins() -> None:

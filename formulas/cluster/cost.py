@@ -19,6 +19,8 @@ CARD_HOURS = args.ArgKind("card_hour", "accelerator time in card-hours", "2.788e
 POWER_PER_CARD = args.ArgKind("kW/card", "power per card (IT: server and network share)", "1.42 kW/card")
 CAPEX_PER_CARD = args.ArgKind("USD/card", "capex per card", "63000 USD/card")
 THROUGHPUT = args.ArgKind("token/s/card", "tokens per second per card", "1500 token/s/card")
+#: Seconds in an hour (a card-hour price over tokens per second).
+SECONDS_PER_HOUR = 3600.0
 #: Hours in pint's year (365.25 days).
 HOURS_PER_YEAR = float(Q(1, "year").to("hour").magnitude)
 #: Default cost of a cached input token relative to a fresh one (reading its KV cache
@@ -152,22 +154,28 @@ def training_cost(card_hours: Any, card_hour_price: Any, duration: Any = None) -
 
 
 def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_second: Any = None,
-               cached_input_cost: Any = CACHED_INPUT_COST) -> pd.DataFrame:
-    """Cost per million output, input and cached-input tokens from throughput per card and a card-hour cost.
+               cached_input_cost: Any = CACHED_INPUT_COST, output_share: Any = None) -> pd.DataFrame:
+    """Cost per million tokens (output, input, cached input) from throughput per card and a card-hour cost.
 
     Parameters
     ----------
-    tokens_per_second : output tokens per second per card: a number or quantity
-        (``token/s/card``), a range, or a serving plan (a DataFrame or row with column
-        ``tokens_per_s_per_card``, as ``serving_plans`` and ``serving_cards`` return).
+    tokens_per_second : tokens per second per card, either
+        - a number, quantity (``token/s/card``) or range: the output (decode) rate; or
+        - a serving plan: a DataFrame or one row with a ``tokens_per_s_per_card`` column, as
+          ``serving_plans`` and ``serving_cards`` return. Their rate counts prompt plus answer
+          tokens; rows the plan marks infeasible (no rate) give empty results.
     card_hour_price : cost or price of a card-hour (``USD/card_hour``): ``card_hour_cost``'s total.
-    input_tokens_per_second : prompt (prefill) tokens per second per card; default as output.
+    input_tokens_per_second : prompt (prefill) tokens per second per card. Default: the output
+        rate for a number, the plan's prompt-plus-answer rate for a plan.
     cached_input_cost : a cached input token's cost as a share of a fresh one (default 25%).
+    output_share : with a plan, the answer tokens' share of prompt plus answer (answer /
+        (prompt + answer)); then ``output`` puts the whole card-hour on the output tokens.
 
     Returns
     -------
-    DataFrame, one row per throughput (the plan's index), columns ``output``, ``input``,
-    ``cached_input`` in currency per million tokens.
+    DataFrame, one row per throughput (the plan's index), in currency per million tokens:
+    ``tokens`` (per million of the tokens the rate counts: output for a number, prompt plus
+    answer for a plan), ``output``, ``input``, ``cached_input``.
 
     Examples
     --------
@@ -177,31 +185,56 @@ def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_se
     """
     import pandas as pd
 
-    index = None
-    if hasattr(tokens_per_second, "columns") or hasattr(tokens_per_second, "index") and not isinstance(
-            tokens_per_second, (str, np.ndarray)) and "tokens_per_s_per_card" in getattr(tokens_per_second, "index", []):
-        plan = tokens_per_second
-        if "tokens_per_s_per_card" not in (plan.columns if hasattr(plan, "columns") else plan.index):
-            raise UnitInputError("tokens_per_second", "a table without tokens_per_s_per_card",
-                                 "a serving plan with a tokens_per_s_per_card column, or tokens/s per card")
-        values = plan["tokens_per_s_per_card"]
-        index = values.index if hasattr(values, "index") and hasattr(plan, "columns") else None
-        tokens_per_second = np.atleast_1d(np.asarray(values, dtype=float))
-    output = args.quantity_arg(tokens_per_second, "tokens_per_second", THROUGHPUT)
     price = _money_per(card_hour_price, "card_hour_price", args.ArgKind("USD/card_hour", "a price per card-hour",
                                                                         "2 USD/card_hour"), "card_hour")
     money = currency_of(price)
-    prompt = output if input_tokens_per_second is None else args.quantity_arg(
-        input_tokens_per_second, "input_tokens_per_second", THROUGHPUT)
+    per_hour = float(price.to(f"{money}/card_hour").magnitude)
+    index, plan = None, _plan_rates(tokens_per_second)
+    if plan is not None:
+        rates, index = plan
+        given = rates[np.isfinite(rates)]
+        if not given.size or np.any(given <= 0):
+            raise InputRangeError("tokens_per_second", "a plan without a positive tokens_per_s_per_card",
+                                  "a plan with at least one feasible row")
+    else:
+        rates = np.atleast_1d(np.asarray(args.quantity_arg(tokens_per_second, "tokens_per_second",
+                                                           THROUGHPUT).to("token/s/card").magnitude, dtype=float))
+    if input_tokens_per_second is None:
+        prompt = rates
+    else:
+        prompt = np.atleast_1d(np.asarray(args.quantity_arg(input_tokens_per_second, "input_tokens_per_second",
+                                                            THROUGHPUT).to("token/s/card").magnitude, dtype=float))
     share = CACHED_INPUT_COST if cached_input_cost is None else float(
         args.quantity_arg(cached_input_cost, "cached_input_cost", args.UTILIZATION, positive=False).magnitude)
     if not 0 <= share <= 1:
         raise InputRangeError("cached_input_cost", cached_input_cost, "a share from 0 to 100% of a fresh input token")
-    per_million = lambda rate: np.atleast_1d(np.asarray((price / rate).to(f"{money}/Mtoken").magnitude, dtype=float))
-    out, inp = per_million(output), per_million(prompt)
-    out, inp = np.broadcast_arrays(out, inp)
-    frame = pd.DataFrame({"output": out, "input": inp, "cached_input": inp * share})
+    answered = 1.0
+    if plan is not None:
+        answered = np.nan
+        if output_share is not None:
+            answered = float(args.quantity_arg(output_share, "output_share", args.UTILIZATION).magnitude)
+            if answered > 1:
+                raise InputRangeError("output_share", output_share, "a share in (0, 100%]")
+    per_million = lambda rate: per_hour / (rate * SECONDS_PER_HOUR) * 1e6
+    tokens, inp = np.broadcast_arrays(per_million(rates), per_million(prompt))
+    frame = pd.DataFrame({"tokens": tokens, "output": per_million(rates * answered) + 0 * tokens, "input": inp,
+                          "cached_input": inp * share})
     if index is not None and len(index) == len(frame):
         frame.index = index
-    frame.attrs.update({"units": dict.fromkeys(frame.columns, f"{money}/Mtoken"), "currency": money})
+    frame.attrs.update({"units": dict.fromkeys(frame.columns, f"{money}/Mtoken"), "currency": money,
+                        "counts": "prompt plus answer tokens (a serving plan)" if plan is not None else
+                        "output tokens"})
     return frame
+
+
+def _plan_rates(value: Any) -> tuple[np.ndarray, Any] | None:
+    """A serving plan's tokens per second per card (NaN where infeasible) and its index, or None."""
+    column = "tokens_per_s_per_card"
+    if hasattr(value, "columns"):
+        if column not in value.columns:
+            raise UnitInputError("tokens_per_second", "a table without tokens_per_s_per_card",
+                                 "a serving plan with a tokens_per_s_per_card column, or tokens/s per card")
+        return np.asarray(value[column], dtype=float), value.index
+    if hasattr(value, "index") and not isinstance(value, (str, np.ndarray)) and column in getattr(value, "index", []):
+        return np.atleast_1d(np.asarray(value[column], dtype=float)), None
+    return None
