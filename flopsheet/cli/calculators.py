@@ -745,7 +745,7 @@ def _records(frame: Any, label: str | None, units: dict[str, Any] | None = None)
     return {"rows": rows, "units": {str(key): value for key, value in (units or {}).items()}}
 
 
-def render(report: dict[str, Any]) -> str:
+def render_cluster(report: dict[str, Any]) -> str:
     """The report as text tables."""
     lines = [f"{report['cards']:,} x {report['card']} in {report['servers']:,} servers; {report['tiers']}-tier "
              f"fabric of {report['link_speed']} links, {report['module_speed']} modules"]
@@ -796,7 +796,7 @@ def _cluster(options: argparse.Namespace) -> int:
     if options.format == "json":
         print(strict_json(report))
     else:
-        print(render(report), end="")
+        print(render_cluster(report), end="")
     return EXIT_OK
 
 
