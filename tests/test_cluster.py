@@ -96,7 +96,9 @@ def test_cards_round_up_to_servers_and_say_so() -> None:
 
 
 def test_optics_per_card_curve_is_vectorised_and_steps_with_tiers() -> None:
-    curve = flopsheet.optics_per_card()
+    from flopsheet.formulas.cluster.network import DEFAULT_SIZES
+
+    curve = flopsheet.optics_per_card(DEFAULT_SIZES)
     assert curve.index[0] == 1000 and curve.index[-1] == 1_000_000
     assert curve["tiers"].is_monotonic_increasing
     assert curve["transceivers_per_card"].iloc[-1] > curve["transceivers_per_card"].iloc[0]

@@ -53,8 +53,6 @@ def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, swit
     >>> round(float(capex.loc["total", "share"]), 6)
     1.0
     """
-    import pandas as pd
-
     name = card_variant(card)
     server = value_of(server_price, "server_price", "server_price", name)
     money = currency_of(server)
@@ -79,6 +77,7 @@ def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, swit
     spend["storage"] = storage * sum(spend.values())
     spend["facility"] = power.loc["it", "power"] * float(facility.to(f"{unit}/MW").magnitude)
     spend["total"] = sum(spend.values())
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
     frame = pd.DataFrame({"capex": spend})
     frame.index.name = "part"
     frame["per_card"] = frame["capex"] / network.attrs["cards"]
@@ -115,8 +114,6 @@ def capex_cards(budget: Any, card: str = "H100", server_price: Any = None, switc
     >>> int(bought.loc[0, "cards"]) % 8, bool(bought.loc[0, "capex"] <= 1e9)
     (0, True)
     """
-    import pandas as pd
-
     given = args.plain_values(budget, "budget")
     try:
         money = args.Q(given, "USD", argument="budget") if not hasattr(given, "units") else given
@@ -157,6 +154,7 @@ def capex_cards(budget: Any, card: str = "H100", server_price: Any = None, switc
            "switches": frame.attrs["switches"], "transceivers": frame.attrs["transceivers"],
            "it_power": frame.attrs["it_power_mw"], "facility_power": frame.attrs["facility_power_mw"],
            "capex": frame.loc["total", "capex"], "per_card": frame.loc["total", "per_card"]}
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
     result = pd.DataFrame([row])
     result.attrs.update({"currency": unit, "units": {"budget": unit, "cards": "card", "servers": "server",
                                                      "it_power": "MW", "facility_power": "MW", "capex": unit,

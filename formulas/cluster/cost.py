@@ -78,8 +78,6 @@ def card_hour_cost(capex_per_card: Any, power_per_card: Any, depreciation_life: 
     >>> round(float(cost.loc["profit_over_cost", "cost"]), 3)      # 2 / (0.9126 + 0.175) - 1
     0.839
     """
-    import pandas as pd
-
     capex = _money_per(capex_per_card, "capex_per_card", CAPEX_PER_CARD, "card")
     money = currency_of(capex)
     power = args.quantity_arg(power_per_card, "power_per_card", POWER_PER_CARD)
@@ -112,6 +110,7 @@ def card_hour_cost(capex_per_card: Any, power_per_card: Any, depreciation_life: 
                          "profit_over_cost": profit / per_hour["total"]})
         units.update({"rental_price": f"{money}/card_hour", "profit": f"{money}/card_hour",
                       "margin_on_revenue": "", "profit_over_cost": ""})
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
     frame = pd.DataFrame({"cost": per_hour})
     frame.index.name = "item"
     frame.attrs.update({"units": units, "currency": money})
@@ -183,8 +182,6 @@ def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_se
     >>> [round(float(cost.loc[0, column]), 4) for column in ("output", "input", "cached_input")]
     [0.5556, 0.0556, 0.0139]
     """
-    import pandas as pd
-
     price = _money_per(card_hour_price, "card_hour_price", args.ArgKind("USD/card_hour", "a price per card-hour",
                                                                         "2 USD/card_hour"), "card_hour")
     money = currency_of(price)
@@ -217,6 +214,7 @@ def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_se
                 raise InputRangeError("output_share", output_share, "a share in (0, 100%]")
     per_million = lambda rate: per_hour / (rate * SECONDS_PER_HOUR) * 1e6
     tokens, inp = np.broadcast_arrays(per_million(rates), per_million(prompt))
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
     frame = pd.DataFrame({"tokens": tokens, "output": per_million(rates * answered) + 0 * tokens, "input": inp,
                           "cached_input": inp * share})
     if index is not None and len(index) == len(frame):

@@ -85,8 +85,6 @@ def serving_margin(input_tokens: Any, output_tokens: Any, input_price: Any, outp
     >>> round(float(day.loc[0, "revenue"])), round(float(day.loc[0, "profit_over_cost"]), 2)   # DeepSeek, 2025-03-01
     (562100, 5.46)
     """
-    import pandas as pd
-
     fresh = _tokens(input_tokens, "input_tokens")
     answered = _tokens(output_tokens, "output_tokens")
     if fresh.dimensionality != answered.dimensionality:
@@ -118,6 +116,7 @@ def serving_margin(input_tokens: Any, output_tokens: Any, input_price: Any, outp
     profit = revenue_value - cost_value
     with np.errstate(divide="ignore", invalid="ignore"):
         on_revenue = np.where(revenue_value > 0, profit / np.where(revenue_value > 0, revenue_value, 1), np.nan)
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
     frame = pd.DataFrame({"revenue": revenue_value, "cost": cost_value, "profit": profit,
                           "margin_on_revenue": on_revenue, "profit_over_cost": profit / cost_value})
     unit = f"{revenue.units:~}"

@@ -49,6 +49,8 @@ LEAF_CABLES: tuple[str, ...] = ("optics", "aoc", "dac", "acc")
 COPPER = ("dac", "acc")
 LINK_SPEED = args.ArgKind("Gbit/s", "a link speed in bits per second", "400 Gbit/s")
 CARDS = args.CARDS
+#: Cluster sizes of seed 002's curve: 1,000 to 1,000,000 cards, 31 sizes 10^0.1 apart.
+DEFAULT_SIZES = np.round(np.logspace(3, 6, 31))
 COLUMNS: tuple[str, ...] = ("switches", "ports", "links", "transceivers", "cables", "copper_cables", "aoc_cables",
                             "fiber_cables", "switches_per_card", "links_per_card", "transceivers_per_card",
                             "cables_per_card")
@@ -278,8 +280,6 @@ def cluster_network(cards: Any, card: str = "H100", switch_radix: Any = DEFAULT_
     >>> net.loc[["leaf", "spine"], "links"].tolist()   # 1016 NIC links; 32 full leaves x 32 uplinks
     [1016.0, 1024.0]
     """
-    import pandas as pd
-
     spec = fabric(card, switch_radix, link_speed, nics_per_card, rail_optimized, oversubscription, tiers, twin_port,
                   leaf_cable)
     count = args.quantity_arg(cards, "cards", CARDS)
@@ -342,14 +342,14 @@ def _scale_up_row(card: str, servers: int, cards: int) -> dict[str, float]:
             "links_per_card": copper / cards, "transceivers_per_card": 0.0, "cables_per_card": copper / cards}
 
 
-def optics_per_card(cards: Any = None, card: str = "H100", switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None,
+def optics_per_card(cards: Any, card: str = "H100", switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None,
                     nics_per_card: Any = 1, rail_optimized: bool = True, oversubscription: Any = 1,
                     tiers: Any = None, twin_port: bool = True, leaf_cable: str = "optics") -> pd.DataFrame:
     """Optical modules, switches and links per card as a cluster grows (seed 002's ratio), vectorised.
 
     Parameters
     ----------
-    cards : card counts (a range); default 1,000 to 1,000,000 in 31 steps a decade apart by 10^0.1.
+    cards : card counts (a range), e.g. ``DEFAULT_SIZES``: 1,000 to 1,000,000 in 31 steps of 10^0.1.
     Other keywords as :func:`cluster_network` (``tiers`` None: the fewest for each size).
 
     Returns
@@ -365,20 +365,17 @@ def optics_per_card(cards: Any = None, card: str = "H100", switch_radix: Any = D
     >>> curve["transceivers_per_card"].round(3).tolist()
     [2.0, 3.0, 3.0, 4.001]
     """
-    import pandas as pd
-
     spec = fabric(card, switch_radix, link_speed, nics_per_card, rail_optimized, oversubscription, tiers, twin_port,
                   leaf_cable)
-    if cards is None:
-        cards = np.round(np.logspace(3, 6, 31))
-    sizes = args.quantity_arg(np.atleast_1d(np.asarray(cards, dtype=float)) if not isinstance(cards, str) else cards,
-                              "cards", CARDS)
+    sizes = args.quantity_arg(cards, "cards", CARDS)
     asked = np.atleast_1d(np.asarray(sizes.magnitude, dtype=float))
     installed = _servers(asked, spec.system_cards) * spec.system_cards
     switches, links, used = tier_counts(installed, spec)
     optical = links.copy()
     if spec.leaf_cable != "optics":
         optical[0] = 0
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
+
     columns = {"tiers": used, "switches": switches.sum(axis=0), "transceivers": _module_ends(optical, spec.twin_port)
                .sum(axis=0), "links": links.sum(axis=0)}
     columns.update({f"{name}_per_card": columns[name] / installed for name in ("switches", "transceivers", "links")})

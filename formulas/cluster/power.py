@@ -43,8 +43,6 @@ def cluster_power(cards: Any, card: str = "H100", pue: Any = None, server_load: 
     >>> round(float(power.loc["facility", "energy_per_year"] / power.loc["facility", "power"]))  # hours a year
     8766
     """
-    import pandas as pd
-
     name = card_variant(card)
     ratio = share_of(pue, "pue", "pue")
     load = 1.0 if server_load is None else share_of(server_load, "server_load", "storage_share")
@@ -60,6 +58,7 @@ def cluster_power(cards: Any, card: str = "H100", pue: Any = None, server_load: 
     megawatts["it"] = sum(megawatts.values())
     megawatts["facility"] = megawatts["it"] * ratio
     hours = float(Q(1, "year").to("hour").magnitude)
+    import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
     frame = pd.DataFrame({"power": megawatts})
     frame.index.name = "part"
     frame["power_per_card"] = frame["power"] * 1e3 / installed
