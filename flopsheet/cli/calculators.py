@@ -811,7 +811,7 @@ def _register_cluster(commands: argparse._SubParsersAction) -> None:
         epilog='Examples:\n  flopsheet cluster 100000 --card H100\n'
                '  flopsheet cluster 1016 --card H100 --fabric "switch_radix=64,tiers=2"\n'
                '  flopsheet cluster 100000 --card H100 --fabric "switch_radix=128" --rental-price "2 USD/card_hour" '
-               '--utilization 80%% --tokens-per-second 1500 --format json')
+               '--utilization 80% --tokens-per-second 1500 --format json')
     parser.add_argument("cards", metavar="CARDS", help="cards in the cluster (100000, 10万)")
     parser.add_argument("--card", default="H100", help="catalogue card (default H100; see flopsheet cards)")
     parser.add_argument("--fabric", help='fabric options as KEY=VALUE pairs: ' + ", ".join(FABRIC_KEYS)
