@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from ...units import InputError, InputRangeError, Q, UnitInputError
+from ...units import InputRangeError, Q, UnitInputError
 from .. import args
 from ..catalogues.prices import CURRENCIES, KINDS, dimension_matches, price
 
@@ -87,4 +87,4 @@ def card_variant(card: str) -> str:
     return find_card(card, "card").name
 
 
-__all__ = ["EXAMPLES", "InputError", "currency_of", "value_of", "share_of", "card_variant"]
+__all__ = ["EXAMPLES", "currency_of", "value_of", "share_of", "card_variant"]

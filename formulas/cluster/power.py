@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ...units import Q
+from ...units import InputRangeError, Q
+from .. import args
 from .money import card_variant, share_of, value_of
 from .network import DEFAULT_RADIX, cluster_network
 
@@ -45,7 +46,10 @@ def cluster_power(cards: Any, card: str = "H100", pue: Any = None, server_load: 
     """
     name = card_variant(card)
     ratio = share_of(pue, "pue", "pue")
-    load = 1.0 if server_load is None else share_of(server_load, "server_load", "storage_share")
+    load = 1.0 if server_load is None else float(args.quantity_arg(server_load, "server_load",
+                                                                     args.UTILIZATION).magnitude)
+    if load > 1:
+        raise InputRangeError("server_load", server_load, "a share of the servers' maximum power in (0, 100%]")
     network = cluster_network(cards, name, switch_radix, link_speed, tiers=tiers, oversubscription=oversubscription)
     servers, installed = network.attrs["servers"], network.attrs["cards"]
     server_kw = float(value_of(None, "card", "server_power", name).to("kW/server").magnitude)
