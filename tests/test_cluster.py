@@ -390,3 +390,22 @@ def test_the_guide_examples_run() -> None:
         warnings.simplefilter("ignore", AssumptionWarning)
         runner.run(parser.get_doctest("\n".join(blocks), {}, "cluster.md", "cluster.md", 0))
     assert runner.failures == 0 and runner.tries > 10
+
+
+def test_a_price_file_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path) -> None:
+    import os
+
+    fifo = tmp_path / "prices.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(flopsheet.CatalogueError, match="FIFO"):
+        flopsheet.load_prices(fifo)
+    with pytest.raises(flopsheet.CatalogueError, match=".toml"):
+        flopsheet.load_prices(tmp_path)
+
+
+def test_fabric_flags_read_yes_no_strictly() -> None:
+    assert flopsheet.cluster_network(100, "H100", rail_optimized="no").attrs["tiers"] == 2
+    single = flopsheet.cluster_network(1024, "H100", twin_port="FALSE")
+    assert single.loc["total", "transceivers"] == 2 * single.loc["total", "links"]
+    with pytest.raises(UnitInputError, match="^twin_port:"):
+        flopsheet.cluster_network(1024, "H100", twin_port="banana")

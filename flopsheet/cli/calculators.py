@@ -662,7 +662,6 @@ def _add_card_options(parser: argparse.ArgumentParser, serving: bool = False) ->
 FABRIC_KEYS: dict[str, str] = {"switch_radix": "number", "link_speed": "text", "nics_per_card": "number",
                                "rail_optimized": "flag", "oversubscription": "number", "tiers": "number",
                                "twin_port": "flag", "leaf_cable": "text"}
-_FLAGS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 #: The price options, the unit each states, and its kind in the price catalogue.
 PRICE_OPTIONS: dict[str, str] = {"--rental-price": "USD/card_hour", "--electricity-price": "USD/kWh"}
 
@@ -678,9 +677,7 @@ def read_fabric(text: str | None) -> dict[str, Any]:
         if not sep or key not in FABRIC_KEYS or not value:
             raise UnitInputError("--fabric", part.strip(), f"KEY=VALUE pairs, KEY one of {', '.join(FABRIC_KEYS)}")
         if FABRIC_KEYS[key] == "flag":
-            if value.lower() not in _FLAGS:
-                raise UnitInputError("--fabric", part.strip(), f"{key}=true or {key}=false")
-            fabric[key] = _FLAGS[value.lower()]
+            fabric[key] = args.read_bool(value, "--fabric", expected=f"{key}=true or {key}=false (yes/no, 1/0)")
         else:
             fabric[key] = value
     if "link_speed" in fabric:

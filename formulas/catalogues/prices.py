@@ -26,6 +26,8 @@ from typing import Any
 import pint
 
 from ...units import CatalogueError, InputError, Q, UnknownNameError
+from ...units.errors import UserFileError
+from ...units.user_files import read_user_file, user_text
 
 PRICES_FILE = Path(__file__).resolve().parent / "data" / "prices.toml"
 PRICES_ENV = "FLOPSHEET_PRICES"
@@ -136,20 +138,20 @@ def read_prices_file(path: str | Path, origin: str | None = None) -> list[tuple[
     CatalogueError
         Not .toml, unreadable, too large, not TOML, or an item that breaks the schema.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise _error(origin or repr(path)[:80], "a price catalogue is named by a file path (str or Path)")
     path = Path(path)
     origin = origin or str(path)
     if path.suffix.lower() != ".toml":
         raise _error(origin, "the file must be TOML and end in .toml")
+    try:  # the one guard for files users name: never blocks on a FIFO, never reads a device
+        data = read_user_file(path, "prices", PRICES_EXPECTED, MAX_PRICES_BYTES)
+        text = user_text(data, "prices", path, PRICES_EXPECTED)
+    except UserFileError as error:
+        raise _error(origin, error.detail) from None
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_PRICES_BYTES + 1)
-    except OSError as error:
-        raise _error(origin, f"cannot read it: {error.strerror or error}") from None
-    if len(data) > MAX_PRICES_BYTES:
-        raise _error(origin, f"a price file may have at most {MAX_PRICES_BYTES:,} bytes")
-    try:
-        document = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise _error(origin, f"not valid TOML: {str(error)[:200]}") from None
     except (RecursionError, MemoryError):
         raise _error(origin, "not valid TOML: nested too deeply") from None

@@ -168,8 +168,9 @@ def _read_fabric(card: str, switch_radix: Any, link_speed: Any, nics_per_card: A
     if leaf_cable not in LEAF_CABLES:
         raise UnitInputError("leaf_cable", leaf_cable, f"one of {', '.join(LEAF_CABLES)}")
     server_cards = record.server_cards or 8
-    return Fabric(radix, float(speed.to("Gbit/s").magnitude), nics, bool(rail_optimized),
-                  _oversubscription(oversubscription), tier_count, bool(twin_port), leaf_cable, server_cards,
+    return Fabric(radix, float(speed.to("Gbit/s").magnitude), nics, args.read_bool(rail_optimized, "rail_optimized"),
+                  _oversubscription(oversubscription), tier_count, args.read_bool(twin_port, "twin_port"), leaf_cable,
+                  server_cards,
                   system_cards(record.name, server_cards))
 
 
