@@ -193,7 +193,7 @@ FORMULA_ROOMS = {
     "collectives": {"catalogues"},
     "training": {"args", "catalogues", "magnitudes", "rows", "collectives"},
     "serving": {"args", "catalogues", "magnitudes", "rows", "collectives"},
-    "cluster": {"args", "catalogues"},
+    "cluster": {"args", "catalogues", "magnitudes"},
     "table": {"args", "catalogues", "training", "serving", "cluster"},
 }
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...units import InputRangeError, UnitInputError
 from .. import args
+from ..magnitudes import finite
 from .money import card_variant, currency_of, share_of, value_of
 from .network import DEFAULT_RADIX, cluster_network
 from .power import cluster_power
@@ -78,6 +79,8 @@ def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, swit
     spend["facility"] = power.loc["it", "power"] * float(facility.to(f"{unit}/MW").magnitude)
     spend["total"] = sum(spend.values())
     import pandas as pd  # late: the xlwings Lite bundle has no pandas; bad input fails first
+    finite(spend["total"], unit, server_price=float(server.magnitude), switch_price=float(switch.magnitude),
+           transceiver_price=float(module.magnitude), facility_price=float(facility.magnitude))
     frame = pd.DataFrame({"capex": spend})
     frame.index.name = "part"
     frame["per_card"] = frame["capex"] / network.attrs["cards"]

@@ -10,6 +10,7 @@ import pint
 
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
+from ..magnitudes import finite
 from .money import currency_of, share_of, value_of
 
 if TYPE_CHECKING:
@@ -100,7 +101,9 @@ def card_hour_cost(capex_per_card: Any, power_per_card: Any, depreciation_life: 
                 "electricity": float((power * Q(1, "card") * ratio * electricity).to(f"{money}/hour").magnitude),
                 "operations": capital * operations / HOURS_PER_YEAR}
     per_hour = {name: value / used for name, value in per_hour.items()}
-    per_hour["total"] = sum(per_hour.values())
+    per_hour["total"] = finite(sum(per_hour.values()), f"{money}/card_hour", capex_per_card=capital,
+                               power_per_card=float(power.magnitude), electricity_price=float(electricity.magnitude),
+                               depreciation_life=years)
     units = dict.fromkeys(per_hour, f"{money}/card_hour")
     if rental_price is not None:
         rental = value_of(rental_price, "rental_price", "rental_price", "default", money)
@@ -149,7 +152,9 @@ def training_cost(card_hours: Any, card_hour_price: Any, duration: Any = None) -
         time = args.quantity_arg(card_hours, "card_hours", args.CARDS) * args.quantity_arg(duration, "duration",
                                                                                            args.DURATION)
     money = currency_of(price)
-    return (time * price).to(money)
+    cost = (time * price).to(money)
+    finite(cost.magnitude, money, card_hours=time.magnitude, card_hour_price=price.magnitude)
+    return cost
 
 
 def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_second: Any = None,

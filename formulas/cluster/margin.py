@@ -13,6 +13,7 @@ import pint
 
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
+from ..magnitudes import finite
 from .money import currency_of
 
 if TYPE_CHECKING:
@@ -113,6 +114,9 @@ def serving_margin(input_tokens: Any, output_tokens: Any, input_price: Any, outp
     revenue_value = np.atleast_1d(np.asarray(revenue.to(revenue.units).magnitude, dtype=float))
     cost_value = np.atleast_1d(np.asarray(cost.to(revenue.units).magnitude, dtype=float))
     revenue_value, cost_value = np.broadcast_arrays(revenue_value, cost_value)
+    finite(revenue_value, str(revenue.units), input_tokens=fresh.magnitude, output_tokens=answered.magnitude,
+           input_price=price_in.magnitude, output_price=price_out.magnitude)
+    finite(cost_value, str(revenue.units), fleet_cost=cost.magnitude)
     profit = revenue_value - cost_value
     with np.errstate(divide="ignore", invalid="ignore"):
         on_revenue = np.where(revenue_value > 0, profit / np.where(revenue_value > 0, revenue_value, 1), np.nan)
