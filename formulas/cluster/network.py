@@ -350,7 +350,8 @@ def optics_per_card(cards: Any, card: str = "H100", switch_radix: Any = DEFAULT_
     Parameters
     ----------
     cards : card counts (a range), e.g. ``DEFAULT_SIZES``: 1,000 to 1,000,000 in 31 steps of 10^0.1.
-    Other keywords as :func:`cluster_network` (``tiers`` None: the fewest for each size).
+    card, switch_radix, link_speed, nics_per_card, rail_optimized, oversubscription, tiers, twin_port, leaf_cable :
+        as :func:`cluster_network` (``tiers`` None: the fewest for each size).
 
     Returns
     -------
