@@ -132,3 +132,15 @@ def test_several_catalogues_load_in_order_and_a_later_one_overrides_only_when_it
                           "--params", "7e9", "--tokens", "1e12", "--days", "60", "--mfu", "40%", "--format", "json")
     assert replaced.returncode == 0, replaced.stderr
     assert "2500" in replaced.stdout  # the later file's override is the card in use
+
+
+def test_a_fifo_price_catalogue_is_refused_by_load_prices_and_through_the_environment(fifo: Path) -> None:
+    done = _python(f"import flopsheet\nfrom flopsheet.formulas.catalogues import prices\ntry:\n"
+                   f"    prices.load_prices({str(fifo)!r})\n"
+                   "except flopsheet.InputError as error:\n    print(error)\n")
+    assert done.returncode == 0, done.stderr
+    assert "not a regular file: it is a FIFO" in done.stdout
+    through_environment = _flopsheet("cluster", "1024", "--card", "H100", env={"FLOPSHEET_PRICES": str(fifo)})
+    assert through_environment.returncode == 2, through_environment.stderr
+    assert "not a regular file: it is a FIFO" in through_environment.stderr
+    assert "Traceback" not in through_environment.stderr
