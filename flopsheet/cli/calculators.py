@@ -349,6 +349,11 @@ PLAN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("layout", "layout"), ("replica_cards", "replica"), ("replicas", "replicas"), ("cards", "cards"),
     ("batch_per_replica", "batch"), ("ms_per_token", "ms/token"), ("ttft_s", "TTFT s"), ("binding", "binding"),
     ("tokens_per_s_per_card", "tokens/s/card"), ("reason", "reason"))
+#: How ``serve --plans`` writes each number column (one format per column, so a column lines up:
+#: whole cards, a batch and a latency to one decimal, throughput in whole tokens).
+PLAN_FORMATS: dict[str, str] = {"replica_cards": "{:,.0f}", "replicas": "{:,.0f}", "cards": "{:,.0f}",
+                                "batch_per_replica": "{:,.1f}", "ms_per_token": "{:,.1f}", "ttft_s": "{:.3g}",
+                                "tokens_per_s_per_card": "{:,.0f}"}
 
 
 def _plan_records(frame: Any, chosen: Any) -> list[dict[str, Any]]:
@@ -369,9 +374,14 @@ def render_plans(plans: list[dict[str, Any]]) -> str:
     from ..workbooks.outputs.text_table import render_table
 
     header = ("", *(heading for _, heading in PLAN_COLUMNS))
-    rows = [("*" if plan["chosen"] else "", *("" if plan[column] is None else
-                                              format_value(plan[column]) if isinstance(plan[column], float)
-                                              else str(plan[column]) for column, _ in PLAN_COLUMNS))
+    def cell(column: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return PLAN_FORMATS[column].format(value) if column in PLAN_FORMATS else format_value(float(value))
+        return str(value)
+
+    rows = [("*" if plan["chosen"] else "", *(cell(column, plan[column]) for column, _ in PLAN_COLUMNS))
             for plan in plans]
     return "\n\nlayouts (serving planner; * = chosen)\n" + render_table(header, rows, align="<<>>>>>>><>")
 
