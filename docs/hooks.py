@@ -93,9 +93,15 @@ def lay_out_source_tree(root: Path = ROOT, target: Path = SOURCE_TREE) -> Path:
     return target
 
 
-def on_config(config: Any) -> Any:
-    """Lay out the source tree before mkdocstrings collects anything; complete the nav."""
+def on_startup(**_: Any) -> None:
+    """Lay out the source tree before any plugin's on_config: mkdocstrings reads its ``paths``
+    there, and a path missing at that moment is dropped (a fresh clone then failed to resolve
+    every ``flopsheet.formulas`` name; a second build passed on the first build's tree)."""
     lay_out_source_tree()
+
+
+def on_config(config: Any) -> Any:
+    """Complete the nav with the announced guides that exist."""
     if config["nav"]:
         add_announced_guides(config["nav"], Path(config["docs_dir"]))
     return config

@@ -15,6 +15,7 @@ import doctest
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -206,6 +207,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail("mkdocs or mkdocstrings is missing under CI=true: pip install -e '.[docs]'")
         pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
     target = tmp_path_factory.mktemp("site")
+    # as in a fresh clone: the hook must lay out its source tree before mkdocstrings reads it
+    shutil.rmtree(ROOT / "build" / "docs-src", ignore_errors=True)
     completed = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)],
                                cwd=ROOT, capture_output=True, text=True, check=False,
                                env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
