@@ -17,7 +17,8 @@ from .serving.bounds import bandwidth_bound_cards, capacity_bound_cards, fleet_c
 from .serving.planner import serving_cards, serving_plans
 from .serving.steps import (fewest_cards, plan_batch, plan_binding, plan_cards, plan_status, plan_step_time,
                             tensor_parallel_comm_time)
-from .serving.runs import implied_serving_efficiency, serving_runs
+from .serving.planner import implied_serving_efficiency
+from .serving.runs import serving_runs
 from .catalogues.shapes import ModelShape, model_names, model_shape, model_shapes
 from .training.compute import data_tokens, train_card_hours, train_cards, train_duration, train_flops
 from .training.flops import flops_breakdown, forward_flops

@@ -31,7 +31,6 @@ MODULES = [
     "flopsheet.formulas.serving.fleet",
     "flopsheet.formulas.serving.planner",
     "flopsheet.formulas.serving.steps",
-    "flopsheet.formulas.serving.runs",
     "flopsheet.workbooks.model.audit",
     "flopsheet.workbooks.model.sweep",
     "flopsheet.workbooks.outputs.safe_io",

@@ -55,7 +55,7 @@ import pint
 from ...units import AssumptionWarning, InputError, InputRangeError, Q
 from .. import args
 from .. import magnitudes as fast
-from ..catalogues.cards import find_card, on_catalogue_change
+from ..catalogues.cards import find_card, key, on_catalogue_change
 from ..catalogues.efficiencies import efficiency as catalogue_efficiency
 from ..catalogues.peaks import as_utilization
 from ..catalogues.shapes import ModelShape, find_model, is_model_name
@@ -69,6 +69,7 @@ from .model import ServedModel, served_model, whole_number
 from .steps import ALLREDUCES_PER_LAYER  # noqa: F401 - re-exported (the planner's constant lives with the step)
 from .steps import latency_batches, round_up, step_parts, tensor_parallel_comm_seconds
 from .times import ServingCard, _widths, serving_card
+from .runs import ServingRun, find_serving_run, serving_runs
 
 #: Bytes per activation value exchanged by the collectives (bf16 hidden states, what the
 #: engines send; DeepSeek dispatches in FP8, which halves the dispatch: a conservative choice).
@@ -638,8 +639,6 @@ def _settings(utilization: Any, efficiency: Any, memory_utilization: Any, precis
 
 def _measured_scale(measured: Any) -> float:
     """The share of the roofline a published serving run achieved (planning with it scales both shares)."""
-    from .runs import run_share
-
     return run_share(measured)
 
 
@@ -990,3 +989,79 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     frame.attrs["warnings"] = list(plans.attrs["warnings"])
     frame.attrs["plans"] = plans
     return frame
+
+
+# --- published serving runs against the planner's roofline ------------------------------
+
+
+def roofline_tokens_per_s_per_card(run: ServingRun) -> float:
+    """What the planner's arithmetic gives for the run's setting, per card (output or, for prefill, input tokens)."""
+    device = serving_card(run.card, "card")
+    weight, cached = _widths(device.peak.precision, None, None)
+    model = _model(run.model, None, weight, cached)
+    card = _card(run.card, None, None)
+    layout = parse_layout(run.layout, model, card)
+    target = (run.ms_per_token or 1e9) / 1e3
+    load = _Load(*(np.asarray(value, dtype=float) for value in
+                   (1.0, run.prompt_tokens, run.answer_tokens, target, np.inf, run.cache_hit_rate)))
+    if run.phase == "prefill":
+        new = run.prompt_tokens * (1 - run.cache_hit_rate)
+        flop = model.matmul_flop * new + model.attention_flop * new * (run.prompt_tokens + 1) / 2
+        return float(run.prompt_tokens / (flop / (card.peak * card.matmul)))
+    values = plan_arrays(model, card, [layout], load, 0.9, disaggregated=run.phase == "decode",
+                         requests=run.batch)
+    requests, ms = float(values["batch_per_replica"][0, 0]), float(values["ms_per_token"][0, 0])
+    return requests / (ms / 1e3) / layout.cards
+
+
+def implied_serving_efficiency(name: Any = None) -> Any:
+    """Return each published serving run against the planner's roofline: the share it achieved.
+
+    Parameters
+    ----------
+    name : optional
+        One run's name; None: every run of ``serving_runs.toml``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: run, model, card, layout, phase, published (tokens/s per card:
+        output tokens, or input tokens for a prefill run), roofline (the planner's, with the
+        catalogue shares), implied (published / roofline), source.
+
+    Examples
+    --------
+    >>> frame = implied_serving_efficiency()
+    >>> bool((frame["implied"] > 0).all()), len(frame) >= 8
+    (True, True)
+    """
+    import pandas as pd
+
+    runs = list(serving_runs().values()) if name is None else [find_serving_run(name, "name")]
+    rows = []
+    for run in runs:
+        roofline = roofline_tokens_per_s_per_card(run)
+        rows.append({"run": run.name, "model": run.model, "card": run.card, "layout": run.layout, "phase": run.phase,
+                     "published": run.tokens_per_s_per_card, "roofline": roofline,
+                     "implied": run.tokens_per_s_per_card / roofline, "source": run.source})
+    frame = pd.DataFrame(rows)
+    frame.attrs["units"] = {"published": "token/s/card", "roofline": "token/s/card", "implied": ""}
+    return frame
+
+
+def run_share(measured: Any) -> float:
+    """The share of the roofline to plan with: a run's implied share (by name), or a share given as a number."""
+    if isinstance(measured, str) and key(measured) in serving_runs():
+        run = find_serving_run(measured)
+        return run.tokens_per_s_per_card / roofline_tokens_per_s_per_card(run)
+    if isinstance(measured, str):
+        try:
+            share = float(measured.rstrip("%")) / (100 if measured.strip().endswith("%") else 1)
+        except ValueError:
+            find_serving_run(measured)
+            raise
+    else:
+        share = float(measured)
+    if not 0 < share <= 1.5:
+        raise InputRangeError("measured", f"{share:g}", "a serving run's name or a share of the roofline in (0, 1.5]")
+    return share

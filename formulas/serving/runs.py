@@ -13,11 +13,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-import numpy as np
-
-from ...units import InputRangeError, UnknownNameError
+from ...units import UnknownNameError
 from ..catalogues import DATA_DIR
 from ..catalogues.cards import key
 
@@ -67,79 +64,3 @@ def find_serving_run(name: str, argument: str = "measured") -> ServingRun:
         raise UnknownNameError(argument, str(name), ", ".join(run.name for run in serving_runs().values()),
                                "serving run")
     return found
-
-
-def roofline_tokens_per_s_per_card(run: ServingRun) -> float:
-    """What the planner's arithmetic gives for the run's setting, per card (output or, for prefill, input tokens)."""
-    from .planner import _card, _Load, _model, parse_layout, plan_arrays
-    from .times import _widths, serving_card
-
-    device = serving_card(run.card, "card")
-    weight, cached = _widths(device.peak.precision, None, None)
-    model = _model(run.model, None, weight, cached)
-    card = _card(run.card, None, None)
-    layout = parse_layout(run.layout, model, card)
-    target = (run.ms_per_token or 1e9) / 1e3
-    load = _Load(*(np.asarray(value, dtype=float) for value in
-                   (1.0, run.prompt_tokens, run.answer_tokens, target, np.inf, run.cache_hit_rate)))
-    if run.phase == "prefill":
-        new = run.prompt_tokens * (1 - run.cache_hit_rate)
-        flop = model.matmul_flop * new + model.attention_flop * new * (run.prompt_tokens + 1) / 2
-        return float(run.prompt_tokens / (flop / (card.peak * card.matmul)))
-    values = plan_arrays(model, card, [layout], load, 0.9, disaggregated=run.phase == "decode",
-                         requests=run.batch)
-    requests, ms = float(values["batch_per_replica"][0, 0]), float(values["ms_per_token"][0, 0])
-    return requests / (ms / 1e3) / layout.cards
-
-
-def implied_serving_efficiency(name: Any = None) -> Any:
-    """Return each published serving run against the planner's roofline: the share it achieved.
-
-    Parameters
-    ----------
-    name : optional
-        One run's name; None: every run of ``serving_runs.toml``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per run: run, model, card, layout, phase, published (tokens/s per card:
-        output tokens, or input tokens for a prefill run), roofline (the planner's, with the
-        catalogue shares), implied (published / roofline), source.
-
-    Examples
-    --------
-    >>> frame = implied_serving_efficiency()
-    >>> bool((frame["implied"] > 0).all()), len(frame) >= 8
-    (True, True)
-    """
-    import pandas as pd
-
-    runs = list(serving_runs().values()) if name is None else [find_serving_run(name, "name")]
-    rows = []
-    for run in runs:
-        roofline = roofline_tokens_per_s_per_card(run)
-        rows.append({"run": run.name, "model": run.model, "card": run.card, "layout": run.layout, "phase": run.phase,
-                     "published": run.tokens_per_s_per_card, "roofline": roofline,
-                     "implied": run.tokens_per_s_per_card / roofline, "source": run.source})
-    frame = pd.DataFrame(rows)
-    frame.attrs["units"] = {"published": "token/s/card", "roofline": "token/s/card", "implied": ""}
-    return frame
-
-
-def run_share(measured: Any) -> float:
-    """The share of the roofline to plan with: a run's implied share (by name), or a share given as a number."""
-    if isinstance(measured, str) and key(measured) in serving_runs():
-        run = find_serving_run(measured)
-        return run.tokens_per_s_per_card / roofline_tokens_per_s_per_card(run)
-    if isinstance(measured, str):
-        try:
-            share = float(measured.rstrip("%")) / (100 if measured.strip().endswith("%") else 1)
-        except ValueError:
-            find_serving_run(measured)
-            raise
-    else:
-        share = float(measured)
-    if not 0 < share <= 1.5:
-        raise InputRangeError("measured", f"{share:g}", "a serving run's name or a share of the roofline in (0, 1.5]")
-    return share

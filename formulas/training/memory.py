@@ -40,24 +40,10 @@ from ..catalogues.cards import PRECISIONS, card_memory, find_card, key
 from .flops import part_table
 from ..catalogues.shapes import ModelShape, find_model, is_model_name, misspelt_model
 from .compute import train_cards, train_flops
+from .memory_parts import OPTIMIZER_ALIASES, RECOMPUTE_MODES, STATE_BYTES, ZERO_STAGES, activation_bytes
 from .. import magnitudes as fast
 from ..catalogues.peaks import Peak, as_peak
 
-#: Bytes per parameter of weights, gradients and optimizer states, by training precision
-#: and optimizer (ZeRO, section 3.1: mixed-precision Adam is 2 + 2 + 12).
-STATE_BYTES: dict[str, dict[str, tuple[int, int, int]]] = {
-    "bf16": {"adam": (2, 2, 12), "sgd": (2, 2, 8)},
-    "fp16": {"adam": (2, 2, 12), "sgd": (2, 2, 8)},
-    "fp32": {"adam": (4, 4, 8), "sgd": (4, 4, 4)},
-}
-OPTIMIZER_ALIASES = {"adam": "adam", "adamw": "adam", "sgd": "sgd", "momentum": "sgd"}
-ZERO_STAGES = (0, 1, 2, 3)
-RECOMPUTE_MODES = ("none", "selective", "full")
-#: Korthikanti et al. 2022, Table 2: activation bytes per s*b*h per layer.
-ACTIVATION_REPLICATED = 10          # not split by tensor parallelism without sequence parallelism
-ACTIVATION_SPLIT = 24               # split by tensor parallelism
-ACTIVATION_ATTENTION = 5            # times a*s/h: the attention scores, softmax, dropout
-ACTIVATION_FULL_RECOMPUTE = 2       # each layer's input, 16-bit
 PARTS = ("weights", "gradients", "optimizer states", "activations")
 #: The ``note`` a table carries when activations cannot be computed (a parameter count, or no seq_len).
 NOT_COUNTED = "not counted"
@@ -127,21 +113,6 @@ def _model(model: Any) -> tuple[ModelShape | None, float]:
         raise misspelt_model(model, "model", error) from None
     args.warn_tiny_params(params, model, "model")
     return None, params
-
-
-def activation_bytes(shape: ModelShape, seq_len: float, micro_batch: float, recompute: str,
-                     tensor_parallel: int, sequence_parallel: bool) -> float:
-    """Activation bytes per card for one micro-batch (Korthikanti et al. 2022, Table 2) x layers."""
-    sbh = seq_len * micro_batch * shape.d_model
-    t = tensor_parallel
-    attention = ACTIVATION_ATTENTION * shape.heads * seq_len / (shape.d_model * t)
-    if recompute == "full":
-        per_layer = ACTIVATION_FULL_RECOMPUTE * sbh / (t if sequence_parallel else 1)
-    elif sequence_parallel:
-        per_layer = sbh * ((ACTIVATION_REPLICATED + ACTIVATION_SPLIT) / t + (attention if recompute == "none" else 0))
-    else:
-        per_layer = sbh * (ACTIVATION_REPLICATED + ACTIVATION_SPLIT / t + (attention if recompute == "none" else 0))
-    return shape.layers * per_layer
 
 
 @dataclass(frozen=True)

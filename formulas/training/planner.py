@@ -59,7 +59,7 @@ from ..rows import Rows
 from ..collectives import (all_gather_seconds, all_to_all_two_level_seconds, allreduce_seconds, link,
                            point_to_point_seconds)
 from .flops import RECOMPUTE_PASSES, TRAIN_PASSES, forward_parts_per_token
-from .memory import RECOMPUTE_MODES, STATE_BYTES, ZERO_STAGES, activation_bytes
+from .memory_parts import RECOMPUTE_MODES, STATE_BYTES, ZERO_STAGES, activation_bytes
 
 #: Memory traffic of the element-wise kernels per activation byte Korthikanti et al. count:
 #: written in the forward pass, read in the backward pass, its gradient written there

@@ -17,7 +17,8 @@ import pytest
 import flopsheet
 from flopsheet.formulas import collectives
 from flopsheet.formulas.catalogues.efficiencies import efficiency
-from flopsheet.formulas.serving.runs import find_serving_run, roofline_tokens_per_s_per_card
+from flopsheet.formulas.serving.planner import roofline_tokens_per_s_per_card
+from flopsheet.formulas.serving.runs import find_serving_run
 
 from .truthcase import TruthCase, check
 
