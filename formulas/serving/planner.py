@@ -591,16 +591,14 @@ def _frame(columns: dict[str, Any], names: list[str], order: np.ndarray) -> Any:
         plain = [[labels.names[code] for code in labels.codes[order]] if isinstance(labels := columns[name], _Labels)
                  else _plain(columns[name][order]) for name in names]
         return Rows([dict(zip(names, values)) for values in zip(*plain)], list(names), {})
-    numbers = [name for name in names if not isinstance(columns[name], _Labels) and columns[name].dtype == float]
-    ordered = np.stack([columns[name] for name in numbers])[:, order]    # one gather for every float column
-    data: dict[str, Any] = dict(zip(numbers, ordered))
+    data: dict[str, Any] = {}
     for name in names:
         column = columns[name]
         if isinstance(column, _Labels):
             unique, inverse = np.unique(np.asarray(column.names, dtype=object), return_inverse=True)
             dtype = pd.CategoricalDtype(list(unique))
             data[name] = pd.Categorical.from_codes(inverse[column.codes[order]], dtype=dtype, validate=False)
-        elif name not in data:
+        else:  # one gather per column (cheaper than stacking the float columns and gathering once)
             data[name] = column[order]
     return pd.DataFrame(data, columns=names, copy=False)
 
