@@ -254,6 +254,18 @@ _CARD_MEMORY = Parameter("memory", "Memory per card (CARD_MEMORY)", CARD_MEMORY)
 _CARD_BANDWIDTH = Parameter("bandwidth", "Memory bandwidth per card (CARD_BANDWIDTH)", CARD_BANDWIDTH)
 _WEIGHTS_READ = Parameter("weights_read", "Weights read per step (active experts of an MoE)", MEMORY)
 _DECODE_PARAMS = (_MODEL, _SERVING_CARD, _CONTEXT, _BATCH, _EFFICIENCY, _SERVING_UTILIZATION)
+#: The parameters of the serving planners (SERVING_CARDS and SERVING_PLANS): a load and the cards to size it on.
+_SERVING_LOAD_PARAMS = (
+    _MODEL, Parameter("calls_per_day", "Calls a day, served within busy_hours", args.CALL_RATE),
+    Parameter("prompt_tokens", "Tokens asked per call", CONTEXT),
+    Parameter("answer_tokens", "Tokens answered per call", CONTEXT),
+    Parameter("busy_hours", f"Hours a day the calls are spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
+              maximum=f"{HOURS_PER_DAY} hour"),
+    _LATENCY,
+    Parameter("cards", 'Cards with their precision, a range ("A10 bf16", "H20 bf16" ...)', role="quantity",
+              example="H100 bf16"),
+    _SERVING_UTILIZATION, _EFFICIENCY,
+    Parameter("card_hour_price", "Price of one card for an hour, for the cost column", PRICE, example=PRICE_EXAMPLE))
 
 #: The serving formulas (issue 15): memory, prefill and decode, cost, the three fleet bounds.
 SERVING_RECORDS: tuple[Formula, ...] = (
@@ -336,32 +348,12 @@ SERVING_RECORDS: tuple[Formula, ...] = (
         constants={"slack": str(ROUNDING_SLACK)}),
     Formula(
         "serving_cards", "SERVING_CARDS", serving_cards,
-        (_MODEL, Parameter("calls_per_day", "Calls a day, served within busy_hours", args.CALL_RATE),
-         Parameter("prompt_tokens", "Tokens asked per call", CONTEXT),
-         Parameter("answer_tokens", "Tokens answered per call", CONTEXT),
-         Parameter("busy_hours", f"Hours a day the calls are spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
-                   maximum=f"{HOURS_PER_DAY} hour"),
-         _LATENCY,
-         Parameter("cards", 'Cards with their precision, a range ("A10 bf16", "H20 bf16" ...)', role="quantity",
-                   example="H100 bf16"),
-         _SERVING_UTILIZATION, _EFFICIENCY,
-         Parameter("card_hour_price", "Price of one card for an hour, for the cost column", PRICE,
-                   example=PRICE_EXAMPLE)),
+        _SERVING_LOAD_PARAMS,
         "card", "万张", "Cards a load needs per card type: the best layout's fleet, bounds (compute, bandwidth, "
         "capacity), the binding one, latency, throughput and cost.", table=True),
     Formula(
         "serving_plans", "SERVING_PLANS", serving_plans,
-        (_MODEL, Parameter("calls_per_day", "Calls a day, served within busy_hours", args.CALL_RATE),
-         Parameter("prompt_tokens", "Tokens asked per call", CONTEXT),
-         Parameter("answer_tokens", "Tokens answered per call", CONTEXT),
-         Parameter("busy_hours", f"Hours a day the calls are spread over, in (0, {HOURS_PER_DAY}]", args.BUSY_HOURS,
-                   maximum=f"{HOURS_PER_DAY} hour"),
-         _LATENCY,
-         Parameter("cards", 'Cards with their precision, a range ("A10 bf16", "H20 bf16" ...)', role="quantity",
-                   example="H100 bf16"),
-         _SERVING_UTILIZATION, _EFFICIENCY,
-         Parameter("card_hour_price", "Price of one card for an hour, for the cost column", PRICE,
-                   example=PRICE_EXAMPLE)),
+        _SERVING_LOAD_PARAMS,
         "card", "万张", "Every layout (TP1-8, across servers, EP for MoE) of every card sized for a load, best first: "
         "fleet, batch, TPOT, TTFT, binding bound, cost, feasible, reason.", table=True),
 )
