@@ -251,6 +251,42 @@ def _record(raw: Any, origin: str) -> tuple[Accelerator, bool]:
     return record, override
 
 
+def read_toml_tables(path: str | Path, origin: str | None, *, what: str, noun: str, expected: str, max_bytes: int,
+                     table: str, max_tables: int, plural: str, error: Callable[[str, str], CatalogueError]
+                     ) -> tuple[str, list[Any]]:
+    """Read a user's catalogue TOML file that holds ``[[table]]`` tables and nothing else.
+
+    The one reader of the catalogues users add (cards, prices): a path only, ``.toml``
+    only, read through the user-file guard (at most ``max_bytes``, never a FIFO or a
+    device), valid TOML, ``1..max_tables`` tables named ``table``. Returns the origin
+    (default: the path) and the raw tables, unchecked; ``error(origin, reason)`` makes
+    the error raised.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise error(origin or repr(path)[:80], f"{noun} is named by a file path (str or Path)")
+    path = Path(path)
+    origin = origin or str(path)
+    if path.suffix.lower() != ".toml":
+        raise error(origin, "the file must be TOML and end in .toml")
+    try:  # the one guard for files users name: never blocks on a FIFO, never reads a device
+        data = read_user_file(path, what, expected, max_bytes)
+        text = user_text(data, what, path, expected)
+    except UserFileError as failure:
+        raise error(origin, failure.detail) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as failure:
+        raise error(origin, f"not valid TOML: {str(failure)[:200]}") from None
+    except (RecursionError, MemoryError):
+        raise error(origin, "not valid TOML: nested too deeply") from None
+    tables = document.get(table)
+    if set(document) != {table} or not isinstance(tables, list) or not tables:
+        raise error(origin, f"the file must hold [[{table}]] tables and nothing else")
+    if len(tables) > max_tables:
+        raise error(origin, f"at most {max_tables} {plural} per file, got {len(tables)}")
+    return origin, tables
+
+
 def read_catalogue_file(path: str | Path, origin: str | None = None) -> list[tuple[Accelerator, bool]]:
     """Read and check one catalogue file; return its records with their override flags.
 
@@ -262,28 +298,10 @@ def read_catalogue_file(path: str | Path, origin: str | None = None) -> list[tup
         Not a .toml file, missing, too large, not valid TOML, or a record that breaks
         the schema; the message names the file, the record and the field.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise _catalogue_error(origin or repr(path)[:80], "a catalogue is named by a file path (str or Path)")
-    path = Path(path)
-    origin = origin or str(path)
-    if path.suffix.lower() != ".toml":
-        raise _catalogue_error(origin, "the file must be TOML and end in .toml")
-    try:  # the one guard for files users name: never blocks on a FIFO, never reads a device
-        data = read_user_file(path, "catalogue", CATALOGUE_EXPECTED, MAX_CATALOGUE_BYTES)
-        text = user_text(data, "catalogue", path, CATALOGUE_EXPECTED)
-    except UserFileError as error:
-        raise _catalogue_error(origin, error.detail) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise _catalogue_error(origin, f"not valid TOML: {str(error)[:200]}") from None
-    except (RecursionError, MemoryError):
-        raise _catalogue_error(origin, "not valid TOML: nested too deeply") from None
-    records = document.get("accelerator")
-    if set(document) != {"accelerator"} or not isinstance(records, list) or not records:
-        raise _catalogue_error(origin, "the file must hold [[accelerator]] tables and nothing else")
-    if len(records) > MAX_RECORDS:
-        raise _catalogue_error(origin, f"at most {MAX_RECORDS} records per file, got {len(records)}")
+    origin, records = read_toml_tables(path, origin, what="catalogue", noun="a catalogue",
+                                       expected=CATALOGUE_EXPECTED, max_bytes=MAX_CATALOGUE_BYTES,
+                                       table="accelerator", max_tables=MAX_RECORDS, plural="records",
+                                       error=_catalogue_error)
     read = []
     for number, raw in enumerate(records, start=1):
         label = raw.get("name") if isinstance(raw, dict) and isinstance(raw.get("name"), str) else f"#{number}"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,8 +25,7 @@ from typing import Any
 import pint
 
 from ...units import CatalogueError, InputError, Q, UnknownNameError
-from ...units.errors import UserFileError
-from ...units.user_files import read_user_file, user_text
+from .cards import read_toml_tables
 
 PRICES_FILE = Path(__file__).resolve().parent / "data" / "prices.toml"
 PRICES_ENV = "FLOPSHEET_PRICES"
@@ -138,28 +136,9 @@ def read_prices_file(path: str | Path, origin: str | None = None) -> list[tuple[
     CatalogueError
         Not .toml, unreadable, too large, not TOML, or an item that breaks the schema.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise _error(origin or repr(path)[:80], "a price catalogue is named by a file path (str or Path)")
-    path = Path(path)
-    origin = origin or str(path)
-    if path.suffix.lower() != ".toml":
-        raise _error(origin, "the file must be TOML and end in .toml")
-    try:  # the one guard for files users name: never blocks on a FIFO, never reads a device
-        data = read_user_file(path, "prices", PRICES_EXPECTED, MAX_PRICES_BYTES)
-        text = user_text(data, "prices", path, PRICES_EXPECTED)
-    except UserFileError as error:
-        raise _error(origin, error.detail) from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise _error(origin, f"not valid TOML: {str(error)[:200]}") from None
-    except (RecursionError, MemoryError):
-        raise _error(origin, "not valid TOML: nested too deeply") from None
-    items = document.get("item")
-    if set(document) != {"item"} or not isinstance(items, list) or not items:
-        raise _error(origin, "the file must hold [[item]] tables and nothing else")
-    if len(items) > MAX_ITEMS:
-        raise _error(origin, f"at most {MAX_ITEMS} items per file, got {len(items)}")
+    origin, items = read_toml_tables(path, origin, what="prices", noun="a price catalogue",
+                                     expected=PRICES_EXPECTED, max_bytes=MAX_PRICES_BYTES, table="item",
+                                     max_tables=MAX_ITEMS, plural="items", error=_error)
     read = []
     for number, raw in enumerate(items, start=1):
         try:
