@@ -11,7 +11,7 @@ import pint
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
 from ..magnitudes import finite
-from .money import currency_of, share_of, value_of
+from .money import currency_of, money_per, share_of, value_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,15 +32,7 @@ CACHED_INPUT_COST = 0.25
 
 def _money_per(value: Any, argument: str, kind: args.ArgKind, unit: str) -> pint.Quantity:
     """A quantity of currency per ``unit`` in USD or CNY, checked."""
-    given = args.plain_values(value, argument)
-    try:
-        quantity = Q(given, kind.unit, argument=argument)
-    except UnitInputError as error:
-        raise args.reshaped(error, kind) from None
-    money = currency_of(quantity)
-    if money is None or quantity.dimensionality != Q(1, f"{money}/{unit}").dimensionality:
-        raise UnitInputError(argument, given if isinstance(given, str) else args.shown(quantity),
-                             f"{kind.expected} (money per {unit})")
+    given, quantity, _ = money_per(value, argument, kind, unit, f"money per {unit}")
     args.require_positive(quantity, argument, given)
     return quantity
 

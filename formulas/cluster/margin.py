@@ -14,7 +14,7 @@ import pint
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
 from ..magnitudes import finite
-from .money import currency_of
+from .money import currency_of, money_per
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,15 +41,8 @@ def _tokens(value: Any, argument: str) -> pint.Quantity:
 
 
 def _token_price(value: Any, argument: str, currency: str | None) -> pint.Quantity:
-    given = args.plain_values(value, argument)
-    try:
-        quantity = Q(given, f"{currency or 'USD'}/Mtoken", argument=argument)
-    except UnitInputError as error:
-        raise args.reshaped(error, TOKEN_PRICE) from None
-    money = currency_of(quantity)
-    if money is None or quantity.dimensionality != Q(1, f"{money}/token").dimensionality:
-        raise UnitInputError(argument, given if isinstance(given, str) else args.shown(quantity),
-                             f"{TOKEN_PRICE.expected} (money per token, not per card-hour or per call)")
+    given, quantity, money = money_per(value, argument, TOKEN_PRICE, "token",
+                                       "money per token, not per card-hour or per call", f"{currency or 'USD'}/Mtoken")
     if currency is not None and money != currency:
         raise UnitInputError(argument, args.shown(quantity), f"a price in {currency} like the others",
                              "USD and CNY are separate; convert with an explicit exchange rate")

@@ -36,6 +36,26 @@ def currency_of(quantity: pint.Quantity) -> str | None:
     return None
 
 
+def money_per(value: Any, argument: str, kind: args.ArgKind, per: str, note: str, unit: str | None = None
+              ) -> tuple[Any, pint.Quantity, str]:
+    """Read an amount of money per ``per`` (USD or CNY); return what was given, the quantity and its currency.
+
+    A bare number takes ``unit`` (default ``kind.unit``); a quantity in another
+    dimension is refused with ``kind.expected`` and ``note`` in the message. The sign
+    is the caller's to check.
+    """
+    given = args.plain_values(value, argument)
+    try:
+        quantity = Q(given, unit or kind.unit, argument=argument)
+    except UnitInputError as error:
+        raise args.reshaped(error, kind) from None
+    money = currency_of(quantity)
+    if money is None or quantity.dimensionality != Q(1, f"{money}/{per}").dimensionality:
+        raise UnitInputError(argument, given if isinstance(given, str) else args.shown(quantity),
+                             f"{kind.expected} ({note})")
+    return given, quantity, money
+
+
 def value_of(given: Any, argument: str, kind: str, variant: str = "default",
              currency: str | None = None) -> pint.Quantity:
     """The caller's value of ``kind`` (checked), or the catalogue's for ``variant``.
