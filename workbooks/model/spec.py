@@ -681,20 +681,28 @@ def _charts(path: Path, given: Any) -> tuple[ChartSpec, ...]:
     return charts
 
 
+def _labelled_lists(path: Path, table: Mapping[str, Any], key: str, section: str, fields: tuple[str, str],
+                    width: int, what: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Read ``table[key]``: entries of a label and a list of ``width`` texts (table rows, chart series)."""
+    label, values = fields
+    read = []
+    for entry in _require(path, table, key, section, list):
+        if not isinstance(entry, dict) or set(entry) != {label, values} or len(entry[values]) != width:
+            raise SpecError(path, f"{what} ({width}), got {entry!r}", section)
+        read.append((str(entry[label]), tuple(str(value) for value in entry[values])))
+    return tuple(read)
+
+
 def _table(path: Path, table: Any) -> TableSpec:
     """Read the ``[table]`` (structure only; :func:`_check_chart` checks its rows)."""
     if not isinstance(table, dict):
         raise SpecError(path, f"table must be a table, got {table!r}", "table")
     _unknown_keys(path, table, _TABLE_KEYS, "table")
     columns = tuple(str(label) for label in _require(path, table, "columns", "table", list))
-    lines = []
-    for entry in _require(path, table, "rows", "table", list):
-        if not isinstance(entry, dict) or set(entry) != {"label", "cells"} or len(entry["cells"]) != len(columns):
-            raise SpecError(path, f"each table row needs a label and one cell per column ({len(columns)}), "
-                            f"got {entry!r}", "table")
-        lines.append((str(entry["label"]), tuple(str(cell) for cell in entry["cells"])))
+    lines = _labelled_lists(path, table, "rows", "table", ("label", "cells"), len(columns),
+                            "each table row needs a label and one cell per column")
     return TableSpec(str(_require(path, table, "title", "table")), str(table.get("note", "")),
-                     str(_require(path, table, "sheet", "table")), columns, tuple(lines))
+                     str(_require(path, table, "sheet", "table")), columns, lines)
 
 
 def _chart(path: Path, table: Any) -> ChartSpec:
@@ -703,13 +711,9 @@ def _chart(path: Path, table: Any) -> ChartSpec:
         raise SpecError(path, f"chart must be a table, got {table!r}", "chart")
     _unknown_keys(path, table, _CHART_KEYS, "chart")
     categories = tuple(str(label) for label in _require(path, table, "categories", "chart", list))
-    series = []
-    for entry in _require(path, table, "series", "chart", list):
-        if not isinstance(entry, dict) or set(entry) != {"name", "rows"} or len(entry["rows"]) != len(categories):
-            raise SpecError(path, f"each series needs a name and one row per category ({len(categories)}), "
-                            f"got {entry!r}", "chart")
-        series.append((str(entry["name"]), tuple(str(row) for row in entry["rows"])))
-    return ChartSpec(str(_require(path, table, "title", "chart")), categories, tuple(series),
+    series = _labelled_lists(path, table, "series", "chart", ("name", "rows"), len(categories),
+                             "each series needs a name and one row per category")
+    return ChartSpec(str(_require(path, table, "title", "chart")), categories, series,
                      str(table.get("sheet", CHART_SHEET_NAME)))
 
 
