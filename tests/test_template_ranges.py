@@ -19,6 +19,8 @@ import pytest
 from flopsheet.workbooks.xlsx.recalc import convert, gnumeric_recalculate, ssconvert_path
 from flopsheet.workbooks.xlsx.templates import RANGE_FLAG_CELL, RANGE_FLAG_TEXT, compile_workbook
 
+from workbook_support import edited_copy, named_cell
+
 TABLE5 = "table5_kimi_training"
 #: Base case: 30 TB, 90-105 days (2.957-3.450 months), 30.2% (21.3-46.2%), 3 months -> 12,661 cards.
 EDITS: dict[str, dict[str, Any]] = {
@@ -39,19 +41,6 @@ def _expected_cards(edits: Mapping[str, Any]) -> float:
     return CARDS_AT_90_DAYS * (90 / days) * (0.302 / utilization)
 
 
-def _cell(workbook: openpyxl.Workbook, name: str) -> Any:
-    (sheet, reference), = workbook.defined_names[name].destinations
-    return workbook[sheet][reference.replace("$", "")]
-
-
-def _edited(template: Path, edits: Mapping[str, Any], target: Path) -> Path:
-    workbook = openpyxl.load_workbook(template)
-    for name, value in edits.items():
-        _cell(workbook, name).value = value
-    workbook.save(target)
-    return target
-
-
 def _libreoffice(paths: list[Path], outdir: Path) -> list[Path]:
     return convert(paths, outdir)
 
@@ -70,7 +59,7 @@ def recalculated(request: pytest.FixtureRequest, soffice: str,
                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, openpyxl.Workbook]:
     source = tmp_path_factory.mktemp("ranges")
     template = compile_workbook(TABLE5, source / "template.xlsx")
-    paths = [_edited(template, edits, source / f"{label}.xlsx") for label, edits in EDITS.items()]
+    paths = [edited_copy(template, edits, source / f"{label}.xlsx") for label, edits in EDITS.items()]
     converted = ENGINES[request.param](paths, tmp_path_factory.mktemp(f"ranges-{request.param}"))
     return {path.stem: openpyxl.load_workbook(path, data_only=True) for path in converted}
 
@@ -81,14 +70,14 @@ def test_no_error_cells_and_the_value_follows_the_edit(recalculated: dict[str, o
     errors = [(sheet.title, cell.coordinate, cell.value) for sheet in workbook for row in sheet.iter_rows()
               for cell in row if isinstance(cell.value, str) and cell.value.startswith("#")]
     assert errors == []
-    assert float(_cell(workbook, "cards").value) == pytest.approx(_expected_cards(EDITS[label]), rel=1e-3)
+    assert float(named_cell(workbook, "cards").value) == pytest.approx(_expected_cards(EDITS[label]), rel=1e-3)
 
 
 @pytest.mark.parametrize("label", list(EDITS))
 def test_a_result_range_brackets_its_value(recalculated: dict[str, openpyxl.Workbook], label: str) -> None:
     workbook = recalculated[label]
     for name in ("tokens", "flops", "cards"):
-        low, value, high = (float(_cell(workbook, f"{name}{suffix}").value) for suffix in ("_low", "", "_high"))
+        low, value, high = (float(named_cell(workbook, f"{name}{suffix}").value) for suffix in ("_low", "", "_high"))
         assert low <= value * (1 + 1e-12) and value <= high * (1 + 1e-12), (label, name, low, value, high)
 
 
@@ -106,7 +95,7 @@ def test_a_base_outside_its_range_is_flagged(recalculated: dict[str, openpyxl.Wo
 def test_six_months_low_no_longer_above_the_value(recalculated: dict[str, openpyxl.Workbook]) -> None:
     """The issue's case: 6 months gave 6,330 cards under a stale Low of 7,197."""
     workbook = recalculated["six_months"]
-    cards, low = float(_cell(workbook, "cards").value), float(_cell(workbook, "cards_low").value)
+    cards, low = float(named_cell(workbook, "cards").value), float(named_cell(workbook, "cards_low").value)
     assert cards == pytest.approx(6330, rel=2e-3) and low <= cards
 
 
@@ -114,5 +103,5 @@ def test_days_unit_does_not_explode_the_low(recalculated: dict[str, openpyxl.Wor
     """The issue's case: 2.96..3.45 re-read as days gave 219,069..694,442 cards; the flag says so and the
     value's own end (105 days) now bounds the result from below."""
     workbook = recalculated["days_unit"]
-    cards, low = float(_cell(workbook, "cards").value), float(_cell(workbook, "cards_low").value)
+    cards, low = float(named_cell(workbook, "cards").value), float(named_cell(workbook, "cards_low").value)
     assert cards == pytest.approx(12_846 * 90 / 105, rel=1e-3) and low <= cards

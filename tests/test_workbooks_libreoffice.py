@@ -6,8 +6,6 @@ each test then reads the recalculated values by defined name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -17,6 +15,8 @@ from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, compile_workbook, t
 from flopsheet.workbooks.model.evaluate import evaluate
 from flopsheet.workbooks.xlsx.recalc import convert
 from flopsheet.workbooks.model.spec import load_spec, spec_names
+
+from workbook_support import edited_copy, named_cell
 
 TABLE5, TABLE6 = "table5_kimi_training", "table6_kimi_inference"
 #: Edits a user makes in the cells (defined name -> typed value), per edited copy.
@@ -34,25 +34,12 @@ EDITS: dict[str, tuple[str, dict[str, Any]]] = {
 OVERRIDES = {"duration": "105 days", "data": "37,580,963,840 kB", "peak": "A100 bf16"}
 
 
-def _cell(workbook: openpyxl.Workbook, name: str) -> Any:
-    (sheet, reference), = workbook.defined_names[name].destinations
-    return workbook[sheet][reference.replace("$", "")]
-
-
-def _edit(template: Path, edits: Mapping[str, Any], target: Path) -> Path:
-    workbook = openpyxl.load_workbook(template)
-    for name, value in edits.items():
-        _cell(workbook, name).value = value
-    workbook.save(target)
-    return target
-
-
 @pytest.fixture(scope="module")
 def recalculated(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, openpyxl.Workbook]:
     """Every native template, every edited copy and an overridden compile, recalculated in one call."""
     source = tmp_path_factory.mktemp("edited")
     paths = [TEMPLATE_DIR / template_name(name) for name in spec_names()]
-    paths += [_edit(TEMPLATE_DIR / template_name(spec), edits, source / f"{label}.xlsx")
+    paths += [edited_copy(TEMPLATE_DIR / template_name(spec), edits, source / f"{label}.xlsx")
               for label, (spec, edits) in EDITS.items()]
     paths.append(compile_workbook(TABLE5, source / "t5_overridden.xlsx", overrides=OVERRIDES))
     converted = convert(paths, tmp_path_factory.mktemp("recalculated"))
@@ -60,7 +47,7 @@ def recalculated(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 def _value(workbook: openpyxl.Workbook, name: str) -> float:
-    return float(_cell(workbook, name).value)
+    return float(named_cell(workbook, name).value)
 
 
 @pytest.mark.parametrize("spec_name", spec_names())
@@ -144,4 +131,4 @@ def test_read_back_names_survive_libreoffice(recalculated: dict[str, openpyxl.Wo
     workbook = recalculated["t5_kb_105_days"]
     for item in load_spec(TABLE5).inputs:
         assert item.name in workbook.defined_names and f"{item.name}_unit" in workbook.defined_names
-    assert (_cell(workbook, "data_unit").value, _cell(workbook, "duration_unit").value) == ("kB", "day")
+    assert (named_cell(workbook, "data_unit").value, named_cell(workbook, "duration_unit").value) == ("kB", "day")
