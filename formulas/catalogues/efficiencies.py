@@ -18,7 +18,6 @@ True
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import pint
 
 from ...units import Q, UnknownNameError
+from . import data_tables
 from .cards import PRECISIONS, find_card, key
 
 EFFICIENCY_FILE = Path(__file__).with_name("data") / "efficiencies.toml"
@@ -72,9 +72,8 @@ def _number(raw: Any, kind: str, where: str) -> float | pint.Quantity:
 @lru_cache(maxsize=1)
 def efficiency_records() -> tuple[Efficiency, ...]:
     """Every record of the efficiency catalogue, checked (kind, card, precision, link, numbers)."""
-    document = tomllib.loads(EFFICIENCY_FILE.read_text(encoding="utf-8"))
     records = []
-    for number, raw in enumerate(document["efficiency"], start=1):
+    for number, raw in enumerate(data_tables(EFFICIENCY_FILE, "efficiency"), start=1):
         kind = raw["kind"]
         where = f"efficiencies.toml record {number} ({kind})"
         if kind not in KINDS:

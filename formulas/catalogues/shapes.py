@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ...units import InputError, InputRangeError, Q, UnknownNameError, did_you_mean
+from . import data_tables
 from .cards import key
 
 MODELS_FILE = Path(__file__).with_name("data") / "models.toml"
@@ -222,10 +222,8 @@ _CATALOGUE_KEYS = {"params": "published_params", "active_params": "published_act
 
 def data_records(path: Path, table: str) -> list[dict[str, Any]]:
     """The records of a catalogue data file, with ``aliases`` as a tuple and ``sources`` as a dict."""
-    with path.open("rb") as handle:
-        records = tomllib.load(handle)[table]
     return [{**record, "aliases": tuple(record.get("aliases", ())), "sources": dict(record.get("sources", {}))}
-            for record in records]
+            for record in data_tables(path, table)]
 
 
 @lru_cache(maxsize=1)

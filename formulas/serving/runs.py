@@ -10,12 +10,11 @@ into the planner's shares to plan with a measured figure instead of the roofline
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ...units import UnknownNameError
-from ..catalogues import DATA_DIR
+from ..catalogues import DATA_DIR, data_tables
 from ..catalogues.cards import key
 
 SERVING_RUNS_FILE = DATA_DIR / "serving_runs.toml"
@@ -45,9 +44,8 @@ class ServingRun:
 @lru_cache(maxsize=1)
 def serving_runs() -> dict[str, ServingRun]:
     """Every serving run of the catalogue by name, checked (phase, batch or latency)."""
-    document = tomllib.loads(SERVING_RUNS_FILE.read_text(encoding="utf-8"))
     runs = {}
-    for raw in document["run"]:
+    for raw in data_tables(SERVING_RUNS_FILE, "run"):
         run = ServingRun(**raw)
         if run.phase not in PHASES:
             raise ValueError(f"serving_runs.toml {run.name}: phase must be one of {PHASES}")

@@ -8,7 +8,6 @@ utilization ("MT-NLG", "Llama 3.1 405B"). The reading of a typed utilization ("3
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
 from typing import Any
 
@@ -16,7 +15,7 @@ from ...units import Q, UnknownNameError, did_you_mean
 from ...units.parse import MAX_CELL_TEXT
 from ..catalogues.cards import find_card, key, on_catalogue_change
 from ..catalogues.peaks import Utilization
-from ..catalogues import DATA_DIR
+from ..catalogues import DATA_DIR, data_tables
 from ..catalogues.runs import FLOP_PER_PARAM_TOKEN, find_run, run_names, run_utilization
 from ...units import InputError, InputRangeError
 from .. import args
@@ -31,8 +30,7 @@ MFU_FILE = DATA_DIR / "mfu.toml"
 @lru_cache(maxsize=1)
 def mfu_runs() -> dict[str, Utilization]:
     """Published MFU measurements (seed 001 Table 4), by model name."""
-    with MFU_FILE.open("rb") as handle:
-        runs = tomllib.load(handle)["run"]
+    runs = data_tables(MFU_FILE, "run")
     return {run["model"]: Utilization(float(Q(run["mfu"]).magnitude), find_card(run["card"]).name,
                                       key(run["precision"]), run["source"]) for run in runs}
 
