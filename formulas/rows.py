@@ -28,3 +28,17 @@ class Rows:
     def itertuples(self, index: bool = False) -> Iterable[tuple[Any, ...]]:
         """One tuple per row, in column order (``index`` is accepted and ignored)."""
         return (tuple(record[column] for column in self.columns) for record in self.records)
+
+
+def records_table(records: list[dict[str, Any]], columns: list[str], index: str | None = None) -> Any:
+    """A DataFrame of row records in ``columns`` order; a :class:`Rows` table where pandas is missing.
+
+    ``index`` names a column to index the DataFrame by (the :class:`Rows` table keeps it
+    as its first column, which the add-in spills into the same cells).
+    """
+    try:
+        import pandas as pd
+    except ModuleNotFoundError:   # the xlwings Lite bundle
+        return Rows(records, list(columns), {})
+    frame = pd.DataFrame(records, columns=columns)
+    return frame if index is None else frame.set_index(index)

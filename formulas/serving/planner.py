@@ -60,7 +60,7 @@ from ..catalogues.efficiencies import efficiency as catalogue_efficiency
 from ..catalogues.peaks import as_utilization
 from ..catalogues.shapes import ModelShape, find_model, is_model_name
 from ..collectives import BITS_PER_BYTE, all_to_all_two_level_seconds, point_to_point_seconds
-from ..rows import Rows
+from ..rows import Rows, records_table
 from .bounds import DEFAULT_MEMORY_UTILIZATION, ROUNDING_SLACK, fraction_arg, latency_arg
 from .fleet import (DEFAULT_ANSWER_TOKENS, DEFAULT_CARDS, DEFAULT_LATENCY, DEFAULT_PROMPT_TOKENS, TOKEN_RATE,
                     _references, _tokens_per_call)
@@ -603,15 +603,6 @@ def _frame(columns: dict[str, Any], names: list[str], order: np.ndarray) -> Any:
     return pd.DataFrame(data, columns=names, copy=False)
 
 
-def _frame_rows(rows: list[dict[str, Any]], names: list[str]) -> Any:
-    """A DataFrame of row records; a :class:`Rows` table where pandas is not installed."""
-    try:
-        import pandas as pd
-    except ModuleNotFoundError:
-        return Rows(rows, list(names), {})
-    return pd.DataFrame(rows, columns=names)
-
-
 def _plain(array: np.ndarray) -> list[Any]:
     """Python values of a column (the plain table of the xlwings Lite bundle)."""
     return [value.item() if hasattr(value, "item") else value for value in array]
@@ -979,7 +970,7 @@ def serving_cards(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     labels = dict.fromkeys(serving_card(reference, "cards").label for reference in _references(cards))
     rows = [_fleet_row(best_plan(plans, label), model, kv_bytes_per_token, precision) for label in labels]
     load = read_load(calls_per_day, prompt_tokens, answer_tokens, busy_hours, latency, tokens_per_second)
-    frame = _frame_rows(rows, FLEET_COLUMNS)
+    frame = records_table(rows, FLEET_COLUMNS)
     frame.attrs["units"] = dict(FLEET_UNITS)
     frame.attrs["load"] = {"calls_per_s": load.call_rate.to("call/s").m, "output_tokens_per_s": load.output_rate.m,
                            "tokens_per_s": load.token_rate.m,

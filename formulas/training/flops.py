@@ -34,7 +34,7 @@ import pint
 
 from ...units import InputRangeError, Q
 from .. import args
-from ..rows import Rows
+from ..rows import records_table
 from ..catalogues.shapes import ModelShape, as_shape
 
 #: The parts of the forward FLOP, in the order the breakdown lists them.
@@ -60,11 +60,7 @@ def part_table(records: list[dict[str, Any]], columns: list[str]) -> Any:
     :class:`~flopsheet.formulas.rows.Rows` table with ``part`` as its first
     column, which the add-in spills into the same cells.
     """
-    try:
-        import pandas as pd
-    except ModuleNotFoundError:
-        return Rows(records, ["part", *columns], {})
-    return pd.DataFrame(records, columns=["part", *columns]).set_index("part")
+    return records_table(records, ["part", *columns], index="part")
 
 
 def forward_parts_per_token(shape: ModelShape, seq_len: Any) -> dict[str, Any]:

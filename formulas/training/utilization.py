@@ -21,7 +21,7 @@ from ...units import InputError, InputRangeError
 from .. import args
 from ..catalogues.peaks import as_peak
 from ..catalogues.shapes import ModelShape, find_model, is_model_name
-from ..rows import Rows
+from ..rows import records_table
 from .flops import forward_parts_per_token
 
 MFU_FILE = DATA_DIR / "mfu.toml"
@@ -165,8 +165,4 @@ def published_utilization(model: Any, peak: Any, tokens_per_second_per_card: Any
     row = {"tokens_per_second_per_card": tokens, "model_tflops_per_card": tokens * model_flop / 1e12,
            "hardware_tflops_per_card": tokens * hardware_flop / 1e12, "mfu": tokens * model_flop / rate,
            "hfu": tokens * hardware_flop / rate}
-    try:
-        import pandas as pd
-    except ModuleNotFoundError:   # the xlwings Lite bundle
-        return Rows([{"form": "published", **row}], ["form", *row], {})
-    return pd.DataFrame([row], index=pd.Index(["published"], name="form"))
+    return records_table([{"form": "published", **row}], ["form", *row], index="form")
