@@ -18,13 +18,9 @@ from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR
 from flopsheet.workbooks.xlsx.recalc import convert
 from flopsheet.workbooks.model.sweep import ProgressBar
 
+from cli_support import run
+
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_list_names_every_model(capsys) -> None:

@@ -22,6 +22,7 @@ from flopsheet.cli.values import check_ranges, counts_only
 from flopsheet.workbooks.model.spec import load_spec
 from flopsheet.workbooks.xlsx.templates import COL
 from catalogue_support import X1, clean_catalogue  # noqa: F401 (clean_catalogue is an autouse fixture)
+from cli_support import run
 
 T5, T6 = "table5_kimi_training", "table6_kimi_inference"
 #: The documentation page whose "Your own model" spec block users copy (tested below).
@@ -34,10 +35,6 @@ TRAIN_CARDS = TRAIN_FLOP / (989.5e12 * 0.40 * 60 * SECONDS_PER_DAY)
 #: Seed 001, Table 6 through the quick calculator.
 SERVE = ["serve", "--params", "2000亿", "--tokens-per-call", "2000", "--calls-per-day", "300万", "--card", "A10 fp16",
          "--mfu", "30%"]
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def line_of(out: str, start: str) -> str:

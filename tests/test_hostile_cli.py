@@ -6,19 +6,14 @@ import json
 
 import pytest
 
-from flopsheet.__main__ import main
 from flopsheet.units import OutputError
 from flopsheet.workbooks.outputs.safe_io import strict_json
+
+from cli_support import run
 
 TRAIN = ["train", "--params", "7e9", "--tokens", "1e12", "--card", "H100 bf16", "--mfu", "40%"]
 SERVE = ["serve", "--params", "7e9", "--tokens-per-call", "2000", "--calls-per-day", "1e6", "--card", "H100 bf16",
          "--mfu", "30%"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.mark.parametrize(("argv", "option", "became"), [

@@ -9,14 +9,10 @@ import pytest
 import flopsheet
 from flopsheet.cli import main
 
+from cli_support import run
+
 LLAMA = ["serve", "--params", "Llama-2-70B", "--tokens-per-call", "1500", "--answer-tokens", "500",
          "--calls-per-day", "100万", "--card", "H100 bf16", "--mfu", "50%", "--busy-hours", "12"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_serve_with_a_shape_prints_the_three_bounds_of_serving_cards(capsys) -> None:
