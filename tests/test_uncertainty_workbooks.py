@@ -24,7 +24,8 @@ from flopsheet.workbooks.model.spread import spread
 from flopsheet.workbooks.xlsx.recalc import convert
 from flopsheet.workbooks.xlsx.simulate_workbook import (HISTOGRAM_BINS, SHEET_SAMPLES, write_simulation_xlsx)
 from flopsheet.workbooks.xlsx.templates import TEMPLATE_DIR, default_ranges, template_name
-from test_workbooks_libreoffice import _edit, _value  # reading and editing cells by defined name
+from test_workbooks_libreoffice import _value  # reading a cell by defined name
+from workbook_support import edited_copy
 
 TABLE5, TABLE6 = "table5_kimi_training", "table6_kimi_inference"
 #: Ranges a user types into a template's low/high cells (defined name -> value), per edited copy.
@@ -52,7 +53,7 @@ def simulations() -> dict[str, flopsheet.workbooks.model.simulate.Simulation]:  
 def written(simulations: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("written")
     paths = {name: TEMPLATE_DIR / template_name(name) for name in spec_names()}
-    paths.update({label: _edit(TEMPLATE_DIR / template_name(spec), edits, folder / f"{label}.xlsx")
+    paths.update({label: edited_copy(TEMPLATE_DIR / template_name(spec), edits, folder / f"{label}.xlsx")
                   for label, (spec, edits) in EDITS.items()})
     paths.update({label: write_simulation_xlsx(simulation, folder / f"{label}.xlsx")
                   for label, simulation in simulations.items()})
