@@ -80,6 +80,12 @@ def _package_of(path: Path) -> list[str]:
     return folders if folders[:1] == ["flopsheet"] else ["flopsheet", *folders]
 
 
+def _resolved(node: ast.ImportFrom, package: list[str]) -> list[str]:
+    """The dotted module a ``from ... import`` names, relative levels resolved against ``package``."""
+    base = package[:len(package) - node.level + 1] if node.level else []
+    return base + (node.module.split(".") if node.module else [])
+
+
 def _imports(path: Path) -> set[str]:
     """What a module imports of flopsheet: top-level subpackages, or ``flopsheet`` for the root's own names.
 
@@ -90,8 +96,7 @@ def _imports(path: Path) -> set[str]:
     package = _package_of(path)
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            module = base + (node.module.split(".") if node.module else [])
+            module = _resolved(node, package)
             if not module or module[0] != "flopsheet":
                 continue
             if len(module) >= 2:
@@ -204,8 +209,7 @@ def _formula_imports(path: Path) -> set[str]:
     package = _package_of(path)
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            module = base + (node.module.split(".") if node.module else [])
+            module = _resolved(node, package)
             if module[:2] != ["flopsheet", "formulas"]:
                 continue
             found.update(module[2:3] or [alias.name for alias in node.names])
