@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...units import InputRangeError, UnitInputError
 from .. import args
-from ..magnitudes import finite
+from ..magnitudes import checked, finite
 from .money import card_variant, currency_of, share_of, value_of
 from .network import DEFAULT_RADIX, cluster_network
 from .power import cluster_power
@@ -21,6 +21,7 @@ CAPEX_ROWS: tuple[str, ...] = ("servers", "scale_up_switches", "scale_out_switch
 _CABLES = {"copper_cables": "dac", "aoc_cables": "aoc", "fiber_cables": "fiber"}
 
 
+@checked
 def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, switch_price: Any = None,
                   transceiver_price: Any = None, cable_price: Any = None, storage_share: Any = None,
                   facility_price: Any = None, switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None,
@@ -95,6 +96,7 @@ def cluster_capex(cards: Any, card: str = "H100", server_price: Any = None, swit
     return frame
 
 
+@checked
 def capex_cards(budget: Any, card: str = "H100", server_price: Any = None, switch_price: Any = None,
                 transceiver_price: Any = None, facility_price: Any = None, switch_radix: Any = DEFAULT_RADIX,
                 tiers: Any = None) -> pd.DataFrame:

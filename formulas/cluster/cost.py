@@ -10,7 +10,7 @@ import pint
 
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
-from ..magnitudes import finite
+from ..magnitudes import checked, finite
 from .money import currency_of, money_per, share_of, value_of
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ def _money_per(value: Any, argument: str, kind: args.ArgKind, unit: str) -> pint
     return quantity
 
 
+@checked
 def card_hour_cost(capex_per_card: Any, power_per_card: Any, depreciation_life: Any = None,
                    cost_of_capital: Any = None, electricity_price: Any = None, pue: Any = None,
                    utilization: Any = 1.0, operations_share: Any = None, rental_price: Any = None) -> pd.DataFrame:
@@ -120,6 +121,7 @@ def _is_zero(value: Any) -> bool:
         return False
 
 
+@checked
 def training_cost(card_hours: Any, card_hour_price: Any, duration: Any = None) -> pint.Quantity:
     """Cost of a training run: card-hours x price per card-hour (or cards x duration x price).
 
@@ -149,6 +151,7 @@ def training_cost(card_hours: Any, card_hour_price: Any, duration: Any = None) -
     return cost
 
 
+@checked
 def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_second: Any = None,
                cached_input_cost: Any = CACHED_INPUT_COST, output_share: Any = None) -> pd.DataFrame:
     """Cost per million tokens (output, input, cached input) from throughput per card and a card-hour cost.

@@ -30,6 +30,7 @@ import numpy as np
 
 from ...units import AssumptionWarning, InputError, InputRangeError, Q, UnitInputError
 from .. import args
+from ..magnitudes import checked
 from ..catalogues.cards import find_card
 from ..catalogues.prices import price
 
@@ -246,6 +247,7 @@ def _module_ends(links: np.ndarray, twin_port: bool) -> np.ndarray:
     return -(-ends // 2) if twin_port else ends
 
 
+@checked
 def cluster_network(cards: Any, card: str = "H100", switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None,
                     nics_per_card: Any = 1, rail_optimized: bool = True, oversubscription: Any = 1,
                     tiers: Any = None, twin_port: bool = True, leaf_cable: str = "optics") -> pd.DataFrame:
@@ -342,6 +344,7 @@ def _scale_up_row(card: str, servers: int, cards: int) -> dict[str, float]:
             "links_per_card": copper / cards, "transceivers_per_card": 0.0, "cables_per_card": copper / cards}
 
 
+@checked
 def optics_per_card(cards: Any, card: str = "H100", switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None,
                     nics_per_card: Any = 1, rail_optimized: bool = True, oversubscription: Any = 1,
                     tiers: Any = None, twin_port: bool = True, leaf_cable: str = "optics") -> pd.DataFrame:

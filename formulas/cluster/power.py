@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...units import InputRangeError, Q
 from .. import args
+from ..magnitudes import checked
 from .money import card_variant, share_of, value_of
 from .network import DEFAULT_RADIX, cluster_network
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 POWER_UNITS: dict[str, str] = {"power": "MW", "power_per_card": "kW/card", "energy_per_year": "MWh"}
 
 
+@checked
 def cluster_power(cards: Any, card: str = "H100", pue: Any = None, server_load: Any = 1.0,
                   switch_radix: Any = DEFAULT_RADIX, link_speed: Any = None, oversubscription: Any = 1,
                   tiers: Any = None) -> pd.DataFrame:

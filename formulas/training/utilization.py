@@ -19,6 +19,7 @@ from ..catalogues import DATA_DIR, data_tables
 from ..catalogues.runs import FLOP_PER_PARAM_TOKEN, find_run, run_names, run_utilization
 from ...units import InputError, InputRangeError
 from .. import args
+from ..magnitudes import checked
 from ..catalogues.peaks import as_peak
 from ..catalogues.shapes import ModelShape, find_model, is_model_name
 from ..rows import records_table
@@ -93,6 +94,7 @@ def _flop_per_token(model: Any, sequence: Any, recompute: str) -> tuple[float, f
     return float(model_flop), float(model_flop + extra)
 
 
+@checked
 def published_utilization(model: Any, peak: Any, tokens_per_second_per_card: Any = None,
                           seconds_per_iteration: Any = None, global_batch: Any = None, cards: Any = None,
                           tflops_per_card: Any = None, sequence: Any = None, recompute: str = "none",

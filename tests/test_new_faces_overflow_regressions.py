@@ -1,0 +1,35 @@
+"""Regressions for the bugs the new faces' property tests found (tests/test_numeric_properties_new_faces.py, issue 23)."""
+
+from __future__ import annotations
+
+import pytest
+
+import flopsheet
+from flopsheet.units import FlopsheetError
+
+
+def test_training_cost_underflow_to_zero_is_an_error_naming_an_argument() -> None:
+    with pytest.raises(FlopsheetError, match=r"^card_hours: .*underflows to 0"):
+        flopsheet.training_cost("1e-300 card_hour", "1e-300 USD/card_hour")
+
+
+def test_published_utilization_infinite_mfu_is_an_error_naming_an_argument() -> None:
+    with pytest.raises(FlopsheetError, match=r"^peak: .*overflows to infinity"):
+        flopsheet.published_utilization("Llama-2-7B", "1e-300 TFLOPS", tokens_per_second_per_card=1.0,
+                                         sequence=10**300)
+
+
+def test_cluster_power_overflow_error_escaping_is_an_error_naming_cards() -> None:
+    with pytest.raises(FlopsheetError, match=r"^cards: "):
+        flopsheet.cluster_power(10**300, "H100")
+
+
+def test_card_hour_cost_zero_division_is_an_error_naming_an_argument() -> None:
+    try:
+        table = flopsheet.card_hour_cost("1e-300 USD/card", "1e-300 W/card", "1e-300 year", utilization=1e-300,
+                                         electricity_price="1e-300 USD/kWh")
+    except FlopsheetError as error:
+        assert str(error).split(":")[0] in {"capex_per_card", "power_per_card", "depreciation_life", "utilization",
+                                            "electricity_price"}
+    else:
+        assert (table["cost"] > 0).all() and table["cost"].map(float).lt(float("inf")).all()
