@@ -275,6 +275,35 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
     return formula
 
 
+def checked_positive(*columns: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """:func:`checked` for a table whose ``columns`` must hold finite numbers greater than 0.
+
+    A table may hold a legitimate 0 (no scale-up switches, a profit of nothing), so
+    :func:`checked` refuses only inf in a table; the columns named here are quantities
+    that finite, positive inputs always make positive (a cost, a revenue): a 0 there is an
+    underflow and NaN an undefined ratio of underflowed values. Either is
+    :func:`out_of_range` naming the most extreme argument (unless an argument is 0).
+    """
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(function)
+        inner = checked(function)
+
+        @functools.wraps(function)
+        def formula(*arguments: Any, **keywords: Any) -> Any:
+            answer = inner(*arguments, **keywords)
+            given = signature.bind_partial(*arguments, **keywords).arguments
+            for column in columns:
+                values = np.asarray(answer[column], dtype=float)
+                if not np.all(values > 0) and not _zero_given(given):  # NaN fails "> 0" too
+                    raise out_of_range(values, "", dict(given))
+            return answer
+
+        return formula
+
+    return decorate
+
+
 def guarded(function: Callable[..., Any]) -> Callable[..., Any]:
     """Turn float arithmetic errors of a formula (a division by an underflowed zero) into :func:`out_of_range`.
 

@@ -33,3 +33,18 @@ def test_card_hour_cost_zero_division_is_an_error_naming_an_argument() -> None:
                                             "electricity_price"}
     else:
         assert (table["cost"] > 0).all() and table["cost"].map(float).lt(float("inf")).all()
+
+
+def test_serving_margin_underflowed_revenue_and_nan_margin_are_an_error() -> None:
+    with pytest.raises(FlopsheetError, match=r"^input_tokens: .*underflows to 0"):
+        flopsheet.serving_margin(1e-300, 1e-300, "1e-300 USD/Mtoken", "1e-300 USD/Mtoken", "1e-300 USD")
+
+
+def test_serving_margin_zero_tokens_still_an_answer() -> None:
+    table = flopsheet.serving_margin(0, 1e8, "1 USD/Mtoken", "4 USD/Mtoken", "1e4 USD")
+    assert table["revenue"].iloc[0] == pytest.approx(400.0)
+
+
+def test_token_cost_underflowed_input_cost_is_an_error() -> None:
+    with pytest.raises(FlopsheetError, match=r"^(tokens_per_second|card_hour_price|input_tokens_per_second): "):
+        flopsheet.token_cost(1e300, "1e-300 USD/card_hour", 1e300)

@@ -10,7 +10,7 @@ import pint
 
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
-from ..magnitudes import checked, finite
+from ..magnitudes import checked, checked_positive, finite
 from .money import currency_of, money_per, share_of, value_of
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def training_cost(card_hours: Any, card_hour_price: Any, duration: Any = None) -
     return cost
 
 
-@checked
+@checked_positive("tokens", "output", "input", "cached_input")
 def token_cost(tokens_per_second: Any, card_hour_price: Any, input_tokens_per_second: Any = None,
                cached_input_cost: Any = CACHED_INPUT_COST, output_share: Any = None) -> pd.DataFrame:
     """Cost per million tokens (output, input, cached input) from throughput per card and a card-hour cost.

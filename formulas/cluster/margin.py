@@ -13,7 +13,7 @@ import pint
 
 from ...units import InputRangeError, Q, UnitInputError
 from .. import args
-from ..magnitudes import checked, finite
+from ..magnitudes import checked, checked_positive, finite
 from .money import currency_of, money_per
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def _token_price(value: Any, argument: str, currency: str | None) -> pint.Quanti
     return quantity
 
 
-@checked
+@checked_positive("revenue", "cost")
 def serving_margin(input_tokens: Any, output_tokens: Any, input_price: Any, output_price: Any, fleet_cost: Any,
                    cache_hit_share: Any = 0, cached_input_price: Any = None) -> pd.DataFrame:
     """Revenue, cost, profit and both margins of serving token volumes at list prices.
