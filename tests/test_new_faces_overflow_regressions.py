@@ -48,3 +48,18 @@ def test_serving_margin_zero_tokens_still_an_answer() -> None:
 def test_token_cost_underflowed_input_cost_is_an_error() -> None:
     with pytest.raises(FlopsheetError, match=r"^(tokens_per_second|card_hour_price|input_tokens_per_second): "):
         flopsheet.token_cost(1e300, "1e-300 USD/card_hour", 1e300)
+
+
+def test_cluster_network_huge_oversubscription_no_index_error() -> None:
+    table = flopsheet.cluster_network(9, "H100", 8, oversubscription=9007199254740992.0)
+    assert table.loc["total", "switches"] > 0
+
+
+def test_cluster_network_overflowing_oversubscription_no_nan_value_error() -> None:
+    table = flopsheet.cluster_network(1, "H100", 128, oversubscription=1.4044477616111843e306)
+    assert table.loc["total", "switches"] > 0
+
+
+def test_cluster_network_down_ports_unchanged_for_ordinary_oversubscription() -> None:
+    from flopsheet.formulas.cluster.network import fabric
+    assert fabric("H100", 64, None, 1, True, [3.0, 1.0], None, True, "optics").down(3) == [48, 32]

@@ -72,8 +72,12 @@ class Fabric:
     system_cards: int
 
     def down(self, tiers: int) -> list[int]:
-        """Ports each tier below the top turns down (``d``)."""
-        return [int(self.radix * o // (o + 1)) for o in self._over(tiers)]
+        """Ports each tier below the top turns down (``d``), leaving at least one port up.
+
+        ``o / (o + 1)`` first (at most 1), so a huge ``o`` neither overflows ``k * o`` to
+        inf (NaN ports) nor rounds ``o + 1`` to ``o`` and turns every port down (no uplink).
+        """
+        return [min(int(self.radix * (o / (o + 1))), self.radix - 1) for o in self._over(tiers)]
 
     def _over(self, tiers: int) -> list[float]:
         given = list(self.oversubscription)
