@@ -280,9 +280,10 @@ def checked_positive(*columns: str) -> Callable[[Callable[..., Any]], Callable[.
 
     A table may hold a legitimate 0 (no scale-up switches, a profit of nothing), so
     :func:`checked` refuses only inf in a table; the columns named here are quantities
-    that finite, positive inputs always make positive (a cost, a revenue): a 0 there is an
-    underflow and NaN an undefined ratio of underflowed values. Either is
-    :func:`out_of_range` naming the most extreme argument (unless an argument is 0).
+    that finite, positive inputs always make positive (a cost, a revenue): a 0 (or less)
+    there is an underflow, :func:`out_of_range` naming the most extreme argument (unless
+    an argument is 0). NaN passes: it stands for "no value" (token_cost of an infeasible
+    serving plan row).
     """
 
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -295,7 +296,7 @@ def checked_positive(*columns: str) -> Callable[[Callable[..., Any]], Callable[.
             given = signature.bind_partial(*arguments, **keywords).arguments
             for column in columns:
                 values = np.asarray(answer[column], dtype=float)
-                if not np.all(values > 0) and not _zero_given(given):  # NaN fails "> 0" too
+                if np.any(values <= 0) and not _zero_given(given):  # NaN is "no value" (an infeasible plan row)
                     raise out_of_range(values, "", dict(given))
             return answer
 
