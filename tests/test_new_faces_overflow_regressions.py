@@ -63,3 +63,8 @@ def test_cluster_network_overflowing_oversubscription_no_nan_value_error() -> No
 def test_cluster_network_down_ports_unchanged_for_ordinary_oversubscription() -> None:
     from flopsheet.formulas.cluster.network import fabric
     assert fabric("H100", 64, None, 1, True, [3.0, 1.0], None, True, "optics").down(3) == [48, 32]
+
+
+def test_optics_per_card_int64_wrap_to_zero_cards_is_an_error_naming_cards() -> None:
+    with pytest.raises(FlopsheetError, match=r"^cards: must be at most"):
+        flopsheet.optics_per_card(10**30, "H100", 8)

@@ -190,8 +190,17 @@ def system_cards(card_name: str, server_cards: int | None = None) -> int:
         return server_cards or find_card(card_name).server_cards or 8
 
 
+#: Most servers counted exactly: whole numbers in a float (2**53) fit the int64 switch arithmetic.
+MAX_SERVERS = 2**53
+
+
 def _servers(cards: np.ndarray, server_cards: int) -> np.ndarray:
-    return np.ceil(cards / server_cards).astype(np.int64)
+    """Whole servers for ``cards``; a count beyond :data:`MAX_SERVERS` is refused (int64 would wrap to 0 or less)."""
+    servers = np.ceil(np.asarray(cards, dtype=float) / server_cards)
+    if servers.size and servers.max() > MAX_SERVERS:
+        raise InputRangeError("cards", float(np.max(cards)), f"at most {MAX_SERVERS * server_cards:.3g} "
+                              f"({MAX_SERVERS:.3g} servers of {server_cards} cards: counted as whole numbers)")
+    return servers.astype(np.int64)
 
 
 def _spine_divisor(needed: np.ndarray, uplinks: int) -> np.ndarray:
