@@ -68,3 +68,16 @@ def test_cluster_network_down_ports_unchanged_for_ordinary_oversubscription() ->
 def test_optics_per_card_int64_wrap_to_zero_cards_is_an_error_naming_cards() -> None:
     with pytest.raises(FlopsheetError, match=r"^cards: must be at most"):
         flopsheet.optics_per_card(10**30, "H100", 8)
+
+
+def test_serving_plans_underflowed_load_gives_zero_cards_no_more() -> None:
+    table = flopsheet.serving_plans("Llama-2-7B", 1e-300, 1e-300, 1e-300, cards=("H100 bf16",))
+    feasible = table[table["feasible"].astype(bool)]
+    assert len(feasible) and (feasible["cards"] >= feasible["replica_cards"]).all()
+    assert (feasible["replicas"] >= 1).all()
+
+
+def test_serving_plans_disaggregated_underflowed_load_has_a_prefill_replica() -> None:
+    table = flopsheet.serving_plans("Llama-2-7B", 1e-300, 1e-300, 1e-300, cards=("H100 bf16",), disaggregated=True)
+    feasible = table[table["feasible"].astype(bool)]
+    assert len(feasible) and (feasible["prefill_cards"] > 0).all() and (feasible["decode_cards"] > 0).all()

@@ -500,10 +500,12 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
     ttft = prefill_seconds + seconds
     ttft_ok = ttft <= first * (1 + ROUNDING_SLACK)
     feasible = fits & latency_ok & ttft_ok
-    decode_replicas = _round_up(replicas_needed)
+    # A load is always > 0 (calls_per_day is checked): at least one replica, even when the load's
+    # product underflowed to 0 (1e-300 calls of 1e-300 tokens): never a silent 0-card fleet. NaN stays NaN.
+    decode_replicas = np.maximum(_round_up(replicas_needed), 1.0)
     if disaggregated:
         pool_seconds = prefill_flop / (replica * card.peak * card.matmul) + np.where(expert, 0.0, prefill_comm / stages)
-        prefill_replicas = _round_up(rate * pool_seconds)
+        prefill_replicas = np.maximum(_round_up(rate * pool_seconds), 1.0)
     else:
         prefill_replicas = np.zeros_like(decode_replicas)
     replicas = decode_replicas + prefill_replicas
