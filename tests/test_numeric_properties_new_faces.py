@@ -37,7 +37,7 @@ fraction = st.floats(min_value=1e-300, max_value=1.0, allow_nan=False)
 
 
 def _answer(call: Callable[[], Any], arguments: set[str]) -> Any:
-    """The result, or None after a flopsheet error that names one of ``arguments``."""
+    """The result, or None after a flopsheet error that names one of ``arguments`` (those the call passes)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AssumptionWarning)
@@ -70,7 +70,7 @@ def _finite_positive(values: Any, what: Any = "") -> None:
 @given(positive, positive, positive)
 def test_serving_plans(calls: float, prompt: float, answer: float) -> None:
     table = _answer(lambda: flopsheet.serving_plans("Llama-2-7B", calls, prompt, answer, cards=("H100 bf16",)),
-                    {"model", "calls_per_day", "prompt_tokens", "answer_tokens", "busy_hours", "latency", "cards"})
+                    {"model", "calls_per_day", "prompt_tokens", "answer_tokens", "cards"})
     if table is not None:
         _no_inf(table)
         feasible = table[table["feasible"].astype(bool)]
@@ -78,7 +78,7 @@ def test_serving_plans(calls: float, prompt: float, answer: float) -> None:
             _finite_positive(feasible["cards"], table)
 
 
-training_arguments = {"model", "cards", "card", "sequence", "global_batch", "tokens_per_step"}
+training_arguments = {"model", "cards", "card", "sequence", "global_batch", "top"}
 
 
 @FEW
@@ -107,7 +107,9 @@ def test_published_utilization(per_card: float, peak: float, sequence: int) -> N
         _finite_positive(_numbers(table), table)
 
 
-network_arguments = {"cards", "card", "switch_radix", "link_speed", "nics_per_card", "oversubscription", "tiers"}
+#: Too many cards for the default 64-port switch in 6 tiers names switch_radix (what to raise), not cards.
+DEFAULT_RADIX_NAMED = ("switch_radix",)
+network_arguments = {"cards", "card", "switch_radix", "oversubscription"}
 
 
 @SOME
@@ -129,7 +131,7 @@ def test_cluster_network_and_optics(cards: int, radix: int, oversubscription: fl
 @given(whole, positive, fraction)
 def test_cluster_power(cards: int, pue: float, load: float) -> None:
     table = _answer(lambda: flopsheet.cluster_power(cards, "H100", pue, load),
-                    {"cards", "card", "pue", "server_load", "switch_radix", "oversubscription", "tiers"})
+                    {"cards", "card", "pue", "server_load", *DEFAULT_RADIX_NAMED})
     if table is not None:
         _no_inf(table)
         _finite_positive(table.loc[["it", "facility"]].to_numpy(dtype=float), table)
@@ -140,8 +142,7 @@ def test_cluster_power(cards: int, pue: float, load: float) -> None:
 def test_cluster_capex(cards: int, server: float, switch: float, facility: float) -> None:
     table = _answer(lambda: flopsheet.cluster_capex(cards, "H100", f"{server!r} USD", f"{switch!r} USD",
                                                     facility_price=f"{facility!r} USD/W"),
-                    {"cards", "card", "server_price", "switch_price", "facility_price", "transceiver_price",
-                     "cable_price", "storage_share"})
+                    {"cards", "card", "server_price", "switch_price", "facility_price", *DEFAULT_RADIX_NAMED})
     if table is not None:
         _no_inf(table)
         _finite_positive(table.loc["total", ["capex", "per_card"]].to_numpy(dtype=float), table)
@@ -151,7 +152,7 @@ def test_cluster_capex(cards: int, server: float, switch: float, facility: float
 @given(positive, positive)
 def test_capex_cards(budget: float, server: float) -> None:
     table = _answer(lambda: flopsheet.capex_cards(f"{budget!r} USD", "H100", f"{server!r} USD"),
-                    {"budget", "card", "server_price", "switch_price", "transceiver_price", "facility_price"})
+                    {"budget", "card", "server_price", *DEFAULT_RADIX_NAMED})
     if table is not None:
         _no_inf(table)
 
@@ -162,8 +163,7 @@ def test_card_hour_cost(capex: float, power: float, life: float, utilization: fl
     table = _answer(lambda: flopsheet.card_hour_cost(f"{capex!r} USD/card", f"{power!r} W/card", f"{life!r} year",
                                                      electricity_price=f"{price!r} USD/kWh",
                                                      utilization=utilization),
-                    {"capex_per_card", "power_per_card", "depreciation_life", "electricity_price", "utilization",
-                     "cost_of_capital", "pue", "operations_share"})
+                    {"capex_per_card", "power_per_card", "depreciation_life", "electricity_price", "utilization"})
     if table is not None:
         _no_inf(table)
         _finite_positive(table.loc["total"].to_numpy(dtype=float), table)
@@ -173,7 +173,7 @@ def test_card_hour_cost(capex: float, power: float, life: float, utilization: fl
 @given(positive, positive)
 def test_training_cost(hours: float, price: float) -> None:
     cost = _answer(lambda: flopsheet.training_cost(f"{hours!r} card_hour", f"{price!r} USD/card_hour"),
-                   {"card_hours", "card_hour_price", "duration"})
+                   {"card_hours", "card_hour_price"})
     if cost is not None:
         _finite_positive(cost)
 
@@ -181,8 +181,7 @@ def test_training_cost(hours: float, price: float) -> None:
 @SOME
 @given(positive, positive, positive)
 def test_token_cost(tokens: float, price: float, inputs: float) -> None:
-    arguments = {"tokens_per_second", "card_hour_price", "input_tokens_per_second", "cached_input_cost",
-                 "output_share"}
+    arguments = {"tokens_per_second", "card_hour_price", "input_tokens_per_second"}
     table = _answer(lambda: flopsheet.token_cost(tokens, f"{price!r} USD/card_hour"), arguments)
     if table is not None:
         _no_inf(table)
@@ -198,8 +197,7 @@ def test_token_cost(tokens: float, price: float, inputs: float) -> None:
 def test_serving_margin(inputs: float, outputs: float, in_price: float, out_price: float, fleet: float) -> None:
     table = _answer(lambda: flopsheet.serving_margin(inputs, outputs, f"{in_price!r} USD/Mtoken",
                                                      f"{out_price!r} USD/Mtoken", f"{fleet!r} USD"),
-                    {"input_tokens", "output_tokens", "input_price", "output_price", "fleet_cost",
-                     "cache_hit_share", "cached_input_price"})
+                    {"input_tokens", "output_tokens", "input_price", "output_price", "fleet_cost"})
     if table is not None:
         _no_inf(table)
         assert not np.isnan(_numbers(table)).any(), table
