@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import flopsheet
@@ -81,14 +81,19 @@ def test_serving_plans(calls: float, prompt: float, answer: float) -> None:
 training_arguments = {"model", "cards", "card", "sequence", "global_batch", "top"}
 
 
-@FEW
-@given(whole, st.one_of(st.integers(min_value=1, max_value=1 << 20), st.sampled_from([10**15, 10**300])),
-       st.one_of(st.integers(min_value=1, max_value=1 << 16), st.sampled_from([10**15, 10**300])))
+@settings(FEW, max_examples=80)  # most draws are refused in a millisecond (no layout divides them)
+@given(st.one_of(st.sampled_from([8 << k for k in range(0, 16, 3)]), whole),
+       st.one_of(st.sampled_from([1, 512, 2048, 4096]), st.integers(min_value=1, max_value=1 << 20),
+                 st.sampled_from([10**15, 10**300])),
+       st.one_of(st.sampled_from([1 << k for k in range(0, 22, 3)]), st.integers(min_value=1, max_value=1 << 16),
+                 st.sampled_from([10**15, 10**300])))
 def test_training_plans_and_predicted_utilization(cards: int, sequence: int, global_batch: int) -> None:
     plans = _answer(lambda: flopsheet.training_plans("Llama-2-7B", cards, "H100", sequence=sequence,
                                                      global_batch=global_batch, top=2), training_arguments)
+    event("planned" if plans is not None else "refused")  # shown by --hypothesis-show-statistics
     if plans is not None:
         _no_inf(plans)
+        _finite_positive(plans[["step_time", "tokens_per_second", "mfu"]].to_numpy(dtype=float), plans)
     predicted = _answer(lambda: flopsheet.predicted_utilization("Llama-2-7B", cards, "H100", sequence=sequence,
                                                                 global_batch=global_batch), training_arguments)
     if predicted is not None:
