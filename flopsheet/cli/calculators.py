@@ -433,7 +433,8 @@ def _compact(quantity: pint.Quantity, unit: str) -> str:
 
 
 def _percent(utilization: Utilization) -> str:
-    return f"{float(utilization.value) * 100:g}%"
+    """The utilization for a title, to 4 significant digits (a predicted 41.78%, not 41.7817%)."""
+    return f"{float(utilization.value) * 100:.4g}%"
 
 
 def _peak_text(peak: Peak) -> str:
