@@ -27,7 +27,8 @@ import pint
 
 from ...units import Q, UnknownNameError
 from . import data_tables
-from .cards import PRECISIONS, find_card, key
+from .cards import PRECISIONS, find_card
+from .peaks import parse_reference
 
 EFFICIENCY_FILE = Path(__file__).with_name("data") / "efficiencies.toml"
 #: The kinds of share the catalogue holds (see the file's header).
@@ -100,9 +101,9 @@ def card_and_precision(card: str | None, precision: str | None) -> tuple[str | N
     """
     if card is None:
         return None, precision
-    words = card.split()
-    if len(words) > 1 and key(words[-1]) in PRECISIONS and precision is None:
-        return find_card(" ".join(words[:-1])).name, key(words[-1])
+    reference = parse_reference(card)  # the peak reader's split of "H100 bf16"; a sparse one is no card name
+    if reference is not None and not reference[2] and precision is None:
+        return find_card(reference[0]).name, reference[1]
     return find_card(card).name, precision
 
 
