@@ -228,14 +228,19 @@ def _zero_given(given: Any) -> bool:
     return any(np.any(_plain_number(value) == 0) for value in given.values() if not isinstance(value, bool))
 
 
-def checked(function: Callable[..., Any]) -> Callable[..., Any]:
+def checked(function: Callable[..., Any] | None = None, *, tables: bool = True) -> Any:
     """:func:`guarded`, and the quantity it returns must be finite, and not 0 unless an argument is 0.
 
     inf, NaN or an underflowed 0 is :func:`out_of_range` naming the most extreme argument.
 
     For formulas written in pint arithmetic (memory, serving times) whose result does not
-    pass through :func:`result`.
+    pass through :func:`result`. A table (DataFrame) may hold 0 and NaN but not inf; with
+    ``tables=False`` (``@checked(tables=False)``) the formula refuses inf in its table itself
+    (:func:`refuse_infinite` over its numbers before they become a DataFrame: one pass,
+    where reading a DataFrame column by column costs a Series and a copy of its attrs each).
     """
+    if function is None:
+        return functools.partial(checked, tables=tables)
     signature = inspect.signature(function)
     inner = guarded(function)
 
@@ -255,7 +260,9 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
             given = signature.bind_partial(*arguments, **keywords).arguments
             raise out_of_range(math.inf if overflow else 0.0, "", dict(given)) from None
         given = signature.bind_partial(*arguments, **keywords).arguments
-        if hasattr(answer, "dtypes"):  # a DataFrame (serving_plans): each float column at once, no copy
+        if hasattr(answer, "dtypes") and not tables:  # a DataFrame the formula checked itself
+            pass
+        elif hasattr(answer, "dtypes"):  # a DataFrame: each float column at once, no copy
             if any(dtype.kind == "f" and np.isinf(answer[name].to_numpy()).any()  # NaN allowed (no value)
                    for name, dtype in answer.dtypes.items()):
                 raise out_of_range(math.inf, "", dict(given))
@@ -273,6 +280,15 @@ def checked(function: Callable[..., Any]) -> Callable[..., Any]:
         return answer
 
     return formula
+
+
+def refuse_infinite(numbers: np.ndarray) -> None:
+    """Raise the error :func:`checked` names the user's argument by if ``numbers`` holds inf (NaN allowed).
+
+    For a formula under ``@checked(tables=False)``: its table's numbers, checked at once.
+    """
+    if np.isinf(numbers).any():
+        raise UnitInputError("result", "inf", "a finite number")
 
 
 def checked_positive(*columns: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -568,30 +568,134 @@ def _cost(price: Any, per_card: np.ndarray) -> tuple[np.ndarray, str]:
         return hourly / (per_card * 3600.0) * 1e6, currency
 
 
-def _concatenate(parts: list[Any]) -> Any:
-    """One column from the card types' parts (text columns: codes shifted into one list of texts)."""
-    if len(parts) == 1:
-        return parts[0]
-    if not isinstance(parts[0], _Labels):
-        return np.concatenate(parts)
-    names: list[str] = []
-    codes = []
-    for part in parts:
-        codes.append(part.codes + len(names))
-        names += part.names
-    return _Labels(np.concatenate(codes), names)
+#: Columns that hold a value only where the row is feasible (NaN elsewhere), and only where the weights fit.
+_WHEN_FEASIBLE = frozenset({"replicas", "cards", "batch_per_replica", "ttft_s", "tokens_per_s_per_card",
+                            "cost_per_mtoken", "prefill_s", "bandwidth_cards", "comm_ms", "prefill_cards",
+                            "decode_cards"})
+_WHEN_FITS = frozenset({"capacity_cards"})
 
 
-def _frame(columns: dict[str, Any], names: list[str], order: np.ndarray) -> Any:
-    """A DataFrame of the columns in ``order``; a :class:`Rows` table where pandas is not installed.
+@dataclass
+class _Labels:
+    """A text column as codes into its texts (a categorical column: cheap to sort and to spill).
+
+    ``codes`` broadcast to the part's (loads, layouts) shape.
+    """
+
+    codes: np.ndarray
+    names: list[str]
+
+
+@dataclass
+class _Part:
+    """One card type's columns, shaped (loads, layouts) or broadcastable to it.
+
+    ``numbers`` are SI-or-table-unit floats before masking; ``masks`` say which rows hold
+    a value (``feasible``, ``fits``); texts are :class:`_Labels`.
+    """
+
+    numbers: dict[str, np.ndarray]
+    labels: dict[str, _Labels]
+    feasible: np.ndarray
+    fits: np.ndarray
+    kind_order: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return int(self.feasible.shape[1])
+
+
+def _table(parts: list[_Part], names: list[str], objective: str) -> dict[str, Any]:
+    """Every card type's columns side by side, each load's rows sorted best first, as flat columns.
+
+    The rows of one load are the card types' layouts in order; each load's rows are sorted on
+    their own (feasible first, then the fewest cards or the lowest cost, the least
+    cross-server layout kind, the shortest step), loads stay in order. Each column is
+    masked into one scratch (loads, layouts) array and gathered best first into its row of
+    one matrix: the table's memory is one block (which the allocator recycles from call to
+    call, where two dozen column arrays would be fresh pages every call). Returns the
+    columns: floats, :class:`_Labels` and ``feasible`` (booleans).
+    """
+    loads = parts[0].feasible.shape[0]
+    widths = [part.width for part in parts]
+    total = sum(widths)
+    numeric = [name for name in names if name in parts[0].numbers]
+    textual = [name for name in names if name in parts[0].labels]
+    masks = [{"feasible": np.where(part.feasible, 1.0, np.nan), "fits": np.where(part.fits, 1.0, np.nan)}
+             for part in parts]
+
+    def side_by_side(name: str, scratch: np.ndarray) -> np.ndarray:
+        """One column of every card type in ``scratch`` (loads, layouts), NaN where the row holds no value."""
+        mask_name = "feasible" if name in _WHEN_FEASIBLE else "fits" if name in _WHEN_FITS else None
+        start = 0
+        for part, part_masks in zip(parts, masks):
+            block = scratch[:, start:start + part.width]
+            if mask_name is None:
+                block[...] = part.numbers[name]
+            else:  # x * 1 is x exactly; x * NaN is NaN: the mask in the same pass as the copy
+                np.multiply(part.numbers[name], part_masks[mask_name], out=block)
+            start += part.width
+        return scratch
+
+    feasible = np.concatenate([part.feasible for part in parts], axis=1)
+    primary = side_by_side("cost_per_mtoken" if objective == "cost" else "cards", np.empty((loads, total)))
+    kind_order = np.broadcast_to(np.concatenate([part.kind_order for part in parts]), (loads, total))
+    steps = side_by_side("ms_per_token", np.empty((loads, total)))
+    # NaN sorts last, as an infinitely large fleet would
+    best_first = np.lexsort((steps, kind_order, primary, ~feasible), axis=-1)
+    order = (best_first + (np.arange(loads) * total)[:, None]).ravel()
+    matrix = np.empty((len(numeric), loads * total))
+    scratch = steps
+    columns: dict[str, Any] = {}
+    for row, name in enumerate(numeric):
+        target = matrix[row]
+        per_layout = None if name in _WHEN_FEASIBLE or name in _WHEN_FITS else _per_layout(
+            [part.numbers[name] for part in parts], widths)
+        if per_layout is not None:  # one value per layout: gathered from the layouts' row, not a (loads, layouts) copy
+            np.take(per_layout, best_first, out=target.reshape(loads, total), mode="clip")
+        else:
+            np.take(side_by_side(name, scratch).ravel(), order, out=target, mode="clip")  # clip: unbuffered
+        columns[name] = target
+    fast.refuse_infinite(matrix)  # the table's every number at once (serving_plans is checked(tables=False))
+    columns["feasible"] = feasible.ravel().take(order)
+    for name in textual:
+        names_of = [part.labels[name].names for part in parts]
+        offsets = np.cumsum([0] + [len(texts) for texts in names_of[:-1]])
+        shifted = [part.labels[name].codes + offset for part, offset in zip(parts, offsets)]
+        texts = [text for part_texts in names_of for text in part_texts]
+        code_type = np.int8 if len(texts) < 2 ** 7 else np.int16 if len(texts) < 2 ** 15 else np.int32
+        per_layout = _per_layout(shifted, widths)
+        if per_layout is not None:
+            codes = per_layout.astype(code_type).take(best_first).ravel()
+        else:
+            codes = np.concatenate([np.broadcast_to(codes, part.feasible.shape) for codes, part in zip(shifted, parts)],
+                                   axis=1).astype(code_type).ravel().take(order)
+        columns[name] = _Labels(codes, texts)
+    columns["load"] = np.repeat(np.arange(loads), total)
+    return columns
+
+
+def _per_layout(values: list[Any], widths: list[int]) -> np.ndarray | None:
+    """The card types' parts of a column as one row of layouts, when each holds one value per layout; else None."""
+    rows = []
+    for value, width in zip(values, widths):
+        array = np.asarray(value)
+        if array.ndim == 2 and array.shape[0] != 1 and array.strides[0] != 0:
+            return None
+        rows.append(np.broadcast_to(array, (1, width) if array.ndim < 2 else array.shape)[0])
+    return np.concatenate(rows)
+
+
+def _frame(columns: dict[str, Any], names: list[str]) -> Any:
+    """A DataFrame of the columns; a :class:`Rows` table where pandas is not installed.
 
     Text columns are pandas categoricals (their values read as plain text).
     """
     try:
         import pandas as pd
     except ModuleNotFoundError:
-        plain = [[labels.names[code] for code in labels.codes[order]] if isinstance(labels := columns[name], _Labels)
-                 else _plain(columns[name][order]) for name in names]
+        plain = [[labels.names[code] for code in labels.codes] if isinstance(labels := columns[name], _Labels)
+                 else _plain(columns[name]) for name in names]
         return Rows([dict(zip(names, values)) for values in zip(*plain)], list(names), {})
     data: dict[str, Any] = {}
     for name in names:
@@ -599,9 +703,9 @@ def _frame(columns: dict[str, Any], names: list[str], order: np.ndarray) -> Any:
         if isinstance(column, _Labels):
             unique, inverse = np.unique(np.asarray(column.names, dtype=object), return_inverse=True)
             dtype = pd.CategoricalDtype(list(unique))
-            data[name] = pd.Categorical.from_codes(inverse[column.codes[order]], dtype=dtype, validate=False)
-        else:  # one gather per column (cheaper than stacking the float columns and gathering once)
-            data[name] = column[order]
+            data[name] = pd.Categorical.from_codes(inverse[column.codes], dtype=dtype, validate=False)
+        else:
+            data[name] = column
     return pd.DataFrame(data, columns=names, copy=False)
 
 
@@ -633,18 +737,6 @@ def _measured_scale(measured: Any) -> float:
     return run_share(measured)
 
 
-@dataclass
-class _Labels:
-    """A text column as codes into its distinct texts (a categorical column: cheap to sort and to spill)."""
-
-    codes: np.ndarray
-    names: list[str]
-
-    @classmethod
-    def constant(cls, text: str, size: int) -> _Labels:
-        return cls(np.zeros(size, dtype=np.int64), [text])
-
-
 def _reasons(model: _Model, card: _Card, layouts: Sequence[Layout], values: dict[str, np.ndarray],
              load: _Load) -> _Labels:
     """Why each row is not feasible, the true reason first (the weights fit, then latency, then TTFT)."""
@@ -653,28 +745,32 @@ def _reasons(model: _Model, card: _Card, layouts: Sequence[Layout], values: dict
     names = [""] + [f"cannot: {layout.cards:g} {card.name} ({layout.label}) do not hold {held:,.4g} GB of weights "
                     "and one request's KV cache (the weights do not fit); allow more cards per replica"
                     for layout in layouts]
-    codes = np.where(values["fits"], 0, np.arange(1, len(layouts) + 1)[None, :]).astype(np.int64)
-    slow = values["fits"] & ~values["latency_ok"]
-    late = values["fits"] & values["latency_ok"] & ~values["feasible"]
+    fits = np.broadcast_to(values["fits"], shape)
+    codes = np.where(fits, 0, np.arange(1, len(layouts) + 1)[None, :]).astype(np.int64)
+    latency_ok = np.broadcast_to(values["latency_ok"], shape)
+    slow = fits & ~latency_ok
+    late = fits & latency_ok & ~np.broadcast_to(values["feasible"], shape)
     target = np.broadcast_to(np.atleast_1d(load.latency)[:, None] * 1e3, shape)
     limit = np.broadcast_to(np.atleast_1d(load.ttft)[:, None], shape)
+    one_ms = np.broadcast_to(values["one_ms"], shape)
+    ttft = np.broadcast_to(values["ttft_s"], shape)
     for row, column in zip(*np.nonzero(slow | late)):
         layout = layouts[column]
         if slow[row, column]:
-            text = (f"cannot: one request alone steps in {values['one_ms'][row, column]:,.4g} ms on "
+            text = (f"cannot: one request alone steps in {one_ms[row, column]:,.4g} ms on "
                     f"{layout.cards:g} {card.name} ({layout.label}), slower than the {target[row, column]:g} ms/token "
                     "target; relax the target or allow more cards per replica")
         else:
-            text = (f"cannot: time to first token {values['ttft_s'][row, column]:,.4g} s on {layout.label}, over "
+            text = (f"cannot: time to first token {ttft[row, column]:,.4g} s on {layout.label}, over "
                     f"the ttft target of {limit[row, column]:g} s")
         codes[row, column] = len(names)
         names.append(text)
-    return _Labels(codes.ravel(), names)
+    return _Labels(codes, names)
 
 
 def _card_columns(reference: str, model_arg: Any, kv_bytes_per_token: Any, load: _Load,
-                  settings: _Settings) -> dict[str, Any]:
-    """The table's columns for one card type, loads x layouts flattened (load-major); texts as :class:`_Labels`."""
+                  settings: _Settings) -> _Part:
+    """The table's columns for one card type, shaped (loads, layouts); texts as :class:`_Labels`."""
     card = _card(reference, settings.utilization, settings.efficiency, settings.scale)
     device = serving_card(reference, "cards")
     weight, cached = _widths(device.peak.precision, settings.precision, settings.kv_precision)
@@ -692,50 +788,31 @@ def _card_columns(reference: str, model_arg: Any, kv_bytes_per_token: Any, load:
         layouts = kept or [min(layouts, key=lambda layout: layout.cards)]
     values = plan_arrays(model, card, layouts, load, settings.memory_utilization, settings.disaggregated)
     shape = values["cards"].shape
-    values = {name: np.broadcast_to(array, shape) for name, array in values.items()}
+    feasible = np.broadcast_to(values["feasible"], shape)
     cost, _ = _cost(settings.card_hour_price, values["tokens_per_s_per_card"])
-    feasible = values["feasible"]
-    fits = values["fits"]
-
-    flat_feasible = feasible.ravel()
-
-    def when(ok: np.ndarray, array: np.ndarray) -> np.ndarray:
-        flat = flat_feasible if ok is feasible else ok.ravel()
-        return np.where(flat, array.ravel(), np.nan)
-
-    size = feasible.size
     layout_names = [layout.label + (" (across servers)" if layout.kind == TENSOR_ACROSS else "") for layout in layouts]
-    kinds = np.array([layout.kind for layout in layouts])
-    per_layout = np.broadcast_to(np.arange(len(layouts))[None, :], shape).ravel()
-    binding = np.where(feasible, values["binding"].astype(np.int64), len(BINDINGS)).ravel()
-    columns: dict[str, Any] = {
-        "card": _Labels.constant(card.label, size),
+    per_layout = np.arange(len(layouts))[None, :]
+    numbers = {name: values[name] for name in ("replica_cards", "replicas", "cards", "batch_per_replica", "ttft_s",
+                                                "tokens_per_s_per_card", "prefill_s", "compute_cards",
+                                                "bandwidth_cards", "capacity_cards", "comm_ms", "prefill_cards",
+                                                "decode_cards")}
+    numbers.update({
+        "ms_per_token": np.where(feasible, values["ms_per_token"], values["one_ms"]), "cost_per_mtoken": cost,
+        "tensor_parallel": np.array([[float(layout.tensor if layout.kind != EXPERT else 1) for layout in layouts]]),
+        "pipeline_parallel": np.array([[float(layout.stages) for layout in layouts]]),
+        "expert_parallel": np.array([[float(layout.experts) for layout in layouts]]),
+    })
+    labels = {
+        "card": _Labels(np.zeros((1, len(layouts)), dtype=np.int64), [card.label]),
         "layout": _Labels(per_layout, layout_names),
-        "replica_cards": values["replica_cards"].astype(float).ravel(),
-        "replicas": when(feasible, values["replicas"]), "cards": when(feasible, values["cards"]),
-        "batch_per_replica": when(feasible, values["batch_per_replica"]),
-        "ms_per_token": np.where(feasible, values["ms_per_token"], values["one_ms"]).ravel(),
-        "ttft_s": when(feasible, values["ttft_s"]), "binding": _Labels(binding, [*BINDINGS, "cannot"]),
-        "tokens_per_s_per_card": when(feasible, values["tokens_per_s_per_card"]),
-        "cost_per_mtoken": when(feasible, cost), "feasible": feasible.ravel().astype(bool),
+        "binding": _Labels(np.where(feasible, values["binding"], len(BINDINGS)), [*BINDINGS, "cannot"]),
         "reason": _reasons(model, card, layouts, values, load),
-        "prefill_s": when(feasible, values["prefill_s"]),
-        "tensor_parallel": np.array([float(layout.tensor if layout.kind != EXPERT else 1) for layout in layouts])[
-            per_layout],
-        "pipeline_parallel": np.array([float(layout.stages) for layout in layouts])[per_layout],
-        "expert_parallel": np.array([float(layout.experts) for layout in layouts])[per_layout],
-        "compute_cards": values["compute_cards"].astype(float).ravel(),
-        "bandwidth_cards": when(feasible, values["bandwidth_cards"]),
-        "capacity_cards": when(fits, values["capacity_cards"]),
-        "comm_ms": when(feasible, values["comm_ms"]), "prefill_cards": when(feasible, values["prefill_cards"]),
-        "decode_cards": when(feasible, values["decode_cards"]),
-        "load": np.repeat(np.arange(shape[0]), shape[1]),
-        "kind_order": np.array([KIND_ORDER[kind] for kind in kinds])[per_layout],
     }
-    return columns
+    kind_order = np.array([KIND_ORDER[layout.kind] for layout in layouts], dtype=float)
+    return _Part(numbers, labels, feasible, np.broadcast_to(values["fits"], shape), kind_order)
 
 
-@fast.checked
+@fast.checked(tables=False)
 def serving_plans(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DEFAULT_PROMPT_TOKENS,
                   answer_tokens: Any = DEFAULT_ANSWER_TOKENS, busy_hours: Any = HOURS_PER_DAY,
                   latency: Any = DEFAULT_LATENCY, cards: Any = DEFAULT_CARDS, utilization: Any = None,
@@ -825,12 +902,9 @@ def serving_plans(model: Any, calls_per_day: Any = None, prompt_tokens: Any = DE
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         parts = [_card_columns(reference, model, kv_bytes_per_token, load, settings) for reference in _references(cards)]
-    columns = {name: _concatenate([part[name] for part in parts]) for name in parts[0]}
-    primary = columns["cost_per_mtoken"] if settings.objective == "cost" else columns["cards"]
-    order = np.lexsort((np.nan_to_num(columns["ms_per_token"], nan=np.inf), columns["kind_order"],
-                        np.nan_to_num(primary, nan=np.inf), ~columns["feasible"], columns["load"]))
     names = COLUMNS + ([] if scalar else ["load"])
-    frame = _frame(columns, names, order)
+    columns = _table(parts, names, settings.objective)
+    frame = _frame(columns, names)
     frame.attrs["units"] = dict(COLUMN_UNITS)
     frame.attrs["objective"] = settings.objective
     frame.attrs["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, AssumptionWarning)})
