@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -159,6 +161,35 @@ def test_a_sweep_of_loads_is_one_vectorised_table() -> None:
         single = flopsheet.serving_plans("Llama-2-70B", value, 1000, 500, 12, cards="H100 bf16")
         swept = frame[frame["load"] == index].drop(columns="load").reset_index(drop=True)
         assert swept["cards"].fillna(-1).tolist() == single["cards"].fillna(-1).tolist()
+
+
+@pytest.mark.parametrize("calls", [[1e5, 1e6, 1e7], 1e6], ids=["three loads", "one load"])
+def test_several_cards_and_loads_give_each_card_its_own_rows(calls: Any) -> None:
+    """The table puts the card types side by side per load and sorts each load's rows on their own:
+    every (load, card) block equals that card planned alone for that load, column for column
+    (a column that holds one value per load, like compute_cards, included)."""
+    cards = ["A10 bf16", "A100 bf16", "H100 bf16"]
+    frame = flopsheet.serving_plans("Llama-2-70B", calls, 1000, 500, 12, cards=cards, ttft=0.5,
+                                    card_hour_price="2 USD/card/hour")
+    if np.ndim(calls) == 0:
+        frame["load"], calls = 0, [calls]
+    assert frame["load"].tolist() == sorted(frame["load"].tolist())
+    for index, value in enumerate(calls):
+        for card in cards:
+            single = flopsheet.serving_plans("Llama-2-70B", value, 1000, 500, 12, cards=card, ttft=0.5,
+                                             card_hour_price="2 USD/card/hour").set_index("layout")
+            block = frame[(frame["load"] == index) & (frame["card"] == single["card"].iloc[0])].set_index("layout")
+            assert sorted(block.index) == sorted(single.index)
+            for column in ("compute_cards", "capacity_cards", "cards", "ms_per_token", "ttft_s", "tensor_parallel",
+                           "cost_per_mtoken", "replica_cards"):
+                left, right = block.loc[single.index, column].to_numpy(float), single[column].to_numpy(float)
+                assert np.allclose(left, right, equal_nan=True, rtol=0), (card, value, column)
+            assert block.loc[single.index, "reason"].tolist() == single["reason"].tolist()
+            assert block.loc[single.index, "binding"].tolist() == single["binding"].tolist()
+        rows = frame[frame["load"] == index]
+        feasible = rows["feasible"].to_numpy()
+        assert not (~feasible[:-1] & feasible[1:]).any()  # feasible rows first
+        assert rows.loc[rows["feasible"], "cards"].is_monotonic_increasing  # then the fewest cards
 
 
 def test_gb200_tensor_parallel_spans_its_nvl72_domain() -> None:

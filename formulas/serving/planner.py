@@ -144,7 +144,32 @@ def _shape_of(model: Any) -> ModelShape | None:
     return None
 
 
+#: Readings of (model, kv_bytes_per_token, weight, cached) made without a warning, kept up to MODEL_CACHE_SIZE.
+_MODELS: dict[tuple[Any, ...], _Model] = {}
+MODEL_CACHE_SIZE = 256
+
+
 def _model(model: Any, kv_bytes_per_token: Any, weight: pint.Quantity, cached: pint.Quantity) -> _Model:
+    """The model in SI floats, read once per hashable set of arguments (a reading that warned is not kept)."""
+    key = (model, kv_bytes_per_token, weight, cached)
+    try:
+        found = _MODELS.get(key)
+    except TypeError:  # an unhashable argument (an array of parameters): read it afresh
+        return _read_model(model, kv_bytes_per_token, weight, cached)
+    if found is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = _read_model(model, kv_bytes_per_token, weight, cached)
+        for caught_warning in caught:
+            warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
+        if not caught:
+            if len(_MODELS) >= MODEL_CACHE_SIZE:
+                _MODELS.clear()
+            _MODELS[key] = found
+    return found
+
+
+def _read_model(model: Any, kv_bytes_per_token: Any, weight: pint.Quantity, cached: pint.Quantity) -> _Model:
     served = served_model(model, kv_bytes_per_token)
     shape = _shape_of(model)
     width = float(weight.to("B").m)
@@ -518,16 +543,15 @@ def plan_arrays(model: _Model, card: _Card, layouts: Sequence[Layout], load: _Lo
     capacity_binds = batch_capacity < latency_batch
     largest = np.argmax(np.stack(np.broadcast_arrays(memory_time, compute_time, comm_time)), axis=0)
     binding = np.where(capacity_binds, 3, largest)
+    # arrays shaped (loads, layouts), or (1, layouts) / (loads, 1) where they do not vary: broadcast them
     return {
-        "kind": np.broadcast_to(kind, cards.shape), "replica_cards": np.broadcast_to(replica, cards.shape),
-        "replicas": replicas, "cards": cards, "batch_per_replica": requests, "ms_per_token": seconds * 1e3,
-        "ttft_s": ttft, "binding": binding, "tokens_per_s_per_card": rate * (prompt + answer) / cards,
-        "feasible": np.broadcast_to(feasible, cards.shape), "fits": np.broadcast_to(fits, cards.shape),
-        "latency_ok": np.broadcast_to(latency_ok, cards.shape), "one_ms": one * 1e3,
-        "compute_cards": np.broadcast_to(compute_cards, cards.shape), "bandwidth_cards": bandwidth_cards,
-        "capacity_cards": np.broadcast_to(capacity_cards, cards.shape), "comm_ms": comm_time * 1e3,
-        "prefill_cards": prefill_replicas * replica, "decode_cards": decode_replicas * replica,
-        "room": np.broadcast_to(room, cards.shape), "prefill_s": np.broadcast_to(prefill_seconds, cards.shape),
+        "kind": kind, "replica_cards": replica, "replicas": replicas, "cards": cards, "batch_per_replica": requests,
+        "ms_per_token": seconds * 1e3, "ttft_s": ttft, "binding": binding,
+        "tokens_per_s_per_card": rate * (prompt + answer) / cards, "feasible": feasible, "fits": fits,
+        "latency_ok": latency_ok, "one_ms": one * 1e3, "compute_cards": compute_cards,
+        "bandwidth_cards": bandwidth_cards, "capacity_cards": capacity_cards, "comm_ms": comm_time * 1e3,
+        "prefill_cards": prefill_replicas * replica, "decode_cards": decode_replicas * replica, "room": room,
+        "prefill_s": prefill_seconds,
     }
 
 
@@ -682,8 +706,16 @@ def _per_layout(values: list[Any], widths: list[int]) -> np.ndarray | None:
         array = np.asarray(value)
         if array.ndim == 2 and array.shape[0] != 1 and array.strides[0] != 0:
             return None
-        rows.append(np.broadcast_to(array, (1, width) if array.ndim < 2 else array.shape)[0])
+        rows.append(np.broadcast_to(array[:1] if array.ndim == 2 else array, (1, width))[0])
     return np.concatenate(rows)
+
+
+@lru_cache(maxsize=256)
+def _categories(texts: tuple[str, ...]) -> Any:
+    """The categorical dtype of a text column's sorted distinct texts (built once per set of texts)."""
+    import pandas as pd
+
+    return pd.CategoricalDtype(list(texts))
 
 
 def _frame(columns: dict[str, Any], names: list[str]) -> Any:
@@ -701,9 +733,11 @@ def _frame(columns: dict[str, Any], names: list[str]) -> Any:
     for name in names:
         column = columns[name]
         if isinstance(column, _Labels):
-            unique, inverse = np.unique(np.asarray(column.names, dtype=object), return_inverse=True)
-            dtype = pd.CategoricalDtype(list(unique))
-            data[name] = pd.Categorical.from_codes(inverse[column.codes], dtype=dtype, validate=False)
+            unique = sorted(set(column.names))
+            position = {text: index for index, text in enumerate(unique)}
+            inverse = np.array([position[text] for text in column.names], dtype=column.codes.dtype)
+            data[name] = pd.Categorical.from_codes(inverse[column.codes], dtype=_categories(tuple(unique)),
+                                                   validate=False)
         else:
             data[name] = column
     return pd.DataFrame(data, columns=names, copy=False)
@@ -745,18 +779,20 @@ def _reasons(model: _Model, card: _Card, layouts: Sequence[Layout], values: dict
     names = [""] + [f"cannot: {layout.cards:g} {card.name} ({layout.label}) do not hold {held:,.4g} GB of weights "
                     "and one request's KV cache (the weights do not fit); allow more cards per replica"
                     for layout in layouts]
-    fits = np.broadcast_to(values["fits"], shape)
-    codes = np.where(fits, 0, np.arange(1, len(layouts) + 1)[None, :]).astype(np.int64)
-    latency_ok = np.broadcast_to(values["latency_ok"], shape)
-    slow = fits & ~latency_ok
-    late = fits & latency_ok & ~np.broadcast_to(values["feasible"], shape)
+    fits, latency_ok = values["fits"], values["latency_ok"]
+    codes = np.where(fits, 0, np.arange(1, len(layouts) + 1)[None, :]).astype(np.int64)  # (1, layouts) if it may
+    failing = np.broadcast_to(fits & ~values["feasible"], shape)  # the weights fit; latency or TTFT do not
+    if not failing.any():
+        return _Labels(codes, names)
+    codes = np.array(np.broadcast_to(codes, shape))
+    latency_ok = np.broadcast_to(latency_ok, shape)
     target = np.broadcast_to(np.atleast_1d(load.latency)[:, None] * 1e3, shape)
     limit = np.broadcast_to(np.atleast_1d(load.ttft)[:, None], shape)
     one_ms = np.broadcast_to(values["one_ms"], shape)
     ttft = np.broadcast_to(values["ttft_s"], shape)
-    for row, column in zip(*np.nonzero(slow | late)):
+    for row, column in zip(*np.nonzero(failing)):
         layout = layouts[column]
-        if slow[row, column]:
+        if not latency_ok[row, column]:
             text = (f"cannot: one request alone steps in {one_ms[row, column]:,.4g} ms on "
                     f"{layout.cards:g} {card.name} ({layout.label}), slower than the {target[row, column]:g} ms/token "
                     "target; relax the target or allow more cards per replica")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ import pint
 from ...units import AssumptionWarning, InputError, Q, UnitInputError
 from .. import args
 from .. import magnitudes as fast
-from ..catalogues.cards import card_bandwidth, card_memory
+from ..catalogues.cards import card_bandwidth, card_memory, on_catalogue_change
 from .inference import _per_call_to_count
 from .memory import precision_bytes
 from .model import BATCH, CONTEXT, ServedModel, served_model
@@ -61,16 +62,29 @@ class ServingCard:
 def serving_card(card: Any, argument: str = "card") -> ServingCard:
     """Read a catalogue reference with its precision ("A100 bf16") into a :class:`ServingCard`.
 
+    Read once per text and argument name (the reading is dropped when the catalogue changes).
+
     Raises
     ------
     InputError
         A bare rate ("312 TFLOPS"): memory and bandwidth need a catalogue card.
     """
+    try:
+        return _cached_serving_card(card, argument)
+    except TypeError:  # an unhashable reference: read it afresh
+        return _read_serving_card(card, argument)
+
+
+def _read_serving_card(card: Any, argument: str) -> ServingCard:
     peak = as_peak(card, argument)
     if peak.card is None:
         raise InputError(argument, args.shown(card), 'a catalogue card with its precision, like "A100 bf16"',
                          "memory and bandwidth come from the card")
     return ServingCard(peak, card_memory(peak.card), card_bandwidth(peak.card))
+
+
+_cached_serving_card = lru_cache(maxsize=256)(_read_serving_card)
+on_catalogue_change(_cached_serving_card.cache_clear)
 
 
 def _widths(card_precision: str | None, precision: Any, kv_precision: Any) -> tuple[pint.Quantity, pint.Quantity]:
