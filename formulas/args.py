@@ -202,6 +202,16 @@ def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = T
     InputRangeError
         A value that is zero or negative where ``positive`` is required.
     """
+    if type(value) in (str, float, int):  # read once per (value, argument, kind): a recalculated cell reads it again
+        return _quantity_text(value, argument, kind, positive)
+    return _read_quantity(value, argument, kind, positive)
+
+
+#: Distinct texts and numbers whose readings :func:`quantity_arg` keeps (a reading is a pint scalar: immutable).
+QUANTITY_TEXT_CACHE_SIZE = 4096
+
+
+def _read_quantity(value: Any, argument: str, kind: ArgKind, positive: bool) -> pint.Quantity:
     value = plain_values(value, argument)
     try:
         quantity = Q(value, kind.unit, argument=argument)
@@ -213,6 +223,11 @@ def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = T
     if positive:
         require_positive(quantity, argument, value)
     return quantity
+
+
+@lru_cache(maxsize=QUANTITY_TEXT_CACHE_SIZE, typed=True)  # 1 and 1.0 read apart
+def _quantity_text(value: str | float | int, argument: str, kind: ArgKind, positive: bool) -> pint.Quantity:
+    return _read_quantity(value, argument, kind, positive)
 
 
 def require_positive(quantity: pint.Quantity, argument: str, given: Any) -> None:

@@ -122,7 +122,10 @@ def busy_call_rate(calls_per_day: Any, busy_hours: Any = HOURS_PER_DAY) -> pint.
     69.44
     """
     calls = args.quantity_arg(calls_per_day, "calls_per_day", args.CALL_RATE)
-    return (calls * Q(1, "day") / busy_hours_arg(busy_hours)).to("call/s")
+    hours = busy_hours_arg(busy_hours)
+    # in the kinds' units (call/day and hour): one multiplication, where pint would build two quantities
+    per_second = fast.conversion(f"{args.CALL_RATE.unit}*day/{args.BUSY_HOURS.unit}", "call/s")
+    return Q(calls.magnitude / hours.magnitude * per_second, "call/s")
 
 
 def busy_hours_arg(busy_hours: Any) -> pint.Quantity:

@@ -388,7 +388,16 @@ class _Load:
 
 
 def _array(quantity: pint.Quantity, unit: str) -> np.ndarray:
-    return np.asarray(quantity.to(unit).magnitude, dtype=float)
+    """The magnitude of ``quantity`` in ``unit`` as floats (one multiplication by a cached factor)."""
+    factor = _factor(quantity.units, unit)
+    magnitude = np.asarray(quantity.magnitude, dtype=float)
+    return magnitude if factor == 1.0 else magnitude * factor
+
+
+@lru_cache(maxsize=256)
+def _factor(source: pint.Unit, target: str) -> float:
+    """The factor from ``source`` to ``target`` units (multiplicative units: every unit the planner reads)."""
+    return float(Q(1.0, source).to(target).magnitude)
 
 
 def read_plan_load(calls_per_day: Any, prompt_tokens: Any, answer_tokens: Any, busy_hours: Any, latency: Any,
