@@ -623,8 +623,9 @@ class _Labels:
 class _Part:
     """One card type's columns, shaped (loads, layouts) or broadcastable to it.
 
-    ``numbers`` are SI-or-table-unit floats before masking; ``masks`` say which rows hold
-    a value (``feasible``, ``fits``); texts are :class:`_Labels`.
+    ``numbers`` are floats in the table's units before masking; ``feasible`` and ``fits``
+    say which rows hold a value (:data:`_WHEN_FEASIBLE`, :data:`_WHEN_FITS`); texts are
+    :class:`_Labels`; ``kind_order`` ranks each layout's kind (:data:`KIND_ORDER`).
     """
 
     numbers: dict[str, np.ndarray]
@@ -643,10 +644,10 @@ def _table(parts: list[_Part], names: list[str], objective: str) -> dict[str, An
 
     The rows of one load are the card types' layouts in order; each load's rows are sorted on
     their own (feasible first, then the fewest cards or the lowest cost, the least
-    cross-server layout kind, the shortest step), loads stay in order. Each column is
+    cross-server layout kind, the shortest step), loads stay in order. Each number column is
     masked into one scratch (loads, layouts) array and gathered best first into its row of
-    one matrix: the table's memory is one block (which the allocator recycles from call to
-    call, where two dozen column arrays would be fresh pages every call). Returns the
+    one matrix (one allocation for the table's numbers, which its DataFrame columns view);
+    a column with one value per layout is gathered from that row of values. Returns the
     columns: floats, :class:`_Labels` and ``feasible`` (booleans).
     """
     loads = parts[0].feasible.shape[0]
@@ -691,21 +692,25 @@ def _table(parts: list[_Part], names: list[str], objective: str) -> dict[str, An
         columns[name] = target
     fast.refuse_infinite(matrix)  # the table's every number at once (serving_plans is checked(tables=False))
     columns["feasible"] = feasible.ravel().take(order)
-    for name in textual:
-        names_of = [part.labels[name].names for part in parts]
-        offsets = np.cumsum([0] + [len(texts) for texts in names_of[:-1]])
-        shifted = [part.labels[name].codes + offset for part, offset in zip(parts, offsets)]
-        texts = [text for part_texts in names_of for text in part_texts]
-        code_type = np.int8 if len(texts) < 2 ** 7 else np.int16 if len(texts) < 2 ** 15 else np.int32
-        per_layout = _per_layout(shifted, widths)
-        if per_layout is not None:
-            codes = per_layout.astype(code_type).take(best_first).ravel()
-        else:
-            codes = np.concatenate([np.broadcast_to(codes, part.feasible.shape) for codes, part in zip(shifted, parts)],
-                                   axis=1).astype(code_type).ravel().take(order)
-        columns[name] = _Labels(codes, texts)
+    columns.update({name: _label_column([part.labels[name] for part in parts], widths, best_first, order)
+                    for name in textual})
     columns["load"] = np.repeat(np.arange(loads), total)
     return columns
+
+
+def _label_column(parts: list[_Labels], widths: list[int], best_first: np.ndarray, order: np.ndarray) -> _Labels:
+    """One text column of every card type, its codes in best-first order (the smallest integer type that holds them)."""
+    offsets = np.cumsum([0] + [len(part.names) for part in parts[:-1]])
+    shifted = [part.codes + offset for part, offset in zip(parts, offsets)]
+    texts = [text for part in parts for text in part.names]
+    code_type = np.int8 if len(texts) < 2 ** 7 else np.int16 if len(texts) < 2 ** 15 else np.int32
+    per_layout = _per_layout(shifted, widths)
+    if per_layout is not None:
+        return _Labels(per_layout.astype(code_type).take(best_first).ravel(), texts)
+    loads = best_first.shape[0]
+    side_by_side = np.concatenate([np.broadcast_to(codes, (loads, width)) for codes, width in zip(shifted, widths)],
+                                  axis=1)
+    return _Labels(side_by_side.astype(code_type).ravel().take(order), texts)
 
 
 def _per_layout(values: list[Any], widths: list[int]) -> np.ndarray | None:
