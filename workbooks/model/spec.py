@@ -105,6 +105,10 @@ _CASE_KEYS = {"label", "set", "row", "units", "format", "printed"}
 _INPUT_KINDS = ("quantity", "peak", "utilization")
 
 
+#: The file name of a seed report (../shared/seeds/): three digits, then an underscore and a hash.
+SEED_FILE = re.compile(r"\d{3}(_[0-9a-f]+)?\.txt$")
+
+
 class Citation(str):
     """The source of a spec's printed numbers; behaves as its one-line text.
 
@@ -117,7 +121,9 @@ class Citation(str):
     text: str
 
     def __new__(cls, seed: str, table: str, page: str, text: str = "") -> Citation:
-        line = super().__new__(cls, f"seed {seed}, {table}, {page}")
+        # a seed report is "NNN_<hash>.txt"; a spec built on a catalogue names the file as its source
+        kind = "seed" if SEED_FILE.match(seed) else "source"
+        line = super().__new__(cls, f"{kind} {seed}, {table}, {page}")
         line.seed, line.table, line.page, line.text = seed, table, page, text
         return line
 
