@@ -44,7 +44,7 @@ MEGATRON = ("Narayanan et al. 2021, Efficient Large-Scale Language Model Trainin
 #: (billions of parameters, heads, hidden, layers, tensor, pipeline, GPUs, batch, TFLOP/s per GPU, % of peak)
 #: Transcribed from the paper, then checked against an independent transcription: every one of
 #: these 100 numbers equals SotaroKaneda/MLCarbon data/megatron_table.csv (commit 69070b2,
-#: read 2026-12-04), whose last column (aggregate PFLOP/s) also matches GPUs x TFLOP/s per GPU.
+#: read 2026-12-04), whose last column (aggregate PFLOP/s) agrees with GPUs x TFLOP/s per GPU to rounding.
 MEGATRON_TABLE_1 = (
     (1.7, 24, 2304, 24, 1, 1, 32, 512, 137, 44),
     (3.6, 32, 3072, 30, 2, 1, 64, 512, 138, 44),
