@@ -404,7 +404,8 @@ def test_a_price_file_that_is_not_a_regular_file_is_refused_without_blocking(tmp
 
 
 def test_fabric_flags_read_yes_no_strictly() -> None:
-    assert flopsheet.cluster_network(100, "H100", rail_optimized="no").attrs["tiers"] == 2
+    with pytest.warns(AssumptionWarning, match="^100 cards do not fill whole 8-card servers: rounded up to 13 servers"):
+        assert flopsheet.cluster_network(100, "H100", rail_optimized="no").attrs["tiers"] == 2
     single = flopsheet.cluster_network(1024, "H100", twin_port="FALSE")
     assert single.loc["total", "transceivers"] == 2 * single.loc["total", "links"]
     with pytest.raises(UnitInputError, match="^twin_port:"):

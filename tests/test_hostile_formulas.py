@@ -111,4 +111,5 @@ def test_impossible_layouts_are_refused(keywords: dict, argument: str, expected:
 def test_integer_peaks_are_refused_for_training() -> None:
     with pytest.raises(flopsheet.InputError, match=r'^peak: expected a floating-point peak for training.*got "H100 int8"'):
         flopsheet.min_train_cards(7e9, 1e12, "H100 int8", 0.4, 30, zero_stage=3)
-    assert flopsheet.min_train_cards(7e9, 1e12, "H100 fp8", 0.4, 30, zero_stage=3).cards.m > 0
+    with pytest.warns(AssumptionWarning, match="activations not counted"):  # a parameter count has no shape
+        assert flopsheet.min_train_cards(7e9, 1e12, "H100 fp8", 0.4, 30, zero_stage=3).cards.m > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import flopsheet
-from flopsheet.units import FlopsheetError
+from flopsheet.units import AssumptionWarning, FlopsheetError
 
 
 def test_training_cost_underflow_to_zero_is_an_error_naming_an_argument() -> None:
@@ -51,12 +51,14 @@ def test_token_cost_underflowed_input_cost_is_an_error() -> None:
 
 
 def test_cluster_network_huge_oversubscription_no_index_error() -> None:
-    table = flopsheet.cluster_network(9, "H100", 8, oversubscription=9007199254740992.0)
+    with pytest.warns(AssumptionWarning, match="rounded up to 2 servers = 16 cards"):
+        table = flopsheet.cluster_network(9, "H100", 8, oversubscription=9007199254740992.0)
     assert table.loc["total", "switches"] > 0
 
 
 def test_cluster_network_overflowing_oversubscription_no_nan_value_error() -> None:
-    table = flopsheet.cluster_network(1, "H100", 128, oversubscription=1.4044477616111843e306)
+    with pytest.warns(AssumptionWarning, match="^1 card does not fill whole 8-card servers: rounded up to 1 server = 8"):
+        table = flopsheet.cluster_network(1, "H100", 128, oversubscription=1.4044477616111843e306)
     assert table.loc["total", "switches"] > 0
 
 

@@ -305,8 +305,9 @@ def cluster_network(cards: Any, card: str = "H100", switch_radix: Any = DEFAULT_
     installed = servers * spec.system_cards
     note = ""
     if installed != asked:
-        note = (f"{asked:g} cards do not fill whole {spec.system_cards}-card servers: rounded up to {servers:,} "
-                f"servers = {installed:,} cards")
+        cards_text = f"{asked:g} card does not" if asked == 1 else f"{asked:g} cards do not"
+        note = (f"{cards_text} fill whole {spec.system_cards}-card servers: rounded up to {servers:,} "
+                f"server{'' if servers == 1 else 's'} = {installed:,} cards")
         warnings.warn(note, AssumptionWarning, stacklevel=2)
     switches, links, used = tier_counts(np.array([installed]), spec)
     top = int(used[0])
