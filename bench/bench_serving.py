@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import flopsheet
@@ -51,8 +53,8 @@ TENSOR = np.array([1.0, 2.0, 4.0, 8.0])
 SLACK = 1e-9
 
 
-def _raw_arrays(c: dict[str, float], calls: np.ndarray) -> dict[str, np.ndarray]:
-    """The planner's arithmetic for TP1, 2, 4, 8 over the loads, shaped (loads, layouts), in raw numpy."""
+def _raw_terms(c: dict[str, float], calls: np.ndarray) -> dict[str, Any]:
+    """The decode step's terms for TP1, 2, 4, 8 over the loads (both baselines start here), in raw numpy."""
     tensor = TENSOR[None, :]
     rate = (calls * 86_400 / (BUSY_HOURS * 3600) / 86_400)[:, None]
     mean = PROMPT + (ANSWER + 1) / 2
@@ -61,14 +63,26 @@ def _raw_arrays(c: dict[str, float], calls: np.ndarray) -> dict[str, np.ndarray]
     decode = c["matmul"] + c["attention"] * mean
     step_flop = decode + prefill / ANSWER
     room = tensor * c["memory"] * MEMORY_UTILIZATION - c["held"]
-    fits = room >= kv_full
-    capacity = np.maximum(room, 0) / kv_mean
-    mem_fixed, mem_slope = c["read"] / (tensor * c["bandwidth"]), kv_mean / (tensor * c["bandwidth"])
-    comp_slope = step_flop / (tensor * c["peak"])
     allreduces = 2 * c["layers"]
-    comm_fixed = np.where(tensor > 1, allreduces * c["latency"], 0.0)
-    comm_slope = np.where(tensor > 1, allreduces * 2 * (tensor - 1) / tensor * c["hidden"] * (1 + PROMPT / ANSWER)
-                          / c["up"], 0.0)
+    return {
+        "tensor": tensor, "rate": rate, "prefill": prefill, "decode": decode, "fits": room >= kv_full,
+        "capacity": np.maximum(room, 0) / kv_mean, "mem_fixed": c["read"] / (tensor * c["bandwidth"]),
+        "mem_slope": kv_mean / (tensor * c["bandwidth"]), "comp_slope": step_flop / (tensor * c["peak"]),
+        "comm_fixed": np.where(tensor > 1, allreduces * c["latency"], 0.0),
+        "comm_slope": np.where(tensor > 1, allreduces * 2 * (tensor - 1) / tensor * c["hidden"]
+                               * (1 + PROMPT / ANSWER) / c["up"], 0.0),
+        "prefill_comm": np.where(tensor > 1, allreduces * (c["latency"] + 2 * (tensor - 1) / tensor * c["hidden"]
+                                                           * PROMPT / c["up"]), 0.0),
+    }
+
+
+def _raw_arrays(c: dict[str, float], calls: np.ndarray) -> dict[str, np.ndarray]:
+    """The planner's arithmetic for TP1, 2, 4, 8 over the loads, shaped (loads, layouts), in raw numpy."""
+    t = _raw_terms(c, calls)
+    tensor, rate, prefill, decode, fits, capacity = (t[name] for name in ("tensor", "rate", "prefill", "decode",
+                                                                         "fits", "capacity"))
+    mem_fixed, mem_slope, comp_slope = t["mem_fixed"], t["mem_slope"], t["comp_slope"]
+    comm_fixed, comm_slope = t["comm_fixed"], t["comm_slope"]
     by_memory = (LATENCY - comm_fixed - mem_fixed) / (comm_slope + mem_slope)
     latency_batch = np.minimum(by_memory, (LATENCY - comm_fixed) / (comm_slope + comp_slope))
     one = np.maximum(mem_fixed + mem_slope, comp_slope) + comm_fixed + comm_slope
@@ -79,9 +93,7 @@ def _raw_arrays(c: dict[str, float], calls: np.ndarray) -> dict[str, np.ndarray]
     seconds = np.maximum(memory_time, compute_time) + comm_time
     replicas = np.maximum(np.ceil(rate * ANSWER * seconds / batch * (1 - SLACK)), 1.0)
     cards = replicas * tensor
-    prefill_comm = np.where(tensor > 1, allreduces * (c["latency"] + 2 * (tensor - 1) / tensor * c["hidden"] * PROMPT
-                                                      / c["up"]), 0.0)
-    prefill_seconds = prefill / (tensor * c["peak"]) + prefill_comm
+    prefill_seconds = prefill / (tensor * c["peak"]) + t["prefill_comm"]
     concurrent = rate * ANSWER * LATENCY
     memory_batch = np.where(np.isfinite(by_memory) & (by_memory > 0), by_memory, np.nan)
     binding = np.where(capacity < latency_batch, 3, np.argmax(np.stack(np.broadcast_arrays(
@@ -119,26 +131,13 @@ def raw_numpy_plans(constants: dict[str, float], calls: np.ndarray = CALLS) -> d
 def raw_numpy_core(constants: dict[str, float], calls: np.ndarray = CALLS) -> dict[str, np.ndarray]:
     """Only the core of the table in raw numpy: cards, replicas, batch, step, TTFT, tokens/s, feasible.
 
-    The baseline of earlier runs, unchanged (it computes 7 of the table's columns, with one
+    The baseline of earlier runs (the same terms, then 7 of the table's columns and one
     global sort), kept for the record.
     """
-    c = constants
-    tensor = np.array([1.0, 2.0, 4.0, 8.0])[None, :]
-    rate = (calls * 86_400 / (BUSY_HOURS * 3600) / 86_400)[:, None]
-    mean = PROMPT + (ANSWER + 1) / 2
-    kv_mean, kv_full = c["kv"] * mean, c["kv"] * (PROMPT + ANSWER)
-    prefill = c["matmul"] * PROMPT + c["attention"] * PROMPT * (PROMPT + 1) / 2
-    decode = c["matmul"] + c["attention"] * mean
-    step_flop = decode + prefill / ANSWER
-    room = tensor * c["memory"] * MEMORY_UTILIZATION - c["held"]
-    fits = room >= kv_full
-    capacity = np.maximum(room, 0) / kv_mean
-    mem_fixed, mem_slope = c["read"] / (tensor * c["bandwidth"]), kv_mean / (tensor * c["bandwidth"])
-    comp_slope = step_flop / (tensor * c["peak"])
-    allreduces = 2 * c["layers"]
-    comm_fixed = np.where(tensor > 1, allreduces * c["latency"], 0.0)
-    comm_slope = np.where(tensor > 1, allreduces * 2 * (tensor - 1) / tensor * c["hidden"] * (1 + PROMPT / ANSWER)
-                          / c["up"], 0.0)
+    c, t = constants, _raw_terms(constants, calls)
+    tensor, rate, prefill, fits, capacity = (t[name] for name in ("tensor", "rate", "prefill", "fits", "capacity"))
+    mem_fixed, mem_slope, comp_slope = t["mem_fixed"], t["mem_slope"], t["comp_slope"]
+    comm_fixed, comm_slope = t["comm_fixed"], t["comm_slope"]
     batch = np.minimum(np.minimum((LATENCY - comm_fixed - mem_fixed) / (comm_slope + mem_slope),
                                   (LATENCY - comm_fixed) / (comm_slope + comp_slope)), capacity)
     one = np.maximum(mem_fixed + mem_slope, comp_slope) + comm_fixed + comm_slope
@@ -147,9 +146,7 @@ def raw_numpy_core(constants: dict[str, float], calls: np.ndarray = CALLS) -> di
     seconds = np.maximum(mem_fixed + mem_slope * batch, comp_slope * batch) + comm_fixed + comm_slope * batch
     replicas = np.ceil(rate * ANSWER * seconds / batch * (1 - 1e-9))
     cards = replicas * tensor
-    prefill_comm = np.where(tensor > 1, allreduces * (c["latency"] + 2 * (tensor - 1) / tensor * c["hidden"] * PROMPT
-                                                      / c["up"]), 0.0)
-    ttft = prefill / (tensor * c["peak"]) + prefill_comm + seconds
+    ttft = prefill / (tensor * c["peak"]) + t["prefill_comm"] + seconds
     per_card = rate * (PROMPT + ANSWER) / cards
     order = np.lexsort((np.nan_to_num(seconds, nan=np.inf).ravel(), np.nan_to_num(cards, nan=np.inf).ravel(),
                         ~feasible.ravel(), np.repeat(np.arange(calls.size), 4)))
