@@ -607,8 +607,8 @@ def _stack(values: Iterable[Any], default_unit: str | pint.Unit | None, argument
         try:
             magnitudes.append(cell.to(unit).magnitude)
         except pint.DimensionalityError:
-            raise UnitInputError(argument, f"{cell.magnitude:g} {cell.units:~P}",
-                                 f"values of one dimension like {cells[0].magnitude:g} {cells[0].units:~P}") from None
+            raise UnitInputError(argument, f"{cell.magnitude} {cell.units:~P}",
+                                 f"values of one dimension like {cells[0].magnitude} {cells[0].units:~P}") from None
     return Quantity(np.asarray(magnitudes, dtype=float).reshape(array.shape), unit)
 
 
