@@ -162,10 +162,13 @@ OTHER_CASES = [
               note="DualPipe overlaps the expert all-to-all with compute and dispatches in FP8 with node-limited "
                    "routing; the planner exposes every all-to-all in bf16, so it predicts about half the MFU"),
     TruthCase("opt-175b", "OPT-175B on 992 A100, TP8 + FSDP: TFLOP/s per GPU", OPT, 147, "TFLOP/s/GPU", 0.15, opt,
-              expected="miss", note="about +18%: 147 is the paper's 'up to'; the batch is rounded to 992 sequences "
+              expected="miss", note="about +21%: 147 is the paper's 'up to'; the batch is rounded to 992 sequences "
                                     "(DP 124) and FSDP's weight gathers are modelled as fully bandwidth-bound"),
     TruthCase("bloom-176b", "BLOOM 176B on 384 A100, TP4 PP12 DP8 ZeRO-1: TFLOP/s per GPU", BLOOM, 156,
-              "TFLOP/s/GPU", 0.15, bloom),
+              "TFLOP/s/GPU", 0.15, bloom, expected="miss",
+              note="about +15% (just outside): the planner over-predicts; it was +14.8% (a hit) while the "
+                   "scale-out all-reduce share was the assumed 0.8, the cited 0.92 (nccl-tests, efficiencies.toml) "
+                   "makes the data-parallel reduce faster"),
 ]
 
 CASES = [*_megatron_cases(), *_search_cases(), *OTHER_CASES]
