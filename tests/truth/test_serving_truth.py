@@ -34,6 +34,11 @@ DEEPEP = ("deepseek-ai/DeepEP docs/legacy.md, 'Low-latency kernels with pure RDM
           "per batch, hidden 7168, top-8 experts, FP8 dispatch, BF16 combine)")
 DAY6 = ("DeepSeek, 'Day 6: One More Thing, DeepSeek-V3/R1 Inference System Overview' (github.com/deepseek-ai/"
         "open-infra-index, 2025-03-01)")
+MLPERF_RULES = ("MLPerf Inference rules (mlcommons/inference_policies inference_rules.adoc, commit b04253d, 2024-02-08): "
+                "llama2-70b Server TTFT/TPOT 2000 ms/200 ms")
+MLPERF_V40_SERVER = ("mlcommons/inference_results_v4.0 (commit 3c4a1cf1) closed/NVIDIA/results/{system}/llama2-70b-99.9/"
+                     "Server/performance/run_1/mlperf_log_summary.txt: VALID, ttft_latency 2 s, tpot_latency 200 ms, "
+                     "'Completed tokens per second: {tokens}' / 8 GPUs")
 
 
 def _params(name: str, active: bool = False) -> float:
@@ -61,6 +66,21 @@ def _implied(run: str) -> float:
 
 def _roofline(run: str) -> float:
     return roofline_tokens_per_s_per_card(find_serving_run(run))
+
+
+def _mlperf_server(card: str, offline_run: str, samples_per_s: float) -> float:
+    """Output tokens/s per card of the planner's best single-server plan for an MLPerf llama2-70b Server load.
+
+    The load is the run's completed samples per second over a whole day at the round's latency
+    limits (TTFT 2 s, TPOT 200 ms); lengths as the same round's Offline record. The per-card
+    figure is the best row's decode capacity: requests per replica / TPOT / cards per replica.
+    """
+    lengths = find_serving_run(offline_run)
+    plans = flopsheet.serving_plans("Llama 2 70B", samples_per_s * 86400, prompt_tokens=lengths.prompt_tokens,
+                                    answer_tokens=lengths.answer_tokens, latency="200 ms/token", ttft="2 s",
+                                    cards=card, max_replica_cards=8)
+    best = plans.iloc[0]
+    return float(best["batch_per_replica"] / (best["ms_per_token"] / 1e3) / best["replica_cards"])
 
 
 def _deepep(cards: int, bytes_per_value: int) -> float:
@@ -177,7 +197,27 @@ CASES: list[TruthCase] = [
           ("DeepSeek V3/R1 prefill per H800 node", "miss"),
           ("SGLang DeepSeek-V3 decode per H100 node", "hit"),
           ("SGLang DeepSeek-V3 prefill per H100 node", "miss"),
+          ("MLPerf v4.0 H100 Llama 2 70B Offline", "hit"),
+          ("MLPerf v4.0 H200 Llama 2 70B Offline", "hit"),
+          ("MLPerf v4.1 H100 Llama 2 70B Offline", "hit"),
+          ("MLPerf v4.1 H200 Llama 2 70B Offline", "hit"),
       ], start=1)],
+    # MLPerf Server: the planner's best plan at the round's TTFT/TPOT limits, output tokens/s per card. The
+    # planner's capacity at latency targets is a roofline too (catalogue shares, no queueing, mean rather than
+    # p99 latencies), so the roofline tolerance (within 2x). Prompts at the dataset's 1024-token bound, as the
+    # Offline records: the planner's figure is understated by that bound (see serving_runs.toml).
+    *[TruthCase(f"mlperf-v4.0-server-{gpu.lower()}", f"MLPerf v4.0 {gpu} Llama 2 70B Server: output tokens/s per card "
+                "(planner's best plan at TTFT 2 s, TPOT 200 ms)",
+                MLPERF_V40_SERVER.format(system=system, tokens=tokens) + "; " + MLPERF_RULES, tokens / 8,
+                "token/s/card", ROOFLINE_TOLERANCE,
+                (lambda card=card, run=run, samples=samples: _mlperf_server(card, run, samples)), expected=expected,
+                note="per card = requests per replica / TPOT / cards per replica of the best row, 8-card servers; "
+                     "load = the log's completed samples/s; prompts at the 1024-token bound")
+      for gpu, card, system, run, tokens, samples, expected in [
+          ("H100", "H100 fp8", "DGX-H100_H100-SXM-80GBx8_TRT", "MLPerf v4.0 H100 Llama 2 70B Offline", 20556.40, 70.42,
+           "hit"),
+          ("H200", "H200 fp8", "H200-SXM-141GBx8_TRT", "MLPerf v4.0 H200 Llama 2 70B Offline", 26485.43, 90.35, "hit"),
+      ]],
     TruthCase("deepseek-fleet", "DeepSeek V3/R1 H800 fleet for its published day (planner's best plan)",
               DAY6 + ": 226.75 nodes on average (1,814 H800) served 608B input (56.3% cached) and 168B output tokens "
               "in 24 hours at 20-22 tokens/s per user", 226.75 * 8, "card", FLEET_TOLERANCE, _deepseek_fleet,
