@@ -8,8 +8,9 @@ way: a ``ValueError`` subclass naming the argument, the value and the expectatio
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -181,6 +182,28 @@ def plain_values(value: Any, argument: str | None) -> Any:
     return value
 
 
+#: Distinct texts and numbers whose readings a :func:`read_once` reader keeps (a reading is a scalar: immutable).
+READ_CACHE_SIZE = 4096
+
+
+def read_once(reader: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an argument reader so a text or a plain number is read once per set of arguments.
+
+    A recalculated cell passes the same "50 ms/token" or 0.9 again; arrays and quantities
+    are read afresh. The cache is typed (1 and 1.0 read apart); errors are not kept.
+    """
+    cached = lru_cache(maxsize=READ_CACHE_SIZE, typed=True)(reader)
+
+    @functools.wraps(reader)
+    def read(value: Any, *rest: Any, **keywords: Any) -> Any:
+        if type(value) in (str, float, int):
+            return cached(value, *rest, **keywords)
+        return reader(value, *rest, **keywords)
+
+    return read
+
+
+@read_once
 def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = True) -> pint.Quantity:
     """Parse ``value`` as a quantity of ``kind`` and check it.
 
@@ -202,16 +225,6 @@ def quantity_arg(value: Any, argument: str, kind: ArgKind, *, positive: bool = T
     InputRangeError
         A value that is zero or negative where ``positive`` is required.
     """
-    if type(value) in (str, float, int):  # read once per (value, argument, kind): a recalculated cell reads it again
-        return _quantity_text(value, argument, kind, positive)
-    return _read_quantity(value, argument, kind, positive)
-
-
-#: Distinct texts and numbers whose readings :func:`quantity_arg` keeps (a reading is a pint scalar: immutable).
-QUANTITY_TEXT_CACHE_SIZE = 4096
-
-
-def _read_quantity(value: Any, argument: str, kind: ArgKind, positive: bool) -> pint.Quantity:
     value = plain_values(value, argument)
     try:
         quantity = Q(value, kind.unit, argument=argument)
@@ -223,11 +236,6 @@ def _read_quantity(value: Any, argument: str, kind: ArgKind, positive: bool) -> 
     if positive:
         require_positive(quantity, argument, value)
     return quantity
-
-
-@lru_cache(maxsize=QUANTITY_TEXT_CACHE_SIZE, typed=True)  # 1 and 1.0 read apart
-def _quantity_text(value: str | float | int, argument: str, kind: ArgKind, positive: bool) -> pint.Quantity:
-    return _read_quantity(value, argument, kind, positive)
 
 
 def require_positive(quantity: pint.Quantity, argument: str, given: Any) -> None:

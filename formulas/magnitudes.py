@@ -260,11 +260,9 @@ def checked(function: Callable[..., Any] | None = None, *, tables: bool = True) 
             given = signature.bind_partial(*arguments, **keywords).arguments
             raise out_of_range(math.inf if overflow else 0.0, "", dict(given)) from None
         given = signature.bind_partial(*arguments, **keywords).arguments
-        if hasattr(answer, "dtypes") and not tables:  # a DataFrame the formula checked itself
-            pass
-        elif hasattr(answer, "dtypes"):  # a DataFrame: each float column at once, no copy
-            if any(dtype.kind == "f" and np.isinf(answer[name].to_numpy()).any()  # NaN allowed (no value)
-                   for name, dtype in answer.dtypes.items()):
+        if hasattr(answer, "dtypes"):  # a DataFrame: each float column at once, no copy (tables=False: checked)
+            if tables and any(dtype.kind == "f" and np.isinf(answer[name].to_numpy()).any()  # NaN: no value
+                              for name, dtype in answer.dtypes.items()):
                 raise out_of_range(math.inf, "", dict(given))
         elif hasattr(answer, "columns"):  # a plain table (Rows, where pandas is missing): row by row
             numbers = [value for row in answer.itertuples(index=False) for value in row

@@ -21,7 +21,6 @@ tensor parallelism over a replica's cards scales ideally (communication ignored)
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,6 @@ import pint
 from ...units import InputRangeError, Q
 from .. import args
 from ..catalogues.peaks import as_utilization
-from ..magnitudes import TEXT_CACHE_SIZE
 
 #: Share of card memory a serving engine may fill with weights and KV cache (vLLM's
 #: ``gpu_memory_utilization`` default, 0.9; the rest is activations and fragmentation).
@@ -65,34 +63,18 @@ def per_card(value: Any, argument: str, kind: args.ArgKind) -> pint.Quantity:
     return args.quantity_arg(value, argument, kind)
 
 
+@args.read_once
 def latency_arg(value: Any, argument: str = "latency") -> pint.Quantity:
-    """Read a latency per output token; a bare time ("50 ms") is per token (text read once per text)."""
-    if type(value) is str:
-        return _latency_text(value, argument)
-    return _read_latency(value, argument)
-
-
-@lru_cache(maxsize=TEXT_CACHE_SIZE)
-def _latency_text(value: str, argument: str) -> pint.Quantity:
-    return _read_latency(value, argument)
-
-
-def _read_latency(value: Any, argument: str) -> pint.Quantity:
+    """Read a latency per output token; a bare time ("50 ms") is per token."""
     quantity = Q(value, LATENCY.unit, argument=argument)
     if quantity.dimensionality == args.dimensionality_of("s"):
         value = quantity / Q(1, "token")
     return args.quantity_arg(value, argument, LATENCY)
 
 
+@args.read_once
 def fraction_arg(value: Any, argument: str) -> Any:
-    """Read a fraction in (0, 100%] (an efficiency or a memory share); a number or text is read once."""
-    if type(value) in (str, float, int):
-        return _fraction(value, argument)
-    return as_utilization(value, argument).value
-
-
-@lru_cache(maxsize=TEXT_CACHE_SIZE, typed=True)
-def _fraction(value: str | float | int, argument: str) -> Any:
+    """Read a fraction in (0, 100%] (an efficiency or a memory share)."""
     return as_utilization(value, argument).value
 
 
